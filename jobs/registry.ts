@@ -1,0 +1,4 @@
+/** Every job the worker knows. Each job module is added here in one line. */
+import type { JobModule } from './jobModule.js';
+
+export const JOBS: readonly JobModule[] = [];

@@ -1,0 +1,64 @@
+/**
+ * The jobs worker: Agenda on the platform database, with MongoDB change-stream
+ * notifications so a job scheduled by any process starts at once on any worker.
+ * Several workers may run side by side; Agenda's locking keeps each job on one.
+ */
+import { Agenda } from 'agenda';
+import { MongoBackend, MongoChangeStreamNotificationChannel } from '@agendajs/mongo-backend';
+import type { Databases } from '../lib/mongo/databases.js';
+import type { Logger } from '../lib/logger.js';
+import type { JobModule } from './jobModule.js';
+import { JOBS } from './registry.js';
+
+export const JOBS_COLLECTION = 'agendaJobs';
+
+export interface WorkerOptions {
+  databases: Databases;
+  logger: Logger;
+  /** Which jobs this worker runs; every registered job by default. */
+  jobs?: readonly JobModule[];
+  /** Polling interval in milliseconds, a safety net behind the change-stream notifications. */
+  processEveryMs?: number;
+  /** Stored on locked jobs as `lastModifiedBy`, to tell workers apart. */
+  name?: string;
+  now?: () => Date;
+}
+
+export interface RunningWorker {
+  readonly agenda: Agenda;
+  /** Stops taking jobs and waits (up to `timeoutMs`) for running ones to finish. */
+  stop(timeoutMs?: number): Promise<void>;
+}
+
+export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
+  const db = options.databases.platform();
+  const logger = options.logger.child({ component: 'worker' });
+  const agenda = new Agenda({
+    backend: new MongoBackend({ mongo: db, collection: JOBS_COLLECTION, name: options.name }),
+    notificationChannel: new MongoChangeStreamNotificationChannel({ db, collection: JOBS_COLLECTION }),
+    // Agenda reads a string like '300 milliseconds' loosely; a number of ms is exact.
+    processEvery: options.processEveryMs ?? 5_000,
+    name: options.name,
+  });
+  agenda.on('error', (error: unknown) => logger.error({ err: error }, 'Agenda error'));
+  agenda.on('fail', (error: unknown, job: { attrs: { name: string } }) =>
+    logger.warn({ err: error, job: job.attrs.name }, 'Job failed'),
+  );
+
+  const deps = { databases: options.databases, logger, now: options.now ?? (() => new Date()) };
+  for (const job of options.jobs ?? JOBS) job.define(agenda, deps);
+
+  await agenda.ready;
+  await agenda.start();
+  logger.info({ jobs: (options.jobs ?? JOBS).map((job) => job.name) }, 'Worker started');
+
+  return {
+    agenda,
+    async stop(timeoutMs = 10_000) {
+      // drain() stops taking jobs and waits for running ones; the client is the caller's to close.
+      const result = await agenda.drain({ timeout: timeoutMs, closeConnection: false });
+      if (result.timedOut) logger.warn({ running: result.running }, 'Worker stopped with jobs still running; they will be retried');
+      logger.info('Worker stopped');
+    },
+  };
+}

@@ -1,0 +1,92 @@
+/**
+ * Domain errors with stable codes. Services throw these; one boundary
+ * (`formatGraphQLError`) turns them into GraphQL errors with `extensions.code`.
+ * Anything that is not a DomainError reaches clients as INTERNAL_SERVER_ERROR
+ * with a generic message: internals and stack traces never leak.
+ */
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+
+export const ErrorCode = {
+  BadUserInput: 'BAD_USER_INPUT',
+  NotFound: 'NOT_FOUND',
+  InvalidSandbox: 'INVALID_SANDBOX',
+  Unauthenticated: 'UNAUTHENTICATED',
+  Forbidden: 'FORBIDDEN',
+  Conflict: 'CONFLICT',
+  RateLimited: 'RATE_LIMITED',
+  LimitExceeded: 'LIMIT_EXCEEDED',
+  Internal: 'INTERNAL_SERVER_ERROR',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export interface DomainErrorOptions {
+  /** Safe, structured details for the client (field names, limits, line numbers). */
+  details?: Record<string, unknown>;
+  /** Private cause for logs only; never sent to clients. */
+  cause?: unknown;
+}
+
+export class DomainError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, options: DomainErrorOptions = {}) {
+    super(message, { cause: options.cause });
+    this.name = 'DomainError';
+    this.code = code;
+    this.details = options.details;
+  }
+}
+
+export const badInput = (message: string, details?: Record<string, unknown>) =>
+  new DomainError(ErrorCode.BadUserInput, message, { details });
+
+export const notFound = (what: string, id: string) =>
+  new DomainError(ErrorCode.NotFound, `${what} ${JSON.stringify(id)} was not found`, {
+    details: { id },
+  });
+
+/** Unwraps GraphQL's located error to reach the DomainError a resolver threw. */
+export function findDomainError(error: unknown): DomainError | undefined {
+  let current: unknown = error;
+  for (let depth = 0; current && depth < 5; depth++) {
+    if (current instanceof DomainError) return current;
+    current = (current as { originalError?: unknown }).originalError;
+  }
+  return undefined;
+}
+
+/**
+ * The single error boundary used as Apollo Server's `formatError`.
+ * Known GraphQL errors (validation, parse, typed errors) keep their code;
+ * anything unexpected becomes a generic INTERNAL_SERVER_ERROR.
+ */
+export function formatGraphQLError(
+  formatted: GraphQLFormattedError,
+  error: unknown,
+  onInternal?: (error: unknown) => void,
+): GraphQLFormattedError {
+  const domain = findDomainError(error);
+  if (domain) {
+    return {
+      message: domain.message,
+      locations: formatted.locations,
+      path: formatted.path,
+      extensions: { code: domain.code, ...(domain.details ? { details: domain.details } : {}) },
+    };
+  }
+  const code = formatted.extensions?.code;
+  const original = (error as GraphQLError | undefined)?.originalError;
+  const isClientError =
+    typeof code === 'string' && code !== ErrorCode.Internal && !(original && !(original instanceof GraphQLError));
+  if (isClientError) {
+    return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code } };
+  }
+  onInternal?.(error);
+  return {
+    message: 'Internal server error',
+    locations: formatted.locations,
+    path: formatted.path,
+    extensions: { code: ErrorCode.Internal },
+  };
+}
