@@ -1,0 +1,33 @@
+/**
+ * Roles of an API key, each including the ones before it:
+ * viewer reads; editor also writes data and segments; admin also manages keys,
+ * destinations and sandboxes.
+ */
+import { DomainError, ErrorCode } from '../errors.js';
+
+export const ROLES = ['viewer', 'editor', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+export function isRole(value: unknown): value is Role {
+  return typeof value === 'string' && (ROLES as readonly string[]).includes(value);
+}
+
+/** Who is calling, as established by the gateway and carried to the subgraphs. */
+export interface Principal {
+  sandbox: string;
+  role: Role;
+  /** The API key's id (never the key itself); absent for platform-internal calls. */
+  keyId?: string;
+}
+
+export function hasRole(principal: Principal, needed: Role): boolean {
+  return ROLES.indexOf(principal.role) >= ROLES.indexOf(needed);
+}
+
+export function requireRole(principal: Principal, needed: Role): void {
+  if (!hasRole(principal, needed)) {
+    throw new DomainError(ErrorCode.Forbidden, `This operation needs the ${needed} role; the API key has ${principal.role}`, {
+      details: { needed, role: principal.role },
+    });
+  }
+}
