@@ -20,7 +20,11 @@ export interface NewApiKey {
 
 export function generateApiKey(random: (size: number) => Buffer = randomBytes): NewApiKey {
   const key = `${API_KEY_PREFIX}${random(32).toString('base64url')}`;
-  return { key, hash: hashApiKey(key), hint: key.slice(0, API_KEY_PREFIX.length + 4) };
+  return { key, hash: hashApiKey(key), hint: apiKeyHint(key) };
+}
+
+export function apiKeyHint(key: string): string {
+  return key.slice(0, API_KEY_PREFIX.length + 4);
 }
 
 export function hashApiKey(key: string): string {

@@ -11,6 +11,8 @@ export interface Databases {
   platform(): Db;
   /** One sandbox's own database. The name is validated again here, as a last line of defence. */
   sandbox(name: string): Db;
+  /** Removes all of one sandbox's data (reset or delete of a sandbox). */
+  dropSandbox(name: string): Promise<void>;
 }
 
 export function createDatabases(client: MongoClient, prefix: string): Databases {
@@ -18,6 +20,9 @@ export function createDatabases(client: MongoClient, prefix: string): Databases 
     client,
     platform: () => client.db(`${prefix}platform`),
     sandbox: (name) => client.db(sandboxDatabaseName(`${prefix}sb_`, parseSandboxName(name))),
+    dropSandbox: async (name) => {
+      await client.db(sandboxDatabaseName(`${prefix}sb_`, parseSandboxName(name))).dropDatabase();
+    },
   };
 }
 

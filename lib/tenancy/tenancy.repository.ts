@@ -1,0 +1,123 @@
+/**
+ * Platform data for tenancy, in the platform database: sandboxes, API keys and
+ * the audit log of admin actions. The only module here that imports `mongodb`.
+ */
+import type { Collection, Db } from 'mongodb';
+import type { Role } from '../auth/roles.js';
+
+export interface SandboxRecord {
+  _id: string;
+  createdAt: Date;
+  createdBy: string | null;
+}
+
+export interface ApiKeyRecord {
+  _id: string;
+  /** SHA-256 of the key; the key itself is never stored. */
+  hash: string;
+  hint: string;
+  name: string;
+  sandbox: string;
+  role: Role;
+  createdAt: Date;
+  createdBy: string | null;
+  revokedAt: Date | null;
+  lastUsedAt: Date | null;
+}
+
+export interface AuditEntry {
+  _id: string;
+  at: Date;
+  sandbox: string;
+  actor: { keyId: string | null; role: Role };
+  action: string;
+  target: string;
+  details?: Record<string, unknown>;
+}
+
+export class TenancyRepository {
+  private readonly sandboxes: Collection<SandboxRecord>;
+  private readonly apiKeys: Collection<ApiKeyRecord>;
+  private readonly audit: Collection<AuditEntry>;
+
+  constructor(platformDb: Db) {
+    this.sandboxes = platformDb.collection('sandboxes');
+    this.apiKeys = platformDb.collection('apiKeys');
+    this.audit = platformDb.collection('auditLog');
+  }
+
+  async ensureIndexes(): Promise<void> {
+    await this.apiKeys.createIndex({ hash: 1 }, { unique: true, name: 'hash_unique' });
+    await this.apiKeys.createIndex({ sandbox: 1, createdAt: 1 }, { name: 'sandbox_created' });
+    await this.audit.createIndex({ sandbox: 1, at: -1 }, { name: 'sandbox_at' });
+  }
+
+  /** Inserts the sandbox; false when it already exists. */
+  async insertSandbox(record: SandboxRecord): Promise<boolean> {
+    const result = await this.sandboxes.updateOne({ _id: record._id }, { $setOnInsert: record }, { upsert: true });
+    return result.upsertedCount === 1;
+  }
+
+  findSandbox(name: string): Promise<SandboxRecord | null> {
+    return this.sandboxes.findOne({ _id: name });
+  }
+
+  listSandboxes(): Promise<SandboxRecord[]> {
+    return this.sandboxes.find({}).sort({ _id: 1 }).toArray();
+  }
+
+  async deleteSandbox(name: string): Promise<void> {
+    await this.sandboxes.deleteOne({ _id: name });
+  }
+
+  async insertApiKey(record: ApiKeyRecord): Promise<void> {
+    await this.apiKeys.insertOne(record);
+  }
+
+  /** Idempotent: a key with this hash is created once, whatever runs it again. */
+  async upsertApiKeyByHash(record: ApiKeyRecord): Promise<void> {
+    const { hash, ...rest } = record;
+    await this.apiKeys.updateOne({ hash }, { $setOnInsert: { ...rest, hash } }, { upsert: true });
+  }
+
+  findApiKeyByHash(hash: string): Promise<ApiKeyRecord | null> {
+    return this.apiKeys.findOne({ hash });
+  }
+
+  listApiKeys(sandbox: string): Promise<ApiKeyRecord[]> {
+    return this.apiKeys.find({ sandbox }).sort({ createdAt: 1 }).toArray();
+  }
+
+  countActiveApiKeys(sandbox: string, role: Role): Promise<number> {
+    return this.apiKeys.countDocuments({ sandbox, role, revokedAt: null });
+  }
+
+  /** Revokes a key of this sandbox; null when there is none (the sandbox is part of the filter). */
+  async revokeApiKey(sandbox: string, id: string, at: Date): Promise<ApiKeyRecord | null> {
+    return this.apiKeys.findOneAndUpdate(
+      { _id: id, sandbox },
+      { $set: { revokedAt: at } },
+      { returnDocument: 'after' },
+    );
+  }
+
+  async revokeAllApiKeys(sandbox: string, at: Date): Promise<void> {
+    await this.apiKeys.updateMany({ sandbox, revokedAt: null }, { $set: { revokedAt: at } });
+  }
+
+  async touchApiKey(id: string, at: Date): Promise<void> {
+    await this.apiKeys.updateOne({ _id: id }, { $set: { lastUsedAt: at } });
+  }
+
+  async appendAudit(entry: AuditEntry): Promise<void> {
+    await this.audit.insertOne(entry);
+  }
+
+  listAudit(sandbox: string, limit: number, before?: Date): Promise<AuditEntry[]> {
+    return this.audit
+      .find({ sandbox, ...(before ? { at: { $lt: before } } : {}) })
+      .sort({ at: -1 })
+      .limit(limit)
+      .toArray();
+  }
+}
