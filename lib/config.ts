@@ -3,6 +3,7 @@
  * object. Nothing else reads `process.env`. Every variable is documented in
  * README.md and `.env.example`.
  */
+import { randomBytes } from 'node:crypto';
 
 export const SUBGRAPH_NAMES = ['profile', 'account', 'segment', 'destination'] as const;
 export type SubgraphName = (typeof SUBGRAPH_NAMES)[number];
@@ -21,6 +22,29 @@ export interface Config {
   /** Database names: `<prefix>sb_<sandbox>` per sandbox, `<prefix>platform` for platform data. */
   databasePrefix: string;
   logLevel: string;
+  security: SecurityConfig;
+}
+
+export interface SecurityConfig {
+  /** Signs the short-lived tokens the gateway forwards to subgraphs (HS256, at least 32 characters). */
+  gatewaySecret: string;
+  /** AES-256-GCM key for secrets at rest (32 bytes, hex or base64). */
+  encryptionKey: string;
+  /** The embedded default's admin key for sandbox `default`; generated and printed once when unset. */
+  bootstrapKey: string | undefined;
+  /** Requests per minute per API key, answered with 429 and Retry-After beyond it. */
+  rateLimitPerMinute: number;
+  /** Whether the gateway answers introspection queries (off by default in production). */
+  introspection: boolean;
+  limits: RequestLimits;
+}
+
+export interface RequestLimits {
+  maxDepth: number;
+  maxCost: number;
+  maxAliases: number;
+  maxTokens: number;
+  maxBodyBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -91,6 +115,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const logLevel = env.LOG_LEVEL ?? (mode === 'test' ? 'silent' : 'info');
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
 
+  const security = readSecurity(env, mode, problems);
+
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
@@ -101,5 +127,56 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     subgraphUrls,
     databasePrefix,
     logLevel,
+    security,
+  };
+}
+
+function readSecurity(env: NodeJS.ProcessEnv, mode: RuntimeMode, problems: string[]): SecurityConfig {
+  const positive = (name: string, fallback: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < 1) {
+      problems.push(`${name} must be a whole number of at least 1 (got ${JSON.stringify(raw)})`);
+      return fallback;
+    }
+    return value;
+  };
+
+  // In one process (`npm start`, tests) random secrets are fine; separate processes must share them.
+  const secret = (name: string, generate: () => string): string => {
+    const raw = env[name];
+    if (raw) return raw;
+    if (mode === 'production') problems.push(`${name} is required in production (see .env.example)`);
+    return generate();
+  };
+
+  const gatewaySecret = secret('CDP_GATEWAY_SECRET', () => randomBytes(32).toString('base64url'));
+  if (gatewaySecret.length < 32) problems.push('CDP_GATEWAY_SECRET must be at least 32 characters');
+
+  const encryptionKey = secret('CDP_ENCRYPTION_KEY', () => randomBytes(32).toString('hex'));
+  const keyBytes = /^[0-9a-f]{64}$/i.test(encryptionKey)
+    ? Buffer.from(encryptionKey, 'hex')
+    : Buffer.from(encryptionKey, 'base64');
+  if (keyBytes.length !== 32) problems.push('CDP_ENCRYPTION_KEY must be 32 bytes, as 64 hex characters or base64');
+
+  const introspectionRaw = env.CDP_INTROSPECTION;
+  if (introspectionRaw !== undefined && introspectionRaw !== '' && !['true', 'false'].includes(introspectionRaw)) {
+    problems.push('CDP_INTROSPECTION must be true or false');
+  }
+
+  return {
+    gatewaySecret,
+    encryptionKey,
+    bootstrapKey: env.CDP_BOOTSTRAP_KEY || undefined,
+    rateLimitPerMinute: positive('CDP_RATE_LIMIT_PER_MINUTE', 6000),
+    introspection: introspectionRaw ? introspectionRaw === 'true' : mode !== 'production',
+    limits: {
+      maxDepth: positive('CDP_MAX_QUERY_DEPTH', 12),
+      maxCost: positive('CDP_MAX_QUERY_COST', 50_000),
+      maxAliases: positive('CDP_MAX_ALIASES', 100),
+      maxTokens: positive('CDP_MAX_TOKENS', 5_000),
+      maxBodyBytes: positive('CDP_MAX_BODY_BYTES', 2 * 1024 * 1024),
+    },
   };
 }
