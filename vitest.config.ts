@@ -1,6 +1,15 @@
+import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
 
+const require = createRequire(import.meta.url);
+
 export default defineConfig({
+  resolve: {
+    // graphql 16 has a CommonJS build (what Node, Apollo and graphql-ws load) and an
+    // ES module build (what vite would give our sources). Two copies break graphql's
+    // instanceof checks, so tests use Node's copy, exactly as `tsx` does.
+    alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }],
+  },
   test: {
     include: ['test/**/*.test.ts', 'devdb/**/*.test.ts', 'lib/**/*.test.ts', 'subgraphs/**/*.test.ts', 'gateway/**/*.test.ts', 'jobs/**/*.test.ts'],
     // One MongoDB (MONGODB_URI, mongodb-memory-server or devdb) for the whole run;

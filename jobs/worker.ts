@@ -19,7 +19,7 @@ export interface WorkerOptions {
   jobs?: readonly JobModule[];
   /** Polling interval in milliseconds, a safety net behind the change-stream notifications. */
   processEveryMs?: number;
-  /** Stored on locked jobs as `lastModifiedBy`, to tell workers apart. */
+  /** Names this worker in Agenda, to tell workers apart. */
   name?: string;
   now?: () => Date;
 }
@@ -34,7 +34,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const db = options.databases.platform();
   const logger = options.logger.child({ component: 'worker' });
   const agenda = new Agenda({
-    backend: new MongoBackend({ mongo: db, collection: JOBS_COLLECTION, name: options.name }),
+    backend: new MongoBackend({ mongo: db, collection: JOBS_COLLECTION }),
     notificationChannel: new MongoChangeStreamNotificationChannel({ db, collection: JOBS_COLLECTION }),
     // Agenda reads a string like '300 milliseconds' loosely; a number of ms is exact.
     processEvery: options.processEveryMs ?? 5_000,

@@ -4,7 +4,7 @@
  * Anything that is not a DomainError reaches clients as INTERNAL_SERVER_ERROR
  * with a generic message: internals and stack traces never leak.
  */
-import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import type { GraphQLError, GraphQLFormattedError } from 'graphql';
 
 export const ErrorCode = {
   BadUserInput: 'BAD_USER_INPUT',
@@ -57,6 +57,16 @@ export function findDomainError(error: unknown): DomainError | undefined {
 }
 
 /**
+ * Whether `error` is a graphql-js GraphQLError. Checked by name as well as by
+ * class: graphql 16 ships CommonJS and ES module builds, and under the test
+ * runner our sources and our dependencies can load different ones, so an
+ * `instanceof` against our copy misses errors created by Apollo or graphql-ws.
+ */
+export function isGraphQLError(error: unknown): error is GraphQLError {
+  return error instanceof Error && error.name === 'GraphQLError';
+}
+
+/**
  * The single error boundary used as Apollo Server's `formatError`.
  * Known GraphQL errors (validation, parse, typed errors) keep their code;
  * anything unexpected becomes a generic INTERNAL_SERVER_ERROR.
@@ -78,7 +88,7 @@ export function formatGraphQLError(
   const code = formatted.extensions?.code;
   const original = (error as GraphQLError | undefined)?.originalError;
   const isClientError =
-    typeof code === 'string' && code !== ErrorCode.Internal && !(original && !(original instanceof GraphQLError));
+    typeof code === 'string' && code !== ErrorCode.Internal && !(original && !isGraphQLError(original));
   if (isClientError) {
     return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code } };
   }

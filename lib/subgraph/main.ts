@@ -1,0 +1,45 @@
+/**
+ * Production entry shared by the subgraphs' main.ts: load config, connect to
+ * MONGODB_URI, start, and stop gracefully on SIGINT/SIGTERM.
+ */
+import { loadConfig, type SubgraphName } from '../config.js';
+import { createLogger } from '../logger.js';
+import { connectMongo, createDatabases, type Databases } from '../mongo/databases.js';
+import type { RunningService } from '../service.js';
+import type { Logger } from '../logger.js';
+
+export async function runSubgraphMain(
+  name: SubgraphName,
+  start: (options: { databases: Databases; port: number; host: string; logger: Logger }) => Promise<RunningService>,
+): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger({ name: `subgraph-${name}`, level: config.logLevel });
+  if (!config.mongodbUri) {
+    logger.fatal('MONGODB_URI is not set. Set it to run one subgraph alone, or run `npm start` to start every service with an embedded MongoDB.');
+    process.exit(1);
+  }
+  const client = await connectMongo(config.mongodbUri);
+  const service = await start({
+    databases: createDatabases(client, config.databasePrefix),
+    port: config.ports[name],
+    host: config.host,
+    logger,
+  });
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'Stopping');
+    try {
+      await service.stop();
+      await client.close();
+      process.exit(0);
+    } catch (error) {
+      logger.error({ err: error }, 'Error while stopping');
+      process.exit(1);
+    }
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+}

@@ -1,0 +1,152 @@
+/**
+ * The one server every subgraph runs on: a Node `http` server with
+ *   POST/GET /graphql  Apollo Server (federation subgraph schema)
+ *   WS /graphql        graphql-ws, same schema and context
+ *   GET /health        200 {status:"ok"} when MongoDB answers a ping, else 503
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
+import type { DocumentNode } from 'graphql';
+import { formatGraphQLError } from '../errors.js';
+import type { Databases } from '../mongo/databases.js';
+import { silentLogger, type Logger } from '../logger.js';
+import type { RunningService } from '../service.js';
+import { mongoPingCheck, type HealthCheck } from './health.js';
+import { DEFAULT_BODY_LIMIT_BYTES, handleGraphQLRequest, sendJson } from './http.js';
+import type { RequestHeaders } from './requestHeaders.js';
+import { headersFromHttp } from './requestHeaders.js';
+import { buildRequestScope, type RequestScope } from './requestScope.js';
+import { contextError } from './transportErrors.js';
+import { attachWebSocketServer } from './websocket.js';
+
+export type { GraphQLResolverMap };
+
+export const GRAPHQL_PATH = '/graphql';
+export const HEALTH_PATH = '/health';
+
+/** What every subgraph's `start<Name>Subgraph` accepts. */
+export interface SubgraphStartOptions {
+  /** The caller owns the client (and closes it); tests pass one that counts commands. */
+  databases: Databases;
+  /** 0 picks a free port; the returned `url` and `port` report the real one. */
+  port?: number;
+  host?: string;
+  logger?: Logger;
+  now?: () => Date;
+}
+
+export interface SubgraphServerOptions<TContext extends object> extends SubgraphStartOptions {
+  name: string;
+  typeDefs: DocumentNode;
+  resolvers: GraphQLResolverMap<TContext>;
+  /** Binds services and loaders to one request's sandbox. */
+  createContext: (scope: RequestScope) => TContext;
+  healthCheck?: HealthCheck;
+  bodyLimitBytes?: number;
+  /** How long `stop()` lets in-flight HTTP requests finish. */
+  stopGraceMs?: number;
+}
+
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::' || host === '') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+export async function startSubgraphServer<TContext extends object>(
+  options: SubgraphServerOptions<TContext>,
+): Promise<RunningService> {
+  const logger = (options.logger ?? silentLogger).child({ subgraph: options.name });
+  const now = options.now ?? (() => new Date());
+  const host = options.host ?? '127.0.0.1';
+  const bodyLimitBytes = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
+  const healthCheck = options.healthCheck ?? mongoPingCheck(options.databases.client);
+
+  const schema = buildSubgraphSchema({ typeDefs: options.typeDefs, resolvers: options.resolvers as GraphQLResolverMap<unknown> });
+
+  // One context builder for both transports.
+  const buildContext = async (headers: RequestHeaders): Promise<TContext> =>
+    options.createContext(await buildRequestScope(headers, { databases: options.databases, now, logger }));
+
+  const apollo = new ApolloServer<TContext>({
+    schema,
+    logger,
+    includeStacktraceInErrorResponses: false,
+    stopOnTerminationSignals: false,
+    // Subgraphs are reached through the gateway: no landing page, and no Apollo Studio traces.
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled()],
+    formatError: (formatted, error) =>
+      formatGraphQLError(formatted, error, (internal) => logger.error({ err: internal }, 'Internal error in a GraphQL request')),
+  });
+  await apollo.start();
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (path === HEALTH_PATH && (req.method === 'GET' || req.method === 'HEAD')) {
+      const healthy = await healthCheck();
+      sendJson(res, healthy ? 200 : 503, { status: healthy ? 'ok' : 'unavailable', service: options.name });
+      return;
+    }
+    if (path === GRAPHQL_PATH) {
+      await handleGraphQLRequest(apollo, req, res, {
+        bodyLimitBytes,
+        context: async () => {
+          try {
+            return await buildContext(headersFromHttp(req.headers));
+          } catch (error) {
+            throw contextError(error);
+          }
+        },
+      });
+      return;
+    }
+    sendJson(res, 404, { errors: [{ message: `Not found: ${path}`, extensions: { code: 'NOT_FOUND' } }] });
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      logger.error({ err: error }, 'Unhandled error in the HTTP handler');
+      if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+      else res.destroy();
+    });
+  });
+  const ws = attachWebSocketServer({ server, path: GRAPHQL_PATH, schema, buildContext, logger });
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    await ws.close().catch(() => {});
+    await apollo.stop();
+    throw error;
+  }
+
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${urlHost(host)}:${port}${GRAPHQL_PATH}`;
+  logger.info({ url }, `${options.name} subgraph listening`);
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      await ws.close();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const grace = setTimeout(() => server.closeAllConnections(), options.stopGraceMs ?? 5_000);
+      await closed;
+      clearTimeout(grace);
+      await apollo.stop();
+      logger.info(`${options.name} subgraph stopped`);
+    })();
+    return stopping;
+  };
+
+  return { name: options.name, url, port, stop };
+}

@@ -1,0 +1,118 @@
+/** Destination rules: names, non-secret config per type, write-only credentials. */
+import { badInput, notFound } from '../../lib/errors.js';
+import type { IdGenerator } from '../../lib/subgraph/ids.js';
+import { parsePageArgs, type PageArgs } from '../../lib/subgraph/pagination.js';
+import { parseJsonObject, type JsonObject, type JsonValue } from '../../lib/subgraph/scalars.js';
+import { requiredText } from '../../lib/subgraph/validation.js';
+import { sealCredentials } from './credentials.js';
+import type { DestinationChanges, DestinationRecord, DestinationsRepository, DestinationType } from './destinations.repository.js';
+
+export const DESTINATION_TYPES: readonly DestinationType[] = ['MARKETO', 'LINKEDIN', 'CLOUD_STORAGE', 'WEBHOOK'];
+const MAX_NAME_LENGTH = 200;
+
+/** Key names that hold secrets; such values belong in `credentials`, which is never returned. */
+const SECRET_KEY = /^(password|passwd|secret|client_?secret|api_?key|access_?token|refresh_?token|token|private_?key|auth_?token|signing_?secret)$/i;
+
+export interface CreateDestinationInput {
+  type: DestinationType;
+  name: string;
+  config?: JsonObject | null;
+  credentials?: JsonObject | null;
+}
+
+export interface UpdateDestinationInput {
+  name?: string | null;
+  config?: JsonObject | null;
+  credentials?: JsonObject | null;
+}
+
+function findSecretKey(value: JsonValue, path: string): string | undefined {
+  if (Array.isArray(value)) {
+    for (const [index, item] of value.entries()) {
+      const found = findSecretKey(item, `${path}[${index}]`);
+      if (found) return found;
+    }
+  } else if (value && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) {
+      if (SECRET_KEY.test(key)) return `${path}.${key}`;
+      const found = findSecretKey(item, `${path}.${key}`);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
+export function validateConfig(type: DestinationType, raw: JsonObject | null | undefined): JsonObject {
+  const config = parseJsonObject(raw ?? {});
+  const secret = findSecretKey(config, 'config');
+  if (secret) {
+    throw badInput(`${secret} looks like a secret; send secrets in credentials, which are stored but never returned`, {
+      field: 'config',
+    });
+  }
+  if (type === 'WEBHOOK') {
+    const url = config.url;
+    let valid = false;
+    if (typeof url === 'string') {
+      try {
+        valid = ['http:', 'https:'].includes(new URL(url).protocol);
+      } catch {
+        valid = false;
+      }
+    }
+    if (!valid) throw badInput('A WEBHOOK destination needs config.url, an http or https URL', { field: 'config.url' });
+  }
+  return config;
+}
+
+function destinationType(value: string): DestinationType {
+  if (!DESTINATION_TYPES.includes(value as DestinationType)) {
+    throw badInput(`type must be one of ${DESTINATION_TYPES.join(', ')}`, { field: 'type' });
+  }
+  return value as DestinationType;
+}
+
+export class DestinationService {
+  constructor(
+    private readonly destinations: DestinationsRepository,
+    private readonly deps: { now: () => Date; ids: IdGenerator },
+  ) {}
+
+  list(args: PageArgs & { type?: DestinationType | null }): Promise<DestinationRecord[]> {
+    return this.destinations.list(parsePageArgs(args), args.type ?? undefined);
+  }
+
+  async create(input: CreateDestinationInput): Promise<DestinationRecord> {
+    const type = destinationType(input.type);
+    const name = requiredText(input.name, 'name', MAX_NAME_LENGTH);
+    const config = validateConfig(type, input.config);
+    const credentials = input.credentials ? await sealCredentials(parseJsonObject(input.credentials)) : null;
+    const now = this.deps.now();
+    return this.destinations.insert(
+      { id: this.deps.ids('dst'), type, name, config, credentialsUpdatedAt: credentials ? now : null, createdAt: now, updatedAt: now },
+      credentials,
+    );
+  }
+
+  async update(id: string, input: UpdateDestinationInput): Promise<DestinationRecord> {
+    const changes: DestinationChanges = {};
+    if (input.name !== undefined) changes.name = requiredText(input.name, 'name', MAX_NAME_LENGTH);
+    if (input.config != null) {
+      // The config rules depend on the type, which an update cannot change.
+      const [current] = await this.destinations.findByIds([id]);
+      if (!current) throw notFound('Destination', id);
+      changes.config = validateConfig(current.type, input.config);
+    }
+    if (input.credentials !== undefined) {
+      changes.credentials = input.credentials === null ? null : await sealCredentials(parseJsonObject(input.credentials));
+    }
+    const updated = await this.destinations.update(id, changes, this.deps.now());
+    if (!updated) throw notFound('Destination', id);
+    return updated;
+  }
+
+  async delete(id: string): Promise<string> {
+    if (!(await this.destinations.delete(id))) throw notFound('Destination', id);
+    return id;
+  }
+}
