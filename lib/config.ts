@@ -112,8 +112,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     problems.push('CDP_DB_PREFIX must be 1-16 lowercase letters, digits or underscores, starting with a letter');
   }
 
-  const logLevel = env.LOG_LEVEL ?? (mode === 'test' ? 'silent' : 'info');
-  if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  const logLevel = env.CDP_LOG_LEVEL ?? (mode === 'test' ? 'silent' : 'info');
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(`CDP_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
 
   const security = readSecurity(env, mode, problems);
 

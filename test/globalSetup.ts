@@ -8,7 +8,7 @@ import { findMongo } from '../lib/mongo/findMongo.js';
 import { createLogger } from '../lib/logger.js';
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const logger = createLogger({ name: 'test-setup', level: process.env.LOG_LEVEL ?? 'warn' });
+  const logger = createLogger({ name: 'test-setup', level: process.env.CDP_LOG_LEVEL ?? 'warn' });
   const mongo = await findMongo({ mongodbUri: process.env.MONGODB_URI, logger, downloadTimeoutMs: 5_000 });
   project.provide('mongoUri', mongo.uri);
   project.provide('mongoSource', mongo.source);

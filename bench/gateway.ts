@@ -1,0 +1,348 @@
+/**
+ * Gateway benchmark: the same federated query (a profile and its account, two
+ * subgraphs) measured in one run
+ *   1. through our gateway (Hive Gateway's runtime),
+ *   2. through @apollo/gateway in Apollo Server, on the same supergraph SDL,
+ *   3. directly against the profile subgraph (the floor: no federation at all).
+ *
+ * Subgraphs (BENCH_SUBGRAPHS):
+ *   stub  (default) the profile and account subgraphs' real schema files served
+ *         by Apollo Server with in-memory resolvers, so the gateway, not the
+ *         database, is what is measured;
+ *   real  the real subgraphs on the MongoDB found as `npm start` finds it
+ *         (devdb here, which caps every target at its own throughput).
+ *
+ * Fairness: the load generator, the subgraphs (with MongoDB) and each gateway
+ * run in separate processes; each target gets the same warm-up, connections
+ * and duration; Hive's de-duplication of identical in-flight subgraph requests
+ * is off (Apollo Gateway has none); logging is off; both gateways cache query
+ * plans and keep HTTP connections to the subgraphs alive.
+ *
+ *   npx tsx bench/gateway.ts              (or: npm run bench -- gateway)
+ *   BENCH_DURATION=20 BENCH_CONNECTIONS=50 BENCH_SUBGRAPHS=real npx tsx bench/gateway.ts
+ *
+ * Prints a table and writes bench/results/gateway.json.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const THIS_FILE = fileURLToPath(import.meta.url);
+const RESULTS_FILE = fileURLToPath(new URL('./results/gateway.json', import.meta.url));
+const SANDBOX = 'bench';
+
+const FEDERATED_QUERY = 'query Bench($id: ID!) { profile(id: $id) { id firstName lastName account { id name domain } } }';
+const FLOOR_QUERY = 'query Floor($id: ID!) { profile(id: $id) { id firstName lastName } }';
+
+interface Settings {
+  subgraphs: 'stub' | 'real';
+  connections: number;
+  durationSeconds: number;
+  warmupSeconds: number;
+}
+
+interface TargetResult {
+  name: string;
+  url: string;
+  requestsPerSecond: number;
+  latencyP50Ms: number;
+  latencyP99Ms: number;
+  errors: number;
+  non2xx: number;
+}
+
+// autocannon ships no type declarations; this is the part of its programmatic API used here.
+interface AutocannonResult {
+  requests: { average: number };
+  latency: { p50: number; p99: number };
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+}
+type Autocannon = (options: {
+  url: string;
+  method: 'POST';
+  headers: Record<string, string>;
+  body: string;
+  connections: number;
+  duration: number;
+}) => Promise<AutocannonResult>;
+const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
+
+export async function run(): Promise<{ settings: Settings; results: TargetResult[] }> {
+  const settings: Settings = {
+    subgraphs: process.env.BENCH_SUBGRAPHS === 'real' ? 'real' : 'stub',
+    connections: Number(process.env.BENCH_CONNECTIONS ?? 20),
+    durationSeconds: Number(process.env.BENCH_DURATION ?? 10),
+    warmupSeconds: Number(process.env.BENCH_WARMUP ?? 3),
+  };
+  const children: ChildProcess[] = [];
+  const workDir = await mkdtemp(join(tmpdir(), 'cdp-bench-gateway-'));
+  try {
+    const subgraphs = await startChild<{ profile: string; account: string; personId: string }>(children, [
+      '--role',
+      settings.subgraphs === 'real' ? 'subgraphs' : 'stub-subgraphs',
+    ]);
+
+    const { composeSubgraphs } = await import('../gateway/compose.js');
+    const schema = (name: string) => readFile(fileURLToPath(new URL(`../subgraphs/${name}/schema.graphql`, import.meta.url)), 'utf8');
+    const supergraphSdl = composeSubgraphs([
+      { name: 'profile', url: subgraphs.profile, typeDefs: await schema('profile') },
+      { name: 'account', url: subgraphs.account, typeDefs: await schema('account') },
+    ]);
+    const sdlFile = join(workDir, 'supergraph.graphql');
+    await writeFile(sdlFile, supergraphSdl);
+
+    const hive = await startChild<{ url: string }>(children, ['--role', 'hive', '--sdl', sdlFile]);
+    const apollo = await startChild<{ url: string }>(children, ['--role', 'apollo', '--sdl', sdlFile]);
+
+    const variables = { id: subgraphs.personId };
+    const targets = [
+      { name: 'subgraph alone (floor)', url: subgraphs.profile, query: FLOOR_QUERY },
+      { name: 'Apollo Gateway', url: apollo.url, query: FEDERATED_QUERY },
+      { name: 'Hive Gateway runtime (ours)', url: hive.url, query: FEDERATED_QUERY },
+    ];
+
+    const results: TargetResult[] = [];
+    for (const target of targets) {
+      const body = JSON.stringify({ query: target.query, variables });
+      await checkAnswer(target.url, body, target.query === FEDERATED_QUERY);
+      const load = { url: target.url, method: 'POST' as const, headers: requestHeaders(), body, connections: settings.connections };
+      await autocannon({ ...load, duration: settings.warmupSeconds });
+      const result = await autocannon({ ...load, duration: settings.durationSeconds });
+      results.push({
+        name: target.name,
+        url: target.url,
+        requestsPerSecond: Math.round(result.requests.average),
+        latencyP50Ms: result.latency.p50,
+        latencyP99Ms: result.latency.p99,
+        errors: result.errors + result.timeouts,
+        non2xx: result.non2xx,
+      });
+    }
+
+    await report(settings, results);
+    return { settings, results };
+  } finally {
+    for (const child of children.reverse()) await stopChild(child);
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+function requestHeaders(): Record<string, string> {
+  return { 'content-type': 'application/json', 'x-sandbox': SANDBOX };
+}
+
+/** One request before the load, so a misconfigured target fails loudly instead of benchmarking errors. */
+async function checkAnswer(url: string, body: string, federated: boolean): Promise<void> {
+  const response = await fetch(url, { method: 'POST', headers: requestHeaders(), body });
+  const json = (await response.json()) as { data?: { profile?: { account?: { name?: string } } }; errors?: unknown };
+  const ok = response.ok && !json.errors && json.data?.profile && (!federated || json.data.profile.account?.name);
+  if (!ok) throw new Error(`Benchmark target ${url} answered ${response.status}: ${JSON.stringify(json)}`);
+}
+
+async function report(settings: Settings, results: TargetResult[]): Promise<void> {
+  const by = (name: string) => results.find((r) => r.name.startsWith(name))!;
+  const hive = by('Hive');
+  const apollo = by('Apollo');
+  const floor = by('subgraph');
+  const ratios = {
+    hiveVsApolloThroughput: round(hive.requestsPerSecond / apollo.requestsPerSecond),
+    hiveVsApolloP50Latency: round(hive.latencyP50Ms / apollo.latencyP50Ms),
+    hiveVsApolloP99Latency: round(hive.latencyP99Ms / apollo.latencyP99Ms),
+    hiveShareOfFloorThroughput: round(hive.requestsPerSecond / floor.requestsPerSecond),
+  };
+  console.table(
+    results.map((r) => ({
+      target: r.name,
+      'req/s': r.requestsPerSecond,
+      'p50 ms': r.latencyP50Ms,
+      'p99 ms': r.latencyP99Ms,
+      'vs Apollo (req/s)': round(r.requestsPerSecond / apollo.requestsPerSecond),
+      errors: r.errors + r.non2xx,
+    })),
+  );
+  console.log(
+    `Hive runtime / Apollo Gateway throughput: ${ratios.hiveVsApolloThroughput}x (goal >= 1.5x); ` +
+      `p99 latency ratio ${ratios.hiveVsApolloP99Latency}; ${settings.subgraphs} subgraphs, ${settings.connections} connections, ${settings.durationSeconds} s each after ${settings.warmupSeconds} s warm-up.`,
+  );
+  const document = {
+    benchmark: 'gateway',
+    date: new Date().toISOString(),
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version },
+    settings,
+    query: { federated: FEDERATED_QUERY, floor: FLOOR_QUERY },
+    results,
+    ratios,
+  };
+  await mkdir(fileURLToPath(new URL('./results/', import.meta.url)), { recursive: true });
+  await writeFile(RESULTS_FILE, `${JSON.stringify(document, null, 2)}\n`);
+  console.log(`Results written to ${RESULTS_FILE}`);
+}
+
+const round = (value: number) => Math.round(value * 100) / 100;
+
+// ---- Child processes: each server in its own process, reporting its URLs as one JSON line.
+
+async function startChild<T>(children: ChildProcess[], args: string[]): Promise<T> {
+  const child = spawn(process.execPath, ['--import', 'tsx', THIS_FILE, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, NODE_ENV: 'production' },
+  });
+  children.push(child);
+  const lines = createInterface({ input: child.stdout! });
+  return new Promise<T>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`bench child ${args.join(' ')} exited with ${code}`)));
+    lines.once('line', (line) => resolve(JSON.parse(line) as T));
+  });
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function serve(role: string, sdlFile: string | undefined): Promise<void> {
+  const { silentLogger } = await import('../lib/logger.js');
+  let stop: () => Promise<void>;
+
+  if (role === 'subgraphs') {
+    const { findMongo } = await import('../lib/mongo/findMongo.js');
+    const { connectMongo, createDatabases } = await import('../lib/mongo/databases.js');
+    const { startProfileSubgraph } = await import('../subgraphs/profile/server.js');
+    const { startAccountSubgraph } = await import('../subgraphs/account/server.js');
+    const mongo = await findMongo({ mongodbUri: process.env.MONGODB_URI, logger: silentLogger, downloadTimeoutMs: 5_000 });
+    const client = await connectMongo(mongo.uri);
+    const databases = createDatabases(client, 'bench_');
+    const base = { databases, port: 0, host: '127.0.0.1', logger: silentLogger };
+    const [profile, account] = await Promise.all([startProfileSubgraph(base), startAccountSubgraph(base)]);
+    const personId = await seed(profile.url, account.url);
+    stop = async () => {
+      await Promise.all([profile.stop(), account.stop()]);
+      await client.db('bench_sb_bench').dropDatabase();
+      await client.close();
+      await mongo.stop();
+    };
+    process.stdout.write(`${JSON.stringify({ profile: profile.url, account: account.url, personId })}\n`);
+  } else if (role === 'stub-subgraphs') {
+    const [profile, account] = await Promise.all([startStubSubgraph('profile'), startStubSubgraph('account')]);
+    stop = async () => {
+      await Promise.all([profile.stop(), account.stop()]);
+    };
+    process.stdout.write(`${JSON.stringify({ profile: profile.url, account: account.url, personId: STUB_PERSON_ID })}\n`);
+  } else if (role === 'hive') {
+    const { startGateway } = await import('../gateway/server.js');
+    const gateway = await startGateway({
+      supergraphSdl: await readFile(sdlFile!, 'utf8'),
+      port: 0,
+      host: '127.0.0.1',
+      logger: silentLogger,
+      subgraphUrls: {},
+      deduplicateSubgraphRequests: false,
+    });
+    stop = () => gateway.stop();
+    process.stdout.write(`${JSON.stringify({ url: gateway.url })}\n`);
+  } else if (role === 'apollo') {
+    const { ApolloServer } = await import('@apollo/server');
+    const { startStandaloneServer } = await import('@apollo/server/standalone');
+    const { ApolloGateway, RemoteGraphQLDataSource } = await import('@apollo/gateway');
+    interface Ctx {
+      sandbox: string;
+    }
+    const gateway = new ApolloGateway({
+      supergraphSdl: await readFile(sdlFile!, 'utf8'),
+      logger: silentLogger,
+      buildService: ({ url }) =>
+        new RemoteGraphQLDataSource<Ctx>({
+          url,
+          // The same forwarding our gateway does.
+          willSendRequest({ request, context }) {
+            request.http?.headers.set('x-sandbox', context.sandbox);
+          },
+        }),
+    });
+    const server = new ApolloServer<Ctx>({ gateway, logger: silentLogger });
+    const { url } = await startStandaloneServer(server, {
+      listen: { port: 0, host: '127.0.0.1' },
+      context: async ({ req }) => ({ sandbox: String(req.headers['x-sandbox'] ?? 'default') }),
+    });
+    stop = () => server.stop();
+    process.stdout.write(`${JSON.stringify({ url: new URL('/graphql', url).toString() })}\n`);
+  } else {
+    throw new Error(`unknown role ${role}`);
+  }
+
+  const shutdown = () => void stop().finally(() => process.exit(0));
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
+}
+
+const STUB_PERSON_ID = 'prof_bench';
+
+/** A subgraph's real schema file with in-memory resolvers for the benchmark query. */
+async function startStubSubgraph(name: 'profile' | 'account'): Promise<{ url: string; stop: () => Promise<void> }> {
+  const { parse } = await import('graphql');
+  const { ApolloServer } = await import('@apollo/server');
+  const { startStandaloneServer } = await import('@apollo/server/standalone');
+  const { ApolloServerPluginInlineTraceDisabled } = await import('@apollo/server/plugin/disabled');
+  const { buildSubgraphSchema } = await import('@apollo/subgraph');
+  const typeDefs = parse(await readFile(fileURLToPath(new URL(`../subgraphs/${name}/schema.graphql`, import.meta.url)), 'utf8'));
+  const resolvers =
+    name === 'profile'
+      ? {
+          Query: { profile: (_: unknown, { id }: { id: string }) => ({ id, firstName: 'Ada', lastName: 'Lovelace' }) },
+          Profile: { __resolveReference: (ref: { id: string }) => ({ id: ref.id, firstName: 'Ada', lastName: 'Lovelace' }) },
+        }
+      : {
+          Profile: {
+            __resolveReference: (ref: { id: string }) => ({ id: ref.id }),
+            account: () => ({ id: 'acc_bench', name: 'Analytical Engines', domain: 'engines.example' }),
+          },
+        };
+  const server = new ApolloServer({
+    schema: buildSubgraphSchema([{ typeDefs, resolvers: resolvers as never }]),
+    plugins: [ApolloServerPluginInlineTraceDisabled()],
+  });
+  const { url } = await startStandaloneServer(server, { listen: { port: 0, host: '127.0.0.1' } });
+  return { url: new URL('/graphql', url).toString(), stop: () => server.stop() };
+}
+
+/** One person linked to one account, in the bench sandbox; returns the person's id. */
+async function seed(profileUrl: string, accountUrl: string): Promise<string> {
+  const call = async (url: string, query: string, variables: Record<string, unknown>) => {
+    const response = await fetch(url, { method: 'POST', headers: requestHeaders(), body: JSON.stringify({ query, variables }) });
+    const json = (await response.json()) as { data?: any; errors?: unknown };
+    if (json.errors) throw new Error(`seeding failed: ${JSON.stringify(json.errors)}`);
+    return json.data;
+  };
+  const people = await call(profileUrl, 'mutation ($p: [PersonInput!]!) { upsertPeople(people: $p) { profile { id } } }', {
+    p: [{ firstName: 'Ada', lastName: 'Lovelace', workEmail: 'ada@engines.example' }],
+  });
+  const personId: string = people.upsertPeople[0].profile.id;
+  const accounts = await call(accountUrl, 'mutation ($a: [AccountInput!]!) { upsertAccounts(accounts: $a) { account { id } } }', {
+    a: [{ name: 'Analytical Engines', domain: 'engines.example' }],
+  });
+  await call(accountUrl, 'mutation ($l: [AccountPersonLinkInput!]!) { linkPeopleToAccounts(links: $l) { status } }', {
+    l: [{ personId, accountId: accounts.upsertAccounts[0].account.id, isPrimary: true }],
+  });
+  return personId;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const { values } = parseArgs({ options: { role: { type: 'string' }, sdl: { type: 'string' } }, strict: false });
+  if (typeof values.role === 'string') {
+    await serve(values.role, typeof values.sdl === 'string' ? values.sdl : undefined);
+  } else {
+    await run();
+    process.exit(0);
+  }
+}

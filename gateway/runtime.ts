@@ -1,0 +1,71 @@
+/**
+ * Hive Gateway's runtime on our supergraph: HTTP to subgraphs for queries and
+ * mutations, graphql-ws to subgraphs for subscriptions (Apollo Server subgraphs
+ * serve graphql-ws on their `/graphql` URL and no SSE), and the sandbox and
+ * credentials forwarded on both.
+ */
+import { Agent } from 'node:http';
+import { createGatewayRuntime, type GatewayPlugin, type GatewayRuntime } from '@graphql-hive/gateway-runtime';
+import httpTransport from '@graphql-mesh/transport-http';
+import wsTransport from '@graphql-mesh/transport-ws';
+import type { Logger } from '../lib/logger.js';
+import { FORWARDED_HEADER_NAMES } from './forwardedHeaders.js';
+import { toHiveLogger } from './hiveLogger.js';
+import { useRequestIdentity, type RequestIdentityContext } from './plugins/useRequestIdentity.js';
+
+export interface GatewayRuntimeOptions {
+  supergraphSdl: string;
+  logger: Logger;
+  /** Runs after the gateway's own plugins (tests observe subgraph fetches; later issues add limits here). */
+  plugins?: GatewayPlugin[];
+  /**
+   * Share one subgraph response among identical in-flight queries. Safe across
+   * sandboxes (the forwarded headers are part of the key); off for benchmarks.
+   * @default true
+   */
+  deduplicateSubgraphRequests?: boolean;
+  /** Serve GraphiQL on GET /graphql. @default false */
+  graphiql?: boolean;
+}
+
+export type CdpGatewayRuntime = GatewayRuntime<RequestIdentityContext>;
+
+export function createRuntime(options: GatewayRuntimeOptions): CdpGatewayRuntime {
+  // Keep-alive sockets to subgraphs: one TCP connection serves many fetches.
+  const agent = new Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64 });
+
+  const runtime = createGatewayRuntime<RequestIdentityContext>({
+    supergraph: options.supergraphSdl,
+    logging: toHiveLogger(options.logger),
+    // Given explicitly rather than resolved by dynamic import at the first request.
+    transports: { http: httpTransport, ws: wsTransport },
+    transportEntries: {
+      '*.http': {
+        options: {
+          deduplicateInflightRequests: options.deduplicateSubgraphRequests ?? true,
+          // Without a location the websocket goes to the subgraph's routing URL, ws:// for http://.
+          subscriptions: {
+            kind: 'ws',
+            subgraph: '*',
+            options: { connectionParams: subscriptionConnectionParams() },
+          },
+        },
+      },
+    },
+    customAgent: () => agent,
+    plugins: () => [useRequestIdentity(), ...(options.plugins ?? [])],
+    landingPage: false,
+    graphiql: options.graphiql ?? false,
+  });
+  runtime.disposableStack.defer(() => agent.destroy());
+  return runtime;
+}
+
+/**
+ * The websocket transport interpolates its connectionParams from the request
+ * context per subscription, and opens one subgraph connection per distinct
+ * result, so subscribers of two sandboxes never share a subgraph socket.
+ */
+function subscriptionConnectionParams(): Record<string, string> {
+  return Object.fromEntries(FORWARDED_HEADER_NAMES.map((name) => [name, `{context.forwardedHeaders.${name}}`]));
+}

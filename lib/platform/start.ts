@@ -1,0 +1,54 @@
+/**
+ * `npm start`: the whole platform in one process on the documented ports
+ * (gateway 4000, profile 4001, account 4002, segment 4003, destination 4004),
+ * with MongoDB from MONGODB_URI, mongodb-memory-server or devdb. Ctrl-C or
+ * SIGTERM stops everything cleanly.
+ */
+import { ConfigError, loadConfig } from '../config.js';
+import { createLogger } from '../logger.js';
+import { startPlatform } from './startPlatform.js';
+
+let config: ReturnType<typeof loadConfig>;
+try {
+  config = loadConfig();
+} catch (error) {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
+  throw error;
+}
+const logger = createLogger({ name: 'cdp', level: config.logLevel });
+const platform = await startPlatform({ config, logger });
+
+const lines = [
+  '',
+  'B2B CDP is running:',
+  `  GraphQL (HTTP and graphql-ws)  ${platform.gateway.url}`,
+  `  Health                          ${new URL('/healthz', platform.gateway.url)}`,
+  ...Object.values(platform.subgraphs).map((s) => `  ${`${s.name} subgraph`.padEnd(31)} ${s.url}`),
+  `  MongoDB                         ${platform.mongoUri}`,
+  '',
+  'Press Ctrl-C to stop.',
+  '',
+];
+process.stdout.write(lines.join('\n'));
+
+let shuttingDown = false;
+const shutdown = async (signal: NodeJS.Signals) => {
+  if (shuttingDown) {
+    logger.warn({ signal }, 'Second signal: exiting now');
+    process.exit(1);
+  }
+  shuttingDown = true;
+  logger.info({ signal }, 'Stopping the platform');
+  try {
+    await platform.stop();
+    process.exit(0);
+  } catch (error) {
+    logger.error({ err: error }, 'The platform did not stop cleanly');
+    process.exit(1);
+  }
+};
+process.on('SIGINT', (signal) => void shutdown(signal));
+process.on('SIGTERM', (signal) => void shutdown(signal));

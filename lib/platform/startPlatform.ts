@@ -1,0 +1,154 @@
+/**
+ * The whole platform in one process, for `npm start` and for end-to-end tests:
+ * MongoDB connection, the four subgraphs, the gateway composed with their real
+ * URLs, and a jobs worker. `stop()` stops them in reverse order. In production
+ * each part can equally run as its own process (subgraphs/<name>/main.ts,
+ * gateway/main.ts, jobs/main.ts).
+ */
+import type { MongoClient } from 'mongodb';
+import type { GatewayPlugin } from '@graphql-hive/gateway-runtime';
+import { SUBGRAPH_NAMES, type Config, type SubgraphName } from '../config.js';
+import type { Logger } from '../logger.js';
+import { connectMongo, createDatabases, type Databases } from '../mongo/databases.js';
+import { findMongo, type FoundMongo } from '../mongo/findMongo.js';
+import type { RunningService } from '../service.js';
+import { composeSupergraph } from '../../gateway/compose.js';
+import { startGateway, type RunningGateway } from '../../gateway/server.js';
+import { startWorker, type RunningWorker } from '../../jobs/worker.js';
+import { startProfileSubgraph } from '../../subgraphs/profile/server.js';
+import { startAccountSubgraph } from '../../subgraphs/account/server.js';
+import { startSegmentSubgraph } from '../../subgraphs/segment/server.js';
+import { startDestinationSubgraph } from '../../subgraphs/destination/server.js';
+
+export type PlatformPorts = Record<'gateway' | SubgraphName, number>;
+
+interface SubgraphStarterOptions {
+  databases: Databases;
+  port: number;
+  host: string;
+  logger: Logger;
+  now?: () => Date;
+}
+
+const SUBGRAPH_STARTERS: Record<SubgraphName, (options: SubgraphStarterOptions) => Promise<RunningService>> = {
+  profile: startProfileSubgraph,
+  account: startAccountSubgraph,
+  segment: startSegmentSubgraph,
+  destination: startDestinationSubgraph,
+};
+
+export interface StartPlatformOptions {
+  config: Config;
+  logger: Logger;
+  /** MongoDB to use; when absent it is found as DESIGN.md section 6 says (and stopped with the platform). */
+  mongoUri?: string;
+  /** Ports to listen on (0 picks a free one); `config.ports` by default. */
+  ports?: Partial<PlatformPorts>;
+  /** Interface to bind; `config.host` by default. */
+  host?: string;
+  now?: () => Date;
+  /**
+   * A MongoClient for one subgraph instead of the shared one (e.g. a client with
+   * `monitorCommands: true` to count a subgraph's queries). The caller owns and closes it.
+   */
+  clientFor?: (subgraph: SubgraphName) => MongoClient | undefined;
+  /** Run a jobs worker in this process. @default true */
+  worker?: boolean;
+  /** Extra gateway plugins (e.g. to observe subgraph fetches in tests). */
+  gatewayPlugins?: GatewayPlugin[];
+  /** Serve GraphiQL on the gateway. @default true outside production */
+  graphiql?: boolean;
+}
+
+export interface RunningPlatform {
+  gateway: RunningGateway;
+  subgraphs: Record<SubgraphName, RunningService>;
+  worker: RunningWorker | undefined;
+  mongoUri: string;
+  /** The shared client's databases (platform data and sandboxes). */
+  databases: Databases;
+  /** Stops the worker, the gateway, the subgraphs, then closes MongoDB; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+export async function startPlatform(options: StartPlatformOptions): Promise<RunningPlatform> {
+  const { config, logger } = options;
+  const ports: PlatformPorts = { ...config.ports, ...options.ports };
+  const host = options.host ?? config.host;
+  // Everything started so far, stopped in reverse if a later step fails or at stop().
+  const stack: Array<{ name: string; stop: () => Promise<void> }> = [];
+
+  const stopAll = async () => {
+    for (const entry of stack.splice(0).reverse()) {
+      try {
+        await entry.stop();
+      } catch (error) {
+        logger.error({ err: error, part: entry.name }, 'Error while stopping the platform');
+      }
+    }
+  };
+
+  try {
+    let mongoUri = options.mongoUri;
+    if (!mongoUri) {
+      const found: FoundMongo = await findMongo({ mongodbUri: config.mongodbUri, logger });
+      stack.push({ name: 'mongodb', stop: () => found.stop() });
+      mongoUri = found.uri;
+    }
+
+    const client = await connectMongo(mongoUri);
+    stack.push({ name: 'mongo client', stop: () => client.close() });
+    const databases = createDatabases(client, config.databasePrefix);
+
+    const subgraphs = {} as Record<SubgraphName, RunningService>;
+    await Promise.all(
+      SUBGRAPH_NAMES.map(async (name) => {
+        const ownClient = options.clientFor?.(name);
+        const service = await SUBGRAPH_STARTERS[name]({
+          databases: ownClient ? createDatabases(ownClient, config.databasePrefix) : databases,
+          port: ports[name],
+          host,
+          logger,
+          now: options.now,
+        });
+        stack.push({ name, stop: () => service.stop() });
+        subgraphs[name] = service;
+      }),
+    );
+
+    const subgraphUrls = Object.fromEntries(SUBGRAPH_NAMES.map((name) => [name, subgraphs[name].url])) as Record<
+      SubgraphName,
+      string
+    >;
+    const gateway = await startGateway({
+      supergraphSdl: await composeSupergraph({ routingUrls: subgraphUrls }),
+      port: ports.gateway,
+      host,
+      logger,
+      subgraphUrls,
+      plugins: options.gatewayPlugins,
+      graphiql: options.graphiql ?? config.mode !== 'production',
+    });
+    stack.push({ name: 'gateway', stop: () => gateway.stop() });
+
+    let worker: RunningWorker | undefined;
+    if (options.worker ?? true) {
+      worker = await startWorker({ databases, logger, now: options.now });
+      const started = worker;
+      stack.push({ name: 'worker', stop: () => started.stop() });
+    }
+
+    let stopping: Promise<void> | undefined;
+    return {
+      gateway,
+      subgraphs,
+      worker,
+      mongoUri,
+      databases,
+      stop: () => (stopping ??= stopAll()),
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
