@@ -8,6 +8,7 @@ import { Agent } from 'node:http';
 import { createGatewayRuntime, type GatewayPlugin, type GatewayRuntime } from '@graphql-hive/gateway-runtime';
 import httpTransport from '@graphql-mesh/transport-http';
 import wsTransport from '@graphql-mesh/transport-ws';
+import { unifiedGraphHandler as routerRuntime } from '@graphql-hive/router-runtime';
 import type { Logger } from '../lib/logger.js';
 import { FORWARDED_HEADER_NAMES } from './forwardedHeaders.js';
 import { toHiveLogger } from './hiveLogger.js';
@@ -36,6 +37,9 @@ export function createRuntime(options: GatewayRuntimeOptions): CdpGatewayRuntime
 
   const runtime = createGatewayRuntime<RequestIdentityContext>({
     supergraph: options.supergraphSdl,
+    // Hive Router's query planner (Rust, shipped prebuilt in the npm package) and its
+    // executor: several times faster per request than the JavaScript stitching planner.
+    unifiedGraphHandler: routerRuntime,
     logging: toHiveLogger(options.logger),
     // Given explicitly rather than resolved by dynamic import at the first request.
     transports: { http: httpTransport, ws: wsTransport },
