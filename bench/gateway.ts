@@ -31,10 +31,20 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { GATEWAY_TOKEN_HEADER, createGatewayTokenSigner } from '../lib/auth/gatewayToken.js';
 
 const THIS_FILE = fileURLToPath(import.meta.url);
 const RESULTS_FILE = fileURLToPath(new URL('./results/gateway.json', import.meta.url));
 const SANDBOX = 'bench';
+/**
+ * Our gateway checks an API key and forwards a signed token, as in production
+ * (the key's lookup is an in-memory table instead of MongoDB); Apollo Gateway
+ * forwards the same token unchanged, so real subgraphs accept both.
+ */
+const BENCH_SECRET = 'bench-only-gateway-secret-0123456789abcdef';
+const BENCH_KEY = 'cdpk_bench-key';
+const BENCH_PRINCIPAL = { sandbox: SANDBOX, role: 'editor', keyId: 'bench' } as const;
+const BENCH_TOKEN = await createGatewayTokenSigner(BENCH_SECRET, { lifetimeSeconds: 3600 }).sign(BENCH_PRINCIPAL);
 
 const FEDERATED_QUERY = 'query Bench($id: ID!) { profile(id: $id) { id firstName lastName account { id name domain } } }';
 const FLOOR_QUERY = 'query Floor($id: ID!) { profile(id: $id) { id firstName lastName } }';
@@ -135,7 +145,12 @@ export async function run(): Promise<{ settings: Settings; results: TargetResult
 }
 
 function requestHeaders(): Record<string, string> {
-  return { 'content-type': 'application/json', 'x-sandbox': SANDBOX };
+  return {
+    'content-type': 'application/json',
+    authorization: `Bearer ${BENCH_KEY}`,
+    // Read only by a subgraph called directly (the floor); gateways send their own.
+    [GATEWAY_TOKEN_HEADER]: BENCH_TOKEN,
+  };
 }
 
 /** One request before the load, so a misconfigured target fails loudly instead of benchmarking errors. */
@@ -223,7 +238,8 @@ async function serve(role: string, sdlFile: string | undefined): Promise<void> {
     const mongo = await findMongo({ mongodbUri: process.env.MONGODB_URI, logger: silentLogger, downloadTimeoutMs: 5_000 });
     const client = await connectMongo(mongo.uri);
     const databases = createDatabases(client, 'bench_');
-    const base = { databases, port: 0, host: '127.0.0.1', logger: silentLogger };
+    const security = { gatewaySecret: BENCH_SECRET, encryptionKey: '00'.repeat(32) };
+    const base = { databases, port: 0, host: '127.0.0.1', logger: silentLogger, security };
     const [profile, account] = await Promise.all([startProfileSubgraph(base), startAccountSubgraph(base)]);
     const personId = await seed(profile.url, account.url);
     stop = async () => {
@@ -241,7 +257,16 @@ async function serve(role: string, sdlFile: string | undefined): Promise<void> {
     process.stdout.write(`${JSON.stringify({ profile: profile.url, account: account.url, personId: STUB_PERSON_ID })}\n`);
   } else if (role === 'hive') {
     const { startGateway } = await import('../gateway/server.js');
+    const { createApiKeyAuthenticator } = await import('../gateway/authenticate.js');
+    const authenticator = createApiKeyAuthenticator({
+      lookup: async (key) => {
+        if (key !== BENCH_KEY) throw new Error('unknown bench key');
+        return BENCH_PRINCIPAL;
+      },
+      signer: createGatewayTokenSigner(BENCH_SECRET),
+    });
     const gateway = await startGateway({
+      authenticator,
       supergraphSdl: await readFile(sdlFile!, 'utf8'),
       port: 0,
       host: '127.0.0.1',
@@ -256,7 +281,7 @@ async function serve(role: string, sdlFile: string | undefined): Promise<void> {
     const { startStandaloneServer } = await import('@apollo/server/standalone');
     const { ApolloGateway, RemoteGraphQLDataSource } = await import('@apollo/gateway');
     interface Ctx {
-      sandbox: string;
+      token: string;
     }
     const gateway = new ApolloGateway({
       supergraphSdl: await readFile(sdlFile!, 'utf8'),
@@ -266,14 +291,14 @@ async function serve(role: string, sdlFile: string | undefined): Promise<void> {
           url,
           // The same forwarding our gateway does.
           willSendRequest({ request, context }) {
-            request.http?.headers.set('x-sandbox', context.sandbox);
+            request.http?.headers.set(GATEWAY_TOKEN_HEADER, context.token);
           },
         }),
     });
     const server = new ApolloServer<Ctx>({ gateway, logger: silentLogger });
     const { url } = await startStandaloneServer(server, {
       listen: { port: 0, host: '127.0.0.1' },
-      context: async ({ req }) => ({ sandbox: String(req.headers['x-sandbox'] ?? 'default') }),
+      context: async ({ req }) => ({ token: String(req.headers[GATEWAY_TOKEN_HEADER] ?? '') }),
     });
     stop = () => server.stop();
     process.stdout.write(`${JSON.stringify({ url: new URL('/graphql', url).toString() })}\n`);

@@ -1,10 +1,17 @@
 /**
- * The one place the gateway decides who a request is. Today every caller with a
- * well-formed sandbox name is let through (limit-free); a later issue verifies
- * `authorization` here (API keys, JWTs) and may refuse. It is called at the
+ * The one place the gateway decides who a request is. It is called at the
  * edge, before any GraphQL work: per HTTP request (plugins/useRequestIdentity.ts)
- * and per websocket connection (server.ts). Subgraphs check the sandbox again.
+ * and per websocket connection (server.ts).
+ *
+ * A caller presents an API key (`Authorization: Bearer <key>`, or the same in
+ * graphql-ws `connectionParams`). The key names its sandbox and role; the
+ * gateway forwards both to the subgraphs in a short-lived signed token, which
+ * is all a subgraph trusts. `x-sandbox` may restate the key's sandbox; naming
+ * any other answers exactly as a sandbox that does not exist.
  */
+import { bearerToken } from '../lib/auth/apiKeys.js';
+import type { GatewayTokenSigner } from '../lib/auth/gatewayToken.js';
+import type { Principal } from '../lib/auth/roles.js';
 import { DomainError, ErrorCode } from '../lib/errors.js';
 import { parseSandboxName } from '../lib/sandbox.js';
 
@@ -12,29 +19,96 @@ export const SANDBOX_HEADER = 'x-sandbox';
 export const AUTHORIZATION_HEADER = 'authorization';
 
 export interface GatewayIdentity {
-  /** The sandbox every subgraph call of this request is bound to. */
+  readonly principal: Principal;
+  /** The sandbox every subgraph call of this request is bound to (the key's). */
   readonly sandbox: string;
-  /** The client's credentials, passed through untouched. */
-  readonly authorization: string | undefined;
+  /** Signed for the subgraphs; the API key itself never leaves the gateway. */
+  readonly gatewayToken: string;
 }
 
-/**
- * `headers` are the request's headers, or for a websocket client the upgrade
- * request's headers merged with its graphql-ws `connectionParams` (the runtime
- * merges them), so HTTP and websocket clients are treated alike.
- */
-export function authenticate(headers: Readonly<Record<string, unknown>>): GatewayIdentity {
+/** `headers` are a request's headers, or a websocket's upgrade headers merged with its connectionParams. */
+export interface Authenticator {
+  authenticate(headers: Readonly<Record<string, unknown>>): Promise<GatewayIdentity>;
+}
+
+/** Looks up an API key; rejects with UNAUTHENTICATED. Implemented by TenancyService. */
+export type ApiKeyLookup = (key: string) => Promise<Principal>;
+
+export interface ApiKeyAuthenticatorOptions {
+  lookup: ApiKeyLookup;
+  signer: GatewayTokenSigner;
+  /**
+   * How long a key's principal and signed token are reused. Revoking a key takes
+   * effect within this time; a shorter one costs a database read per request.
+   */
+  cacheTtlMs?: number;
+  now?: () => number;
+}
+
+interface CachedIdentity {
+  identity: Promise<Omit<GatewayIdentity, 'sandbox'>>;
+  expiresAt: number;
+}
+
+const MAX_CACHED_KEYS = 10_000;
+
+export function createApiKeyAuthenticator(options: ApiKeyAuthenticatorOptions): Authenticator {
+  const ttl = options.cacheTtlMs ?? 5_000;
+  const now = options.now ?? Date.now;
+  const cache = new Map<string, CachedIdentity>();
+
+  const resolve = (key: string) => {
+    const cached = cache.get(key);
+    if (cached && cached.expiresAt > now()) return cached.identity;
+    const identity = options.lookup(key).then(async (principal) => ({
+      principal,
+      gatewayToken: await options.signer.sign(principal),
+    }));
+    if (cache.size >= MAX_CACHED_KEYS) cache.clear();
+    cache.set(key, { identity, expiresAt: now() + ttl });
+    // A refused key is not remembered: the next attempt asks again.
+    identity.catch(() => cache.delete(key));
+    return identity;
+  };
+
   return {
-    sandbox: parseSandboxName(headerValue(headers, SANDBOX_HEADER)),
-    authorization: headerValue(headers, AUTHORIZATION_HEADER),
+    async authenticate(headers) {
+      const key = bearerToken(headerValue(headers, AUTHORIZATION_HEADER));
+      if (!key) {
+        throw new DomainError(ErrorCode.Unauthenticated, 'An API key is required: send "Authorization: Bearer <key>"');
+      }
+      const requested = headerValue(headers, SANDBOX_HEADER);
+      const requestedSandbox = requested === undefined ? undefined : parseSandboxName(requested);
+      const { principal, gatewayToken } = await resolve(key);
+      if (requestedSandbox !== undefined && requestedSandbox !== principal.sandbox) {
+        throw sandboxNotFound(requestedSandbox);
+      }
+      return { principal, sandbox: principal.sandbox, gatewayToken };
+    },
   };
 }
 
-/** HTTP status for a refused request: 401 for missing or bad credentials, 403 when not allowed, else 400. */
+/** The same answer for a sandbox that exists but is not the key's and for one that does not exist. */
+export function sandboxNotFound(name: string): DomainError {
+  return new DomainError(ErrorCode.NotFound, `Sandbox ${JSON.stringify(name)} was not found`, { details: { id: name } });
+}
+
+/** HTTP status for a refused request. */
 export function refusalStatus(error: DomainError): number {
-  if (error.code === ErrorCode.Unauthenticated) return 401;
-  if (error.code === ErrorCode.Forbidden) return 403;
-  return 400;
+  switch (error.code) {
+    case ErrorCode.Unauthenticated:
+      return 401;
+    case ErrorCode.Forbidden:
+      return 403;
+    case ErrorCode.NotFound:
+      return 404;
+    case ErrorCode.RateLimited:
+      return 429;
+    case ErrorCode.LimitExceeded:
+      return 413;
+    default:
+      return 400;
+  }
 }
 
 /** The GraphQL-over-HTTP body of a refused request: the error's code and safe details only. */
@@ -44,7 +118,7 @@ export function refusalBody(error: DomainError): string {
 }
 
 /** Case-insensitive lookup: connectionParams keep whatever case the client chose. */
-function headerValue(headers: Readonly<Record<string, unknown>>, name: string): string | undefined {
+export function headerValue(headers: Readonly<Record<string, unknown>>, name: string): string | undefined {
   for (const key of Object.keys(headers)) {
     if (key.toLowerCase() === name) {
       const value = headers[key];

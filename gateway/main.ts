@@ -5,23 +5,32 @@
  */
 import { loadConfig } from '../lib/config.js';
 import { createLogger } from '../lib/logger.js';
+import { connectMongo, createDatabases } from '../lib/mongo/databases.js';
 import { composeSupergraph } from './compose.js';
-import { startGateway } from './server.js';
+import { startPlatformGateway } from './startPlatformGateway.js';
 
 const config = loadConfig();
 const logger = createLogger({ name: 'gateway', level: config.logLevel });
 
-const gateway = await startGateway({
+if (!config.mongodbUri) {
+  logger.fatal('MONGODB_URI is required to run the gateway on its own (it checks API keys); `npm start` runs everything with an embedded database');
+  process.exit(1);
+}
+const client = await connectMongo(config.mongodbUri);
+const { gateway } = await startPlatformGateway({
+  config,
+  databases: createDatabases(client, config.databasePrefix),
   supergraphSdl: await composeSupergraph({ routingUrls: config.subgraphUrls }),
+  subgraphUrls: config.subgraphUrls,
   port: config.ports.gateway,
   host: config.host,
   logger,
-  subgraphUrls: config.subgraphUrls,
   graphiql: config.mode !== 'production',
 });
 
 const shutdown = async () => {
   await gateway.stop();
+  await client.close();
   process.exit(0);
 };
 process.once('SIGINT', () => void shutdown());

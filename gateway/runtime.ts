@@ -9,14 +9,25 @@ import { createGatewayRuntime, type GatewayPlugin, type GatewayRuntime } from '@
 import httpTransport from '@graphql-mesh/transport-http';
 import wsTransport from '@graphql-mesh/transport-ws';
 import { unifiedGraphHandler as routerRuntime } from '@graphql-hive/router-runtime';
+import type { RequestLimits } from '../lib/config.js';
 import type { Logger } from '../lib/logger.js';
+import type { RateLimiter } from '../lib/tenancy/rateLimiter.js';
+import type { Authenticator } from './authenticate.js';
 import { FORWARDED_HEADER_NAMES } from './forwardedHeaders.js';
 import { toHiveLogger } from './hiveLogger.js';
 import { useRequestIdentity, type RequestIdentityContext } from './plugins/useRequestIdentity.js';
+import { requestLimitPlugins } from './plugins/useRequestLimits.js';
 
 export interface GatewayRuntimeOptions {
   supergraphSdl: string;
   logger: Logger;
+  authenticator: Authenticator;
+  /** Per-key request rate; none means unlimited. */
+  rateLimiter?: RateLimiter;
+  /** Depth, cost, alias and token limits per document; none means unlimited. */
+  limits?: RequestLimits;
+  /** Answer introspection queries (and suggest field names in errors). @default true */
+  introspection?: boolean;
   /** Runs after the gateway's own plugins (tests observe subgraph fetches; later issues add limits here). */
   plugins?: GatewayPlugin[];
   /**
@@ -35,6 +46,7 @@ export function createRuntime(options: GatewayRuntimeOptions): CdpGatewayRuntime
   // Keep-alive sockets to subgraphs: one TCP connection serves many fetches.
   const agent = new Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64 });
 
+  const introspection = options.introspection ?? true;
   const runtime = createGatewayRuntime<RequestIdentityContext>({
     supergraph: options.supergraphSdl,
     // Hive Router's query planner (Rust, shipped prebuilt in the npm package) and its
@@ -57,7 +69,14 @@ export function createRuntime(options: GatewayRuntimeOptions): CdpGatewayRuntime
       },
     },
     customAgent: () => agent,
-    plugins: () => [useRequestIdentity(), ...(options.plugins ?? [])],
+    plugins: () => [
+      useRequestIdentity({ authenticator: options.authenticator, rateLimiter: options.rateLimiter }),
+      ...(options.limits ? requestLimitPlugins(options.limits, { blockFieldSuggestions: !introspection }) : []),
+      ...(options.plugins ?? []),
+    ],
+    ...(introspection ? {} : { disableIntrospection: { disableIf: () => true } }),
+    // Unexpected errors reach clients as a generic message, never with a stack trace.
+    maskedErrors: { isDev: false },
     landingPage: false,
     graphiql: options.graphiql ?? false,
   });

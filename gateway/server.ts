@@ -7,11 +7,13 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { useServer, type Extra } from 'graphql-ws/use/ws';
 import { getGraphQLWSOptions, type GatewayPlugin } from '@graphql-hive/gateway-runtime';
-import type { SubgraphName } from '../lib/config.js';
-import { DomainError } from '../lib/errors.js';
+import type { RequestLimits, SubgraphName } from '../lib/config.js';
+import { DomainError, ErrorCode } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import type { RunningService } from '../lib/service.js';
-import { authenticate } from './authenticate.js';
+import type { RateLimiter } from '../lib/tenancy/rateLimiter.js';
+import { ADMIN_PATH, type AdminEndpoint } from './admin/adminServer.js';
+import { refusalBody, refusalStatus, type Authenticator } from './authenticate.js';
 import { checkSubgraphs } from './health.js';
 import { createRuntime, type CdpGatewayRuntime } from './runtime.js';
 import type { RequestIdentityContext } from './plugins/useRequestIdentity.js';
@@ -26,6 +28,13 @@ export interface StartGatewayOptions {
   logger: Logger;
   /** Where /healthz checks each subgraph (the URLs the supergraph was composed with). */
   subgraphUrls: Readonly<Record<SubgraphName, string>> | Readonly<Record<string, string>>;
+  /** Who a request is: API keys in production (authenticate.ts). */
+  authenticator: Authenticator;
+  rateLimiter?: RateLimiter;
+  limits?: RequestLimits;
+  introspection?: boolean;
+  /** The admin API (sandboxes, keys, audit log), served at /admin/graphql. */
+  admin?: AdminEndpoint;
   plugins?: GatewayPlugin[];
   deduplicateSubgraphRequests?: boolean;
   graphiql?: boolean;
@@ -41,6 +50,10 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   const runtime = createRuntime({
     supergraphSdl: options.supergraphSdl,
     logger,
+    authenticator: options.authenticator,
+    rateLimiter: options.rateLimiter,
+    limits: options.limits,
+    introspection: options.introspection,
     plugins: options.plugins,
     deduplicateSubgraphRequests: options.deduplicateSubgraphRequests,
     graphiql: options.graphiql,
@@ -54,9 +67,25 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     throw error;
   }
 
+  const maxBodyBytes = options.limits?.maxBodyBytes;
   const server = createServer((req, res) => {
-    if (req.method === 'GET' && pathOf(req) === HEALTH_PATH) {
+    const path = pathOf(req);
+    if (req.method === 'GET' && path === HEALTH_PATH) {
       void respondHealth(res, options.subgraphUrls, logger);
+      return;
+    }
+    const oversize = maxBodyBytes === undefined ? undefined : bodySizeRefusal(req, maxBodyBytes);
+    if (oversize) {
+      refuse(res, oversize);
+      req.destroy();
+      return;
+    }
+    if (options.admin && path === ADMIN_PATH) {
+      options.admin.handle(req, res).catch((error: unknown) => {
+        logger.error({ err: error }, 'Admin API request failed');
+        if (!res.headersSent) refuse(res, new DomainError(ErrorCode.Internal, 'Internal server error'), 500);
+        else res.destroy();
+      });
       return;
     }
     void runtime(req, res);
@@ -73,10 +102,11 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
         request: upgradeRequest(runtime, ctx.extra.request),
       })),
       // Refused connections close with graphql-ws's 4403 Forbidden before any subscription starts.
-      onConnect: (ctx) => {
+      onConnect: async (ctx) => {
         try {
-          authenticate({ ...ctx.extra.request.headers, ...ctx.connectionParams });
-          return true;
+          const identity = await options.authenticator.authenticate({ ...ctx.extra.request.headers, ...ctx.connectionParams });
+          const decision = await options.rateLimiter?.consume(identity.principal.keyId ?? identity.sandbox);
+          return decision?.allowed !== false;
         } catch (error) {
           if (!(error instanceof DomainError)) throw error;
           logger.debug({ code: error.code }, 'Websocket connection refused');
@@ -117,6 +147,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await runtime.dispose();
+        await options.admin?.stop();
         logger.info('Gateway stopped');
       })();
       return stopped;
@@ -133,6 +164,31 @@ async function respondHealth(
   if (report.status !== 'ok') logger.warn({ failed: report.failed }, 'Health check: subgraphs unavailable');
   res.writeHead(report.status === 'ok' ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' });
   res.end(JSON.stringify(report));
+}
+
+/**
+ * Bodies are limited before anything reads them. A POST must declare its
+ * length, so an endless chunked body cannot hold a connection and memory.
+ */
+function bodySizeRefusal(req: IncomingMessage, maxBodyBytes: number): DomainError | undefined {
+  if (req.method !== 'POST') return undefined;
+  const declared = Number(req.headers['content-length']);
+  if (req.headers['content-length'] === undefined || !Number.isFinite(declared)) {
+    return new DomainError(ErrorCode.BadUserInput, 'Send a Content-Length header with the request body', {
+      details: { maxBodyBytes },
+    });
+  }
+  if (declared > maxBodyBytes) {
+    return new DomainError(ErrorCode.LimitExceeded, `The request body is larger than the ${maxBodyBytes}-byte limit`, {
+      details: { maxBodyBytes },
+    });
+  }
+  return undefined;
+}
+
+function refuse(res: ServerResponse, error: DomainError, status = refusalStatus(error)): void {
+  res.writeHead(status, { 'content-type': 'application/graphql-response+json; charset=utf-8', connection: 'close' });
+  res.end(refusalBody(error));
 }
 
 /** A fetch-API Request for a websocket's upgrade request, as the runtime's context expects. */

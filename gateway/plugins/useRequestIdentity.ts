@@ -1,8 +1,9 @@
 /**
  * Authenticates each HTTP request at the edge (a refused request never reaches
- * GraphQL execution) and attaches the identity and the headers to forward to
- * its context; websocket operations get theirs from the connection's headers
- * and connectionParams, already checked when the socket connected (server.ts).
+ * GraphQL execution), applies the per-key rate limit, and attaches the identity
+ * and the headers to forward to its context; websocket operations get theirs
+ * from the connection's headers and connectionParams, already checked when the
+ * socket connected (server.ts).
  *
  * Every HTTP fetch to a subgraph then carries the forwarded headers.
  * Subscriptions carry them as the subgraph websocket's connectionParams
@@ -10,8 +11,9 @@
  */
 import { getOperationAST } from 'graphql';
 import type { GatewayPlugin } from '@graphql-hive/gateway-runtime';
-import { DomainError } from '../../lib/errors.js';
-import { authenticate, refusalBody, refusalStatus, type GatewayIdentity } from '../authenticate.js';
+import { DomainError, ErrorCode } from '../../lib/errors.js';
+import type { RateLimiter } from '../../lib/tenancy/rateLimiter.js';
+import { refusalBody, refusalStatus, type Authenticator, type GatewayIdentity } from '../authenticate.js';
 import { buildForwardedHeaders, type ForwardedHeaders } from '../forwardedHeaders.js';
 
 export interface RequestIdentityContext {
@@ -19,25 +21,48 @@ export interface RequestIdentityContext {
   forwardedHeaders: ForwardedHeaders;
 }
 
-export function useRequestIdentity(): GatewayPlugin<RequestIdentityContext> {
+export interface RequestIdentityOptions {
+  authenticator: Authenticator;
+  rateLimiter?: RateLimiter;
+}
+
+export function useRequestIdentity(options: RequestIdentityOptions): GatewayPlugin<RequestIdentityContext> {
+  const { authenticator, rateLimiter } = options;
   const identities = new WeakMap<Request, GatewayIdentity>();
   return {
-    onRequest({ request, endResponse, fetchAPI }) {
-      try {
-        identities.set(request, authenticate(Object.fromEntries(request.headers.entries())));
-      } catch (error) {
-        if (!(error instanceof DomainError)) throw error;
+    async onRequest({ request, endResponse, fetchAPI }) {
+      if (isGraphiqlPage(request)) return;
+      const refuse = (error: DomainError, headers: Record<string, string> = {}) =>
         endResponse(
           new fetchAPI.Response(refusalBody(error), {
             status: refusalStatus(error),
-            headers: { 'content-type': 'application/graphql-response+json; charset=utf-8' },
+            headers: { 'content-type': 'application/graphql-response+json; charset=utf-8', ...headers },
           }),
         );
+      try {
+        const identity = await authenticator.authenticate(Object.fromEntries(request.headers.entries()));
+        if (rateLimiter) {
+          const decision = await rateLimiter.consume(identity.principal.keyId ?? identity.sandbox);
+          if (!decision.allowed) {
+            const error = new DomainError(
+              ErrorCode.RateLimited,
+              `Too many requests for this API key; retry after ${decision.retryAfterSeconds} s`,
+              { details: { retryAfterSeconds: decision.retryAfterSeconds } },
+            );
+            refuse(error, { 'retry-after': String(decision.retryAfterSeconds) });
+            return;
+          }
+        }
+        identities.set(request, identity);
+      } catch (error) {
+        if (!(error instanceof DomainError)) throw error;
+        refuse(error);
       }
     },
-    onContextBuilding({ context, extendContext }) {
+    async onContextBuilding({ context, extendContext }) {
       if (context.identity) return;
-      const identity = (context.request && identities.get(context.request)) ?? authenticate(context.headers ?? {});
+      const identity =
+        (context.request && identities.get(context.request)) ?? (await authenticator.authenticate(context.headers ?? {}));
       extendContext({ identity, forwardedHeaders: buildForwardedHeaders(identity) });
     },
     onSubgraphExecute({ executionRequest, setExecutionRequest }) {
@@ -55,4 +80,9 @@ export function useRequestIdentity(): GatewayPlugin<RequestIdentityContext> {
       });
     },
   };
+}
+
+/** GraphiQL's page itself (a browser GET for HTML) carries no key; its queries do. */
+function isGraphiqlPage(request: Request): boolean {
+  return request.method === 'GET' && (request.headers.get('accept') ?? '').includes('text/html');
 }

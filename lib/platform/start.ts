@@ -27,8 +27,19 @@ const lines = [
   `  GraphQL (HTTP and graphql-ws)  ${platform.gateway.url}`,
   `  Health                          ${new URL('/healthz', platform.gateway.url)}`,
   ...Object.values(platform.subgraphs).map((s) => `  ${`${s.name} subgraph`.padEnd(31)} ${s.url}`),
+  `  Admin API                       ${new URL('/admin/graphql', platform.gateway.url)}`,
   `  MongoDB                         ${platform.mongoUri}`,
   '',
+  ...(platform.generatedAdminKey
+    ? [
+        'Admin API key of sandbox "default" (shown once; set CDP_BOOTSTRAP_KEY to choose your own):',
+        `  ${platform.generatedAdminKey}`,
+        'Send it as "Authorization: Bearer <key>".',
+        '',
+      ]
+    : config.security.bootstrapKey
+      ? ['Admin API key of sandbox "default": the one in CDP_BOOTSTRAP_KEY.', '']
+      : []),
   'Press Ctrl-C to stop.',
   '',
 ];

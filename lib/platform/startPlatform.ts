@@ -9,11 +9,14 @@ import type { MongoClient } from 'mongodb';
 import type { GatewayPlugin } from '@graphql-hive/gateway-runtime';
 import { SUBGRAPH_NAMES, type Config, type SubgraphName } from '../config.js';
 import type { Logger } from '../logger.js';
+import { DEFAULT_SANDBOX } from '../sandbox.js';
 import { connectMongo, createDatabases, type Databases } from '../mongo/databases.js';
 import { findMongo, type FoundMongo } from '../mongo/findMongo.js';
 import type { RunningService } from '../service.js';
 import { composeSupergraph } from '../../gateway/compose.js';
-import { startGateway, type RunningGateway } from '../../gateway/server.js';
+import type { RunningGateway } from '../../gateway/server.js';
+import { startPlatformGateway } from '../../gateway/startPlatformGateway.js';
+import type { TenancyService } from '../tenancy/tenancy.service.js';
 import { startWorker, type RunningWorker } from '../../jobs/worker.js';
 import { startProfileSubgraph } from '../../subgraphs/profile/server.js';
 import { startAccountSubgraph } from '../../subgraphs/account/server.js';
@@ -27,6 +30,7 @@ interface SubgraphStarterOptions {
   port: number;
   host: string;
   logger: Logger;
+  security: { gatewaySecret: string; encryptionKey: string };
   now?: () => Date;
 }
 
@@ -67,6 +71,10 @@ export interface RunningPlatform {
   mongoUri: string;
   /** The shared client's databases (platform data and sandboxes). */
   databases: Databases;
+  /** Sandboxes, API keys and the audit log. */
+  tenancy: TenancyService;
+  /** The admin key of sandbox `default` when this start generated it (shown once). */
+  generatedAdminKey: string | undefined;
   /** Stops the worker, the gateway, the subgraphs, then closes MongoDB; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -109,6 +117,7 @@ export async function startPlatform(options: StartPlatformOptions): Promise<Runn
           port: ports[name],
           host,
           logger,
+          security: config.security,
           now: options.now,
         });
         stack.push({ name, stop: () => service.stop() });
@@ -120,16 +129,21 @@ export async function startPlatform(options: StartPlatformOptions): Promise<Runn
       SubgraphName,
       string
     >;
-    const gateway = await startGateway({
+    const { gateway, tenancy } = await startPlatformGateway({
+      config,
+      databases,
       supergraphSdl: await composeSupergraph({ routingUrls: subgraphUrls }),
+      subgraphUrls,
       port: ports.gateway,
       host,
       logger,
-      subgraphUrls,
       plugins: options.gatewayPlugins,
       graphiql: options.graphiql ?? config.mode !== 'production',
+      now: options.now,
     });
     stack.push({ name: 'gateway', stop: () => gateway.stop() });
+    // The embedded default: sandbox `default` with an admin key (CDP_BOOTSTRAP_KEY, or generated once).
+    const { generatedKey } = await tenancy.bootstrap(DEFAULT_SANDBOX, config.security.bootstrapKey);
 
     let worker: RunningWorker | undefined;
     if (options.worker ?? true) {
@@ -145,6 +159,8 @@ export async function startPlatform(options: StartPlatformOptions): Promise<Runn
       worker,
       mongoUri,
       databases,
+      tenancy,
+      generatedAdminKey: generatedKey,
       stop: () => (stopping ??= stopAll()),
     };
   } catch (error) {

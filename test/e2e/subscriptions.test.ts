@@ -62,8 +62,8 @@ describe('subscriptions through the gateway', () => {
   it('delivers segmentDefinitionChanged for createSegment, only to subscribers of that sandbox', async () => {
     const sandbox = uniqueName('subs-a-');
     const other = uniqueName('subs-b-');
-    const mine = subscribe<ChangeEvent>(platform.wsUrl, SEGMENT_CHANGED, { connectionParams: { 'x-sandbox': sandbox } });
-    const theirs = subscribe<ChangeEvent>(platform.wsUrl, SEGMENT_CHANGED, { connectionParams: { 'x-sandbox': other } });
+    const mine = subscribe<ChangeEvent>(platform.wsUrl, SEGMENT_CHANGED, { connectionParams: await platform.connectionParams(sandbox) });
+    const theirs = subscribe<ChangeEvent>(platform.wsUrl, SEGMENT_CHANGED, { connectionParams: await platform.connectionParams(other) });
     try {
       const { event, created } = await createSegmentsUntilEvent(sandbox, mine);
       const { kind, segmentId, segment } = event.segmentDefinitionChanged;

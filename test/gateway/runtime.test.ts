@@ -8,12 +8,28 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../lib/logger.js';
 import { composeSubgraphs } from '../../gateway/compose.js';
 import { startGateway, type RunningGateway } from '../../gateway/server.js';
-import { startTinySubgraphs, type TinySubgraph } from './support/tinySubgraphs.js';
+import { createApiKeyAuthenticator } from '../../gateway/authenticate.js';
+import { createGatewayTokenSigner } from '../../lib/auth/gatewayToken.js';
+import type { Principal } from '../../lib/auth/roles.js';
+import { DomainError, ErrorCode } from '../../lib/errors.js';
+import { TINY_GATEWAY_SECRET, startTinySubgraphs, type TinySubgraph } from './support/tinySubgraphs.js';
 import { eventually, subscribe } from './support/wsClient.js';
 
 let people: TinySubgraph;
 let companies: TinySubgraph;
 let gateway: RunningGateway;
+
+/** API keys of this suite and whom they name (the platform keeps them in MongoDB; this suite needs none). */
+const KEYS: Record<string, Principal> = {
+  'key-alpha': { sandbox: 'alpha', role: 'viewer', keyId: 'k-alpha' },
+  'key-beta': { sandbox: 'beta', role: 'editor', keyId: 'k-beta' },
+  'key-default': { sandbox: 'default', role: 'viewer', keyId: 'k-default' },
+  'key-odd': { sandbox: 'odd', role: 'viewer', keyId: 'k-odd' },
+  'key-even': { sandbox: 'even', role: 'viewer', keyId: 'k-even' },
+  'key-sub-a': { sandbox: 'sub-a', role: 'editor', keyId: 'k-sub-a' },
+  'key-sub-b': { sandbox: 'sub-b', role: 'viewer', keyId: 'k-sub-b' },
+};
+const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 
 beforeAll(async () => {
   ({ people, companies } = await startTinySubgraphs());
@@ -24,6 +40,14 @@ beforeAll(async () => {
     host: '127.0.0.1',
     logger: silentLogger,
     subgraphUrls: Object.fromEntries(subgraphs.map((s) => [s.name, s.url])),
+    authenticator: createApiKeyAuthenticator({
+      lookup: async (key) => {
+        const principal = KEYS[key];
+        if (!principal) throw new DomainError(ErrorCode.Unauthenticated, 'Unknown API key');
+        return principal;
+      },
+      signer: createGatewayTokenSigner(TINY_GATEWAY_SECRET),
+    }),
   });
 });
 
@@ -49,41 +73,57 @@ const PERSON_WITH_COMPANY = /* GraphQL */ `
 
 describe('gateway runtime', () => {
   it('resolves one query across two subgraphs', async () => {
-    const result = await post(PERSON_WITH_COMPANY, { id: '1' }, { 'x-sandbox': 'alpha' });
+    const result = await post(PERSON_WITH_COMPANY, { id: '1' }, bearer('key-alpha'));
     expect(result.errors).toBeUndefined();
     expect(result.data.person).toEqual({ id: '1', name: 'Person 1', company: { name: 'Company of 1', sandbox: 'alpha' } });
   });
 
-  it('forwards x-sandbox and authorization on root and _entities fetches', async () => {
+  it("forwards the key's sandbox and role in a signed token on root and _entities fetches", async () => {
     people.seen.length = 0;
     companies.seen.length = 0;
-    await post(PERSON_WITH_COMPANY, { id: '2' }, { 'x-sandbox': 'beta', authorization: 'Bearer k1' });
-    expect(people.seen).toEqual([{ kind: 'http', sandbox: 'beta', authorization: 'Bearer k1', operation: 'person' }]);
-    expect(companies.seen).toEqual([{ kind: 'http', sandbox: 'beta', authorization: 'Bearer k1', operation: '_entities' }]);
+    await post(PERSON_WITH_COMPANY, { id: '2' }, { ...bearer('key-beta'), 'x-sandbox': 'beta' });
+    expect(people.seen).toEqual([{ kind: 'http', sandbox: 'beta', role: 'editor', operation: 'person' }]);
+    expect(companies.seen).toEqual([{ kind: 'http', sandbox: 'beta', role: 'editor', operation: '_entities' }]);
   });
 
-  it('uses the default sandbox when none is named', async () => {
-    const result = await post(PERSON_WITH_COMPANY, { id: '3' });
-    expect(result.data.person.company.sandbox).toBe('default');
-  });
-
-  it('refuses an invalid sandbox name before calling any subgraph', async () => {
+  it('refuses requests without a valid API key before calling any subgraph', async () => {
     people.seen.length = 0;
-    const response = await fetch(gateway.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-sandbox': 'Not A Sandbox!' },
-      body: JSON.stringify({ query: PERSON_WITH_COMPANY, variables: { id: '4' } }),
-    });
-    expect(response.status).toBe(400);
-    const result = (await response.json()) as { errors: Array<{ message: string; extensions: { code: string } }> };
-    expect(result.errors[0]?.extensions.code).toBe('INVALID_SANDBOX');
-    expect(result.errors[0]?.message).toMatch(/Invalid sandbox name/);
+    for (const headers of [{}, bearer('no-such-key'), { authorization: 'Basic a2V5' }]) {
+      const response = await fetch(gateway.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ query: PERSON_WITH_COMPANY, variables: { id: '3' } }),
+      });
+      expect(response.status).toBe(401);
+      const result = (await response.json()) as { errors: Array<{ extensions: { code: string } }> };
+      expect(result.errors[0]?.extensions.code).toBe('UNAUTHENTICATED');
+    }
+    expect(people.seen).toEqual([]);
+  });
+
+  it("answers another sandbox named in x-sandbox exactly as one that does not exist", async () => {
+    people.seen.length = 0;
+    const attempt = async (sandbox: string) => {
+      const response = await fetch(gateway.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...bearer('key-alpha'), 'x-sandbox': sandbox },
+        body: JSON.stringify({ query: PERSON_WITH_COMPANY, variables: { id: '4' } }),
+      });
+      return { status: response.status, body: ((await response.json()) as { errors: unknown[] }).errors };
+    };
+    const other = await attempt('beta');
+    const missing = await attempt('nosuch');
+    expect(other.status).toBe(404);
+    expect(JSON.stringify(other.body)).toBe(JSON.stringify(missing.body).replaceAll('nosuch', 'beta'));
+    const invalid = await attempt('Not A Sandbox!');
+    expect(invalid.status).toBe(400);
+    expect(JSON.stringify(invalid.body)).toContain('INVALID_SANDBOX');
     expect(people.seen).toEqual([]);
   });
 
   it('keeps two sandboxes apart when identical queries run at once', async () => {
     const results = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => post(PERSON_WITH_COMPANY, { id: 'same' }, { 'x-sandbox': i % 2 ? 'odd' : 'even' })),
+      Array.from({ length: 20 }, (_, i) => post(PERSON_WITH_COMPANY, { id: 'same' }, bearer(i % 2 ? 'key-odd' : 'key-even'))),
     );
     results.forEach((result, i) => expect(result.data.person.company.sandbox).toBe(i % 2 ? 'odd' : 'even'));
   });
@@ -101,29 +141,29 @@ describe('gateway subscriptions', () => {
     people.seen.length = 0;
     companies.seen.length = 0;
     const inA = subscribe<{ personRenamed: any }>(gateway.wsUrl, SUBSCRIPTION, {
-      connectionParams: { 'x-sandbox': 'sub-a', authorization: 'Bearer ws' },
+      connectionParams: bearer('key-sub-a'),
     });
-    const inB = subscribe<{ personRenamed: any }>(gateway.wsUrl, SUBSCRIPTION, { connectionParams: { 'x-sandbox': 'sub-b' } });
+    const inB = subscribe<{ personRenamed: any }>(gateway.wsUrl, SUBSCRIPTION, { connectionParams: bearer('key-sub-b') });
     try {
       // The gateway opens its subgraph websocket when the client subscribes.
       await eventually(() => people.seen.filter((s) => s.kind === 'ws').length === 2, 5_000, 'both subgraph subscriptions');
       expect(people.seen.filter((s) => s.kind === 'ws')).toEqual(
         expect.arrayContaining([
-          { kind: 'ws', sandbox: 'sub-a', authorization: 'Bearer ws', operation: 'personRenamed' },
-          { kind: 'ws', sandbox: 'sub-b', authorization: undefined, operation: 'personRenamed' },
+          { kind: 'ws', sandbox: 'sub-a', role: 'editor', operation: 'personRenamed' },
+          { kind: 'ws', sandbox: 'sub-b', role: 'viewer', operation: 'personRenamed' },
         ]),
       );
 
       const event = inA.next();
       await new Promise((resolve) => setTimeout(resolve, 50));
-      const renamed = await post(RENAME, { id: '7', name: 'Ada' }, { 'x-sandbox': 'sub-a' });
+      const renamed = await post(RENAME, { id: '7', name: 'Ada' }, bearer('key-sub-a'));
       expect(renamed.errors).toBeUndefined();
 
       expect(await event).toEqual({
         personRenamed: { id: '7', name: 'Ada', company: { name: 'Company of 7', sandbox: 'sub-a' } },
       });
-      // The event's company came from an _entities fetch carrying the subscriber's sandbox and credentials.
-      expect(companies.seen).toContainEqual({ kind: 'http', sandbox: 'sub-a', authorization: 'Bearer ws', operation: '_entities' });
+      // The event's company came from an _entities fetch carrying the subscriber's own token.
+      expect(companies.seen).toContainEqual({ kind: 'http', sandbox: 'sub-a', role: 'editor', operation: '_entities' });
 
       await new Promise((resolve) => setTimeout(resolve, 200));
       expect(inB.events).toEqual([]);
@@ -135,13 +175,15 @@ describe('gateway subscriptions', () => {
 });
 
 describe('gateway websocket connections', () => {
-  it('closes a connection that names an invalid sandbox with 4403 Forbidden', async () => {
-    const refused = subscribe(gateway.wsUrl, 'subscription { personRenamed { id } }', { connectionParams: { 'x-sandbox': 'NOPE' } });
-    try {
-      await eventually(() => refused.errors.length > 0, 5_000, 'the connection to be closed');
-      expect((refused.errors[0] as { code?: number }).code).toBe(4403);
-    } finally {
-      await refused.close();
+  it('closes a connection without a valid key, or naming an invalid sandbox, with 4403 Forbidden', async () => {
+    for (const connectionParams of [{}, bearer('no-such-key'), { ...bearer('key-alpha'), 'x-sandbox': 'NOPE' }]) {
+      const refused = subscribe(gateway.wsUrl, 'subscription { personRenamed { id } }', { connectionParams });
+      try {
+        await eventually(() => refused.errors.length > 0, 5_000, 'the connection to be closed');
+        expect((refused.errors[0] as { code?: number }).code).toBe(4403);
+      } finally {
+        await refused.close();
+      }
     }
   });
 });

@@ -9,6 +9,9 @@ import { loadConfig, type SubgraphName } from '../../lib/config.js';
 import { silentLogger, type Logger } from '../../lib/logger.js';
 import type { RunningService } from '../../lib/service.js';
 import { startPlatform } from '../../lib/platform/startPlatform.js';
+import type { Role } from '../../lib/auth/roles.js';
+import { SANDBOX_NAME_PATTERN } from '../../lib/sandbox.js';
+import type { TenancyService } from '../../lib/tenancy/tenancy.service.js';
 import { connectTestClient, dropDatabasesWithPrefix, mongoUri, uniqueName } from './mongo.js';
 
 export interface GraphQLResponse<TData> {
@@ -17,8 +20,12 @@ export interface GraphQLResponse<TData> {
 }
 
 export interface QueryOptions {
-  /** Sent as `x-sandbox`; the gateway's default sandbox when absent. */
+  /** Whose API key to send, and sent as `x-sandbox` too; the sandbox `default` when absent. */
   sandbox?: string;
+  /** The role of the key used. @default 'admin' */
+  role?: Role;
+  /** Send this key instead (or none, with `null`). */
+  key?: string | null;
   headers?: Record<string, string>;
 }
 
@@ -29,6 +36,11 @@ export interface TestPlatform {
   /** This platform's database prefix. */
   databasePrefix: string;
   query<TData = any>(query: string, variables?: Record<string, unknown>, options?: QueryOptions): Promise<GraphQLResponse<TData>>;
+  /** An API key of `sandbox` with `role`, creating the sandbox and key on first use. */
+  keyFor(sandbox: string, role?: Role): Promise<string>;
+  /** graphql-ws connectionParams that authenticate as `role` in `sandbox`. */
+  connectionParams(sandbox: string, role?: Role): Promise<Record<string, string>>;
+  tenancy: TenancyService;
   stop(): Promise<void>;
 }
 
@@ -59,18 +71,48 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
   });
 
   const gatewayUrl = platform.gateway.url;
+  const { tenancy } = platform;
+  const keys = new Map<string, Promise<string>>();
+  // The platform bootstrapped `default` at start; its key was shown once, to us.
+  if (platform.generatedAdminKey) keys.set('default/admin', Promise.resolve(platform.generatedAdminKey));
+  const keyFor = (sandbox: string, role: Role = 'admin'): Promise<string> => {
+    const cacheKey = `${sandbox}/${role}`;
+    let key = keys.get(cacheKey);
+    if (!key) {
+      key =
+        role === 'admin'
+          ? tenancy.bootstrap(sandbox).then(({ generatedKey }) => {
+              if (!generatedKey) throw new Error(`Sandbox ${sandbox} already had an admin key`);
+              return generatedKey;
+            })
+          : keyFor(sandbox, 'admin')
+              .then((adminKey) => tenancy.authenticate(adminKey))
+              .then((admin) => tenancy.createApiKey(admin, { name: `test ${role}`, role }))
+              .then((created) => created.key);
+      keys.set(cacheKey, key);
+    }
+    return key;
+  };
+
   let stopping: Promise<void> | undefined;
   return {
     gatewayUrl,
     wsUrl: platform.gateway.wsUrl,
     subgraphs: platform.subgraphs,
     databasePrefix,
-    async query(query, variables = {}, { sandbox, headers } = {}) {
+    tenancy,
+    keyFor,
+    connectionParams: async (sandbox, role) => ({ authorization: `Bearer ${await keyFor(sandbox, role)}` }),
+    async query(query, variables = {}, { sandbox, role, key, headers } = {}) {
+      // An invalid sandbox name is sent with a valid key, so the gateway's answer to the name is what is tested.
+      const keySandbox = sandbox && SANDBOX_NAME_PATTERN.test(sandbox) ? sandbox : 'default';
+      const apiKey = key === undefined ? await keyFor(keySandbox, role) : key;
       const response = await fetch(gatewayUrl, {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
           accept: 'application/graphql-response+json, application/json',
+          ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}),
           ...(sandbox ? { 'x-sandbox': sandbox } : {}),
           ...headers,
         },

@@ -1,9 +1,9 @@
 /**
  * Two small Apollo Server subgraphs, no MongoDB, for testing the gateway on its
  * own: `people` (owns Person, a mutation and a subscription) and `companies`
- * (adds Person.company through an entity fetch). Each records the sandbox and
- * authorization it receives, over HTTP and on its graphql-ws connections, and
- * serves `GET /health` like the real subgraphs.
+ * (adds Person.company through an entity fetch). Each verifies the gateway
+ * token it receives, over HTTP and on its graphql-ws connections, records the
+ * sandbox and role in it, and serves `GET /health` like the real subgraphs.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,11 +13,17 @@ import { ApolloServer, HeaderMap } from '@apollo/server';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
+import { GATEWAY_TOKEN_HEADER, createGatewayTokenVerifier } from '../../../lib/auth/gatewayToken.js';
+
+/** The secret the test gateway signs its tokens with; tiny subgraphs verify with it. */
+export const TINY_GATEWAY_SECRET = 'tiny-subgraphs-test-secret-0123456789abcdef';
+const verifier = createGatewayTokenVerifier(TINY_GATEWAY_SECRET);
 
 export interface SeenRequest {
   kind: 'http' | 'ws';
+  /** The sandbox of the verified gateway token; undefined when it was missing or invalid. */
   sandbox: string | undefined;
-  authorization: string | undefined;
+  role: string | undefined;
   /** First field of the operation, e.g. `person` or `_entities`. */
   operation: string;
 }
@@ -34,7 +40,10 @@ export interface TinySubgraph {
 
 interface TinyContext {
   sandbox: string;
-  authorization: string | undefined;
+}
+
+async function principalOf(token: unknown): Promise<{ sandbox: string; role: string } | undefined> {
+  return typeof token === 'string' ? verifier.verify(token).catch(() => undefined) : undefined;
 }
 
 const PEOPLE_SDL = /* GraphQL */ `
@@ -128,8 +137,9 @@ async function startTinySubgraph(name: string, typeDefs: string, resolvers: obje
     const body = await readBody(req);
     const headers = new HeaderMap();
     for (const [header, value] of Object.entries(req.headers)) if (typeof value === 'string') headers.set(header, value);
-    const context: TinyContext = { sandbox: headers.get('x-sandbox') ?? 'default', authorization: headers.get('authorization') };
-    seen.push({ kind: 'http', sandbox: headers.get('x-sandbox'), authorization: context.authorization, operation: firstField(body) });
+    const principal = await principalOf(headers.get(GATEWAY_TOKEN_HEADER));
+    seen.push({ kind: 'http', sandbox: principal?.sandbox, role: principal?.role, operation: firstField(body) });
+    const context: TinyContext = { sandbox: principal?.sandbox ?? 'none' };
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'POST', headers, search: new URL(req.url ?? '/', 'http://x').search, body },
       context: async () => context,
@@ -147,12 +157,10 @@ async function startTinySubgraph(name: string, typeDefs: string, resolvers: obje
   const wsServer = useServer<Record<string, unknown>>(
     {
       schema,
-      context: (ctx, _id, payload) => {
-        const params = ctx.connectionParams ?? {};
-        const sandbox = typeof params['x-sandbox'] === 'string' ? params['x-sandbox'] : undefined;
-        const authorization = typeof params.authorization === 'string' ? params.authorization : undefined;
-        seen.push({ kind: 'ws', sandbox, authorization, operation: firstField(payload) });
-        return { sandbox: sandbox ?? 'default', authorization };
+      context: async (ctx, _id, payload) => {
+        const principal = await principalOf(ctx.connectionParams?.[GATEWAY_TOKEN_HEADER]);
+        seen.push({ kind: 'ws', sandbox: principal?.sandbox, role: principal?.role, operation: firstField(payload) });
+        return { sandbox: principal?.sandbox ?? 'none' };
       },
     },
     wss,

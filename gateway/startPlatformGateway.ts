@@ -1,0 +1,76 @@
+/**
+ * The gateway as the platform runs it: API keys checked against the platform
+ * database, signed tokens for the subgraphs, the per-key rate limit, request
+ * limits, the admin API and the audit log. Used by gateway/main.ts and by the
+ * all-in-one launcher, so both run the same gateway.
+ */
+import type { GatewayPlugin } from '@graphql-hive/gateway-runtime';
+import { createGatewayTokenSigner } from '../lib/auth/gatewayToken.js';
+import type { Config, SubgraphName } from '../lib/config.js';
+import type { Logger } from '../lib/logger.js';
+import type { Databases } from '../lib/mongo/databases.js';
+import { createMongoRateLimiter } from '../lib/tenancy/rateLimiter.js';
+import { TenancyRepository } from '../lib/tenancy/tenancy.repository.js';
+import { TenancyService } from '../lib/tenancy/tenancy.service.js';
+import { startAdminEndpoint } from './admin/adminServer.js';
+import { createApiKeyAuthenticator } from './authenticate.js';
+import { useAuditLog } from './plugins/useAuditLog.js';
+import { startGateway, type RunningGateway } from './server.js';
+
+export interface StartPlatformGatewayOptions {
+  config: Config;
+  databases: Databases;
+  supergraphSdl: string;
+  subgraphUrls: Readonly<Record<SubgraphName, string>>;
+  port: number;
+  host: string;
+  logger: Logger;
+  graphiql?: boolean;
+  plugins?: GatewayPlugin[];
+  now?: () => Date;
+}
+
+export interface PlatformGateway {
+  gateway: RunningGateway;
+  tenancy: TenancyService;
+}
+
+export async function startPlatformGateway(options: StartPlatformGatewayOptions): Promise<PlatformGateway> {
+  const { config, databases, logger } = options;
+  const { security } = config;
+  const platformDb = databases.platform();
+  const tenancy = new TenancyService({
+    repository: new TenancyRepository(platformDb),
+    dropSandboxData: (sandbox) => databases.dropSandbox(sandbox),
+    now: options.now,
+  });
+  const authenticator = createApiKeyAuthenticator({
+    lookup: (key) => tenancy.authenticate(key),
+    signer: createGatewayTokenSigner(security.gatewaySecret),
+  });
+  const admin = await startAdminEndpoint({
+    tenancy,
+    authenticator,
+    logger,
+    introspection: security.introspection,
+    bodyLimitBytes: security.limits.maxBodyBytes,
+  });
+  const gateway = await startGateway({
+    supergraphSdl: options.supergraphSdl,
+    subgraphUrls: options.subgraphUrls,
+    port: options.port,
+    host: options.host,
+    logger,
+    authenticator,
+    rateLimiter: await createMongoRateLimiter(platformDb, security.rateLimitPerMinute),
+    limits: security.limits,
+    introspection: security.introspection,
+    admin,
+    graphiql: options.graphiql,
+    plugins: [
+      useAuditLog({ record: (principal, action, target) => tenancy.audit(principal, action, target), logger }),
+      ...(options.plugins ?? []),
+    ],
+  });
+  return { gateway, tenancy };
+}
