@@ -52,11 +52,13 @@ export interface TestPlatformOptions {
   gatewayPlugins?: GatewayPlugin[];
   now?: () => Date;
   logger?: Logger;
+  /** Settings as environment variables (e.g. CDP_RATE_LIMIT_PER_MINUTE), over the test defaults. */
+  env?: Record<string, string>;
 }
 
 export async function startTestPlatform(options: TestPlatformOptions = {}): Promise<TestPlatform> {
   const databasePrefix = `${uniqueName('e2e')}_`;
-  const config = loadConfig({ CDP_MODE: 'test', CDP_DB_PREFIX: databasePrefix, CDP_LOG_LEVEL: 'silent' });
+  const config = loadConfig({ CDP_MODE: 'test', CDP_DB_PREFIX: databasePrefix, CDP_LOG_LEVEL: 'silent', ...options.env });
   const platform = await startPlatform({
     config,
     logger: options.logger ?? silentLogger,

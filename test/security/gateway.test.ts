@@ -1,0 +1,241 @@
+/**
+ * The gateway's side of security, through its real HTTP and websocket
+ * endpoints: API keys and roles, the admin API and its audit log, request
+ * limits, the per-key rate limit, introspection in production, and errors
+ * that never carry internals.
+ */
+import { request } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { subscribe, eventually } from '../gateway/support/wsClient.js';
+import { startTestPlatform, type TestPlatform } from '../support/platform.js';
+import { uniqueName } from '../support/mongo.js';
+
+async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, text, json: JSON.parse(text) as any };
+}
+
+const codes = (json: any): string[] => (json.errors ?? []).map((e: any) => e.extensions?.code);
+
+describe('gateway security', () => {
+  let platform: TestPlatform;
+  let adminUrl: string;
+  const sandbox = uniqueName('sec-');
+
+  beforeAll(async () => {
+    platform = await startTestPlatform({
+      env: { CDP_MAX_QUERY_DEPTH: '6', CDP_MAX_ALIASES: '10', CDP_MAX_QUERY_COST: '200', CDP_MAX_BODY_BYTES: '20000' },
+    });
+    adminUrl = new URL('/admin/graphql', platform.gatewayUrl).toString();
+  });
+
+  afterAll(() => platform?.stop());
+
+  describe('authentication', () => {
+    it('refuses calls without a valid key, over HTTP and websockets', async () => {
+      const query = { query: '{ profiles(first: 1) { id } }' };
+      const keysOf = uniqueName('revoke-');
+      const revoked = await platform.keyFor(keysOf, 'viewer');
+      const admin = await platform.tenancy.authenticate(await platform.keyFor(keysOf));
+      const id = (await platform.tenancy.listApiKeys(admin)).find((k) => k.role === 'viewer')!.id;
+      await platform.tenancy.revokeApiKey(admin, id);
+      // Revocation reaches the gateway's short cache within its lifetime (5 s).
+      await new Promise((resolve) => setTimeout(resolve, 5_200));
+
+      for (const headers of [{}, { authorization: 'Bearer cdpk_not-a-real-key' }, { authorization: 'Basic YWRtaW4=' }, { authorization: `Bearer ${revoked}` }]) {
+        for (const url of [platform.gatewayUrl, adminUrl]) {
+          const answer = await post(url, query, headers);
+          expect(answer.status).toBe(401);
+          expect(codes(answer.json)).toEqual(['UNAUTHENTICATED']);
+        }
+        const ws = subscribe(platform.wsUrl, 'subscription { segmentDefinitionChanged { kind } }', { connectionParams: headers });
+        try {
+          await eventually(() => ws.errors.length > 0, 5_000, 'the websocket to be refused');
+          expect((ws.errors[0] as { code?: number }).code).toBe(4403);
+        } finally {
+          await ws.close();
+        }
+      }
+    }, 30_000);
+
+    it('refuses each role what it may not do', async () => {
+      const viewerWrite = await platform.query(
+        'mutation { upsertPeople(people: [{ firstName: "Eve", workEmail: "eve@example.com" }]) { status } }',
+        {},
+        { sandbox, role: 'viewer' },
+      );
+      expect(codes(viewerWrite)).toEqual(['FORBIDDEN']);
+
+      const editorDestination = await platform.query(
+        'mutation { createDestination(input: { type: WEBHOOK, name: "x", config: { url: "https://example.com/h" } }) { id } }',
+        {},
+        { sandbox, role: 'editor' },
+      );
+      expect(codes(editorDestination)).toEqual(['FORBIDDEN']);
+
+      const editorKeys = await post(adminUrl, { query: 'mutation { createApiKey(name: "x", role: admin) { key } }' }, {
+        authorization: `Bearer ${await platform.keyFor(sandbox, 'editor')}`,
+      });
+      expect(codes(editorKeys.json)).toEqual(['FORBIDDEN']);
+
+      const viewerRead = await platform.query('{ profiles(first: 1) { id } }', {}, { sandbox, role: 'viewer' });
+      expect(viewerRead.errors).toBeUndefined();
+    });
+  });
+
+  describe('admin API and audit log', () => {
+    it('creates a sandbox with its own admin key, lists keys without secrets, and audits it all', async () => {
+      const parentKey = await platform.keyFor(sandbox);
+      const auth = { authorization: `Bearer ${parentKey}` };
+      const child = uniqueName('child-');
+
+      const created = await post(adminUrl, { query: `mutation { createSandbox(name: "${child}") { sandbox { name } adminKey { key apiKey { role sandbox } } } }` }, auth);
+      expect(created.json.errors).toBeUndefined();
+      const childKey: string = created.json.data.createSandbox.adminKey.key;
+      expect(created.json.data.createSandbox.adminKey.apiKey).toEqual({ role: 'admin', sandbox: child });
+
+      const me = await post(adminUrl, { query: '{ me { sandbox role } }' }, { authorization: `Bearer ${childKey}` });
+      expect(me.json.data.me).toEqual({ sandbox: child, role: 'admin' });
+
+      const newKey = await post(adminUrl, { query: 'mutation { createApiKey(name: "ci", role: editor) { key apiKey { id hint } } }' }, auth);
+      const { key, apiKey } = newKey.json.data.createApiKey;
+      const listed = await post(adminUrl, { query: '{ apiKeys { id name role hint lastUsedAt revokedAt } }' }, auth);
+      expect(listed.text).not.toContain(key);
+      expect(listed.json.data.apiKeys.map((k: any) => k.id)).toContain(apiKey.id);
+
+      const destination = await platform.query(
+        'mutation { createDestination(input: { type: WEBHOOK, name: "Audited", config: { url: "https://example.com/hook" }, credentials: { secret: "hush-hush" } }) { id hasCredentials } }',
+        {},
+        { sandbox },
+      );
+      expect(JSON.stringify(destination)).not.toContain('hush-hush');
+      const destinationId: string = destination.data.createDestination.id;
+      await platform.query('mutation ($id: ID!) { deleteDestination(id: $id) }', { id: destinationId }, { sandbox });
+
+      await eventually(async () => {
+        const log = await post(adminUrl, { query: '{ auditLog(first: 10) { action target actorRole actorKeyId at } }' }, auth);
+        const actions = log.json.data.auditLog.map((e: any) => `${e.action} ${e.target}`);
+        return (
+          actions.includes(`destination.delete destination:${destinationId}`) &&
+          actions.includes(`destination.create destination:${destinationId}`) &&
+          actions.includes(`apiKey.create apiKey:${apiKey.id}`) &&
+          actions.includes(`sandbox.create sandbox:${child}`)
+        );
+      }, 5_000, 'the audit log to list every admin action');
+
+      const childLog = await post(adminUrl, { query: '{ auditLog { action } }' }, { authorization: `Bearer ${childKey}` });
+      expect(childLog.json.data.auditLog).toEqual([]);
+    });
+  });
+
+  describe('request limits', () => {
+    it('refuses documents that are too deep, alias too much, or cost too much, before any subgraph is called', async () => {
+      const deep = await platform.query(
+        '{ profiles { accounts { person { accounts { person { accounts { account { name } } } } } } } }',
+        {},
+        { sandbox },
+      );
+      expect(codes(deep)).toEqual(['LIMIT_EXCEEDED']);
+      expect(deep.errors?.[0]?.message).toMatch(/depth limit of 6/);
+
+      const aliases = Array.from({ length: 11 }, (_, i) => `a${i}: profile(id: "x") { id }`).join(' ');
+      const aliased = await platform.query(`{ ${aliases} }`, {}, { sandbox });
+      expect(codes(aliased)).toEqual(['LIMIT_EXCEEDED']);
+
+      const costly = await platform.query(`{ ${Array.from({ length: 9 }, (_, i) => `p${i}: profiles(first: 50) { id firstName lastName jobTitle workEmail accounts { account { name domain industry } } }`).join(' ')} }`, {}, { sandbox });
+      expect(codes(costly)).toEqual(['LIMIT_EXCEEDED']);
+    });
+
+    it('refuses an oversize body with 413 and a body without a length with 400', async () => {
+      const big = await post(platform.gatewayUrl, { query: `{ profiles { id } } # ${'x'.repeat(30_000)}` }, {
+        authorization: `Bearer ${await platform.keyFor(sandbox)}`,
+      });
+      expect(big.status).toBe(413);
+      expect(codes(big.json)).toEqual(['LIMIT_EXCEEDED']);
+
+      // A chunked body has no declared length; it could be endless.
+      const key = await platform.keyFor(sandbox);
+      const chunked = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = request(platform.gatewayUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, 'transfer-encoding': 'chunked' },
+        });
+        req.on('response', (res) => {
+          let body = '';
+          res.on('data', (chunk) => (body += chunk));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        req.on('error', reject);
+        req.write('{"query": "{ profiles { id } }"');
+        req.end('}');
+      });
+      expect(chunked.status).toBe(400);
+      expect(chunked.body).toContain('Content-Length');
+    });
+  });
+
+  describe('errors', () => {
+    it('never sends a stack trace or internals', async () => {
+      const broken = await post(platform.gatewayUrl, '{"query": "{ profiles { ', {
+        authorization: `Bearer ${await platform.keyFor(sandbox)}`,
+      });
+      expect(broken.status).toBeGreaterThanOrEqual(400);
+      expect(broken.status).toBeLessThan(500);
+      expect(broken.text).not.toMatch(/\bat .*\.(ts|js):\d+/);
+      expect(broken.text).not.toMatch(/stack/i);
+    });
+  });
+});
+
+describe('per-key rate limit', () => {
+  let platform: TestPlatform;
+  beforeAll(async () => {
+    platform = await startTestPlatform({ env: { CDP_RATE_LIMIT_PER_MINUTE: '5' } });
+  });
+  afterAll(() => platform?.stop());
+
+  it('answers 429 with Retry-After once a key has used its budget, and counts keys apart', async () => {
+    const sandbox = uniqueName('rate-');
+    const key = await platform.keyFor(sandbox);
+    const other = await platform.keyFor(sandbox, 'viewer');
+    const call = (k: string) => post(platform.gatewayUrl, { query: '{ profiles(first: 1) { id } }' }, { authorization: `Bearer ${k}` });
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await call(key)).status);
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
+
+    const refused = await call(key);
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(codes(refused.json)).toEqual(['RATE_LIMITED']);
+
+    expect((await call(other)).status).toBe(200);
+  });
+});
+
+describe('production mode', () => {
+  let platform: TestPlatform;
+  beforeAll(async () => {
+    platform = await startTestPlatform({
+      env: {
+        CDP_MODE: 'production',
+        CDP_GATEWAY_SECRET: 'production-test-secret-0123456789abcdefghij',
+        CDP_ENCRYPTION_KEY: '11'.repeat(32),
+      },
+    });
+  });
+  afterAll(() => platform?.stop());
+
+  it('does not answer introspection or suggest field names', async () => {
+    const introspection = await platform.query('{ __schema { types { name } } }');
+    expect(introspection.data ?? null).toBeNull();
+    expect(introspection.errors?.length).toBeGreaterThan(0);
+
+    const typo = await platform.query('{ profilez(first: 1) { id } }');
+    expect(JSON.stringify(typo.errors)).not.toMatch(/Did you mean/);
+  });
+});
