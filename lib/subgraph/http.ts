@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer, type BaseContext, type HTTPGraphQLRequest } from '@apollo/server';
+import type { GraphQLError } from 'graphql';
 import { ErrorCode } from '../errors.js';
 
 export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
@@ -73,7 +74,12 @@ export async function handleGraphQLRequest<TContext extends BaseContext>(
   apollo: ApolloServer<TContext>,
   req: IncomingMessage,
   res: ServerResponse,
-  options: { bodyLimitBytes: number; context: () => Promise<TContext> },
+  options: {
+    bodyLimitBytes: number;
+    context: () => Promise<TContext>;
+    /** Cheap checks of the document and variables before Apollo parses them; an error is answered with 400. */
+    checkRequest?: (request: { query: string; variables?: unknown }) => GraphQLError | undefined;
+  },
 ): Promise<void> {
   let body: unknown;
   try {
@@ -89,6 +95,13 @@ export async function handleGraphQLRequest<TContext extends BaseContext>(
   }
 
   const url = new URL(req.url ?? '/', 'http://localhost');
+  const fields = body && typeof body === 'object' && !Array.isArray(body) ? (body as { query?: unknown; variables?: unknown }) : undefined;
+  const query = fields ? fields.query : url.searchParams.get('query');
+  const requestError = typeof query === 'string' ? options.checkRequest?.({ query, variables: fields?.variables }) : undefined;
+  if (requestError) {
+    sendJson(res, 400, { errors: [{ message: requestError.message, extensions: { code: requestError.extensions.code } }] });
+    return;
+  }
   const httpGraphQLRequest: HTTPGraphQLRequest = {
     method: (req.method ?? 'GET').toUpperCase(),
     headers: toHeaderMap(req),

@@ -1,16 +1,18 @@
 /**
  * Production entry shared by the subgraphs' main.ts: load config, connect to
- * MONGODB_URI, start, and stop gracefully on SIGINT/SIGTERM.
+ * MONGODB_URI, start with `config.security` (the gateway's token secret and the
+ * encryption key, which every process of a deployment must share), and stop
+ * gracefully on SIGINT/SIGTERM.
  */
 import { loadConfig, type SubgraphName } from '../config.js';
 import { createLogger } from '../logger.js';
-import { connectMongo, createDatabases, type Databases } from '../mongo/databases.js';
+import { connectMongo, createDatabases } from '../mongo/databases.js';
 import type { RunningService } from '../service.js';
-import type { Logger } from '../logger.js';
+import type { SubgraphStartOptions } from './server.js';
 
 export async function runSubgraphMain(
   name: SubgraphName,
-  start: (options: { databases: Databases; port: number; host: string; logger: Logger }) => Promise<RunningService>,
+  start: (options: SubgraphStartOptions) => Promise<RunningService>,
 ): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ name: `subgraph-${name}`, level: config.logLevel });
@@ -21,6 +23,7 @@ export async function runSubgraphMain(
   const client = await connectMongo(config.mongodbUri);
   const service = await start({
     databases: createDatabases(client, config.databasePrefix),
+    security: config.security,
     port: config.ports[name],
     host: config.host,
     logger,

@@ -1,12 +1,10 @@
 /**
  * One view of "the request's headers" for both transports, so the context is
  * built the same way over HTTP and websockets. Over graphql-ws, a gateway
- * forwards the client's headers in the connection params, either nested under
- * `headers` or at the top level; names are matched case-insensitively.
+ * forwards its headers (the gateway token) in the connection params, either
+ * nested under `headers` or at the top level; names are matched case-insensitively.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-
-export const SANDBOX_HEADER = 'x-sandbox';
 
 export interface RequestHeaders {
   /** The header's value, or undefined; `name` is matched case-insensitively. */

@@ -3,6 +3,8 @@
  *   POST/GET /graphql  Apollo Server (federation subgraph schema)
  *   WS /graphql        graphql-ws, same schema and context
  *   GET /health        200 {status:"ok"} when MongoDB answers a ping, else 503
+ * Every GraphQL request, on either transport, needs a valid gateway token
+ * (lib/subgraph/auth.ts); `/health` reveals nothing and needs none.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,19 +13,24 @@ import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDis
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import type { DocumentNode } from 'graphql';
-import { formatGraphQLError } from '../errors.js';
 import type { Databases } from '../mongo/databases.js';
 import { silentLogger, type Logger } from '../logger.js';
 import type { RunningService } from '../service.js';
+import { createGatewayAuthenticator, type SubgraphSecurity } from './auth.js';
 import { mongoPingCheck, type HealthCheck } from './health.js';
 import { DEFAULT_BODY_LIMIT_BYTES, handleGraphQLRequest, sendJson } from './http.js';
 import type { RequestHeaders } from './requestHeaders.js';
 import { headersFromHttp } from './requestHeaders.js';
 import { buildRequestScope, type RequestScope } from './requestScope.js';
-import { contextError } from './transportErrors.js';
+import { contextErrorResponse, formatHttpError } from './transportErrors.js';
+import { requestShapeError } from './documentLimits.js';
+import { guardEntityRepresentations } from './entities.js';
 import { attachWebSocketServer } from './websocket.js';
 
-export type { GraphQLResolverMap };
+export type { GraphQLResolverMap, SubgraphSecurity };
+
+/** Largest GraphQL document a subgraph parses, in tokens; the gateway's own limit for clients is far lower. */
+export const MAX_DOCUMENT_TOKENS = 20_000;
 
 export const GRAPHQL_PATH = '/graphql';
 export const HEALTH_PATH = '/health';
@@ -32,6 +39,8 @@ export const HEALTH_PATH = '/health';
 export interface SubgraphStartOptions {
   /** The caller owns the client (and closes it); tests pass one that counts commands. */
   databases: Databases;
+  /** From `config.security`: the gateway token secret and the encryption key for secrets at rest. */
+  security: SubgraphSecurity;
   /** 0 picks a free port; the returned `url` and `port` report the real one. */
   port?: number;
   host?: string;
@@ -64,22 +73,27 @@ export async function startSubgraphServer<TContext extends object>(
   const host = options.host ?? '127.0.0.1';
   const bodyLimitBytes = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
   const healthCheck = options.healthCheck ?? mongoPingCheck(options.databases.client);
+  const authenticate = createGatewayAuthenticator(options.security.gatewaySecret);
+  const onInternal = (error: unknown) => logger.error({ err: error }, 'Internal error in a GraphQL request');
 
-  const schema = buildSubgraphSchema({ typeDefs: options.typeDefs, resolvers: options.resolvers as GraphQLResolverMap<unknown> });
+  const schema = guardEntityRepresentations(
+    buildSubgraphSchema({ typeDefs: options.typeDefs, resolvers: options.resolvers as GraphQLResolverMap<unknown> }),
+  );
 
-  // One context builder for both transports.
+  // One context builder for both transports; it authenticates the request first.
   const buildContext = async (headers: RequestHeaders): Promise<TContext> =>
-    options.createContext(await buildRequestScope(headers, { databases: options.databases, now, logger }));
+    options.createContext(await buildRequestScope(headers, { databases: options.databases, authenticate, now, logger }));
 
   const apollo = new ApolloServer<TContext>({
     schema,
     logger,
     includeStacktraceInErrorResponses: false,
+    // Bounds parsing work (and the parser's recursion) for any document that reaches us.
+    parseOptions: { maxTokens: MAX_DOCUMENT_TOKENS },
     stopOnTerminationSignals: false,
     // Subgraphs are reached through the gateway: no landing page, and no Apollo Studio traces.
     plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled()],
-    formatError: (formatted, error) =>
-      formatGraphQLError(formatted, error, (internal) => logger.error({ err: internal }, 'Internal error in a GraphQL request')),
+    formatError: (formatted, error) => formatHttpError(formatted, error, onInternal),
   });
   await apollo.start();
 
@@ -91,16 +105,16 @@ export async function startSubgraphServer<TContext extends object>(
       return;
     }
     if (path === GRAPHQL_PATH) {
-      await handleGraphQLRequest(apollo, req, res, {
-        bodyLimitBytes,
-        context: async () => {
-          try {
-            return await buildContext(headersFromHttp(req.headers));
-          } catch (error) {
-            throw contextError(error);
-          }
-        },
-      });
+      // Authenticated before the body is read, so a caller without a token costs almost nothing.
+      let context: TContext;
+      try {
+        context = await buildContext(headersFromHttp(req.headers));
+      } catch (error) {
+        const refused = contextErrorResponse(error, onInternal);
+        sendJson(res, refused.status, refused.body);
+        return;
+      }
+      await handleGraphQLRequest(apollo, req, res, { bodyLimitBytes, context: async () => context, checkRequest: requestShapeError });
       return;
     }
     sendJson(res, 404, { errors: [{ message: `Not found: ${path}`, extensions: { code: 'NOT_FOUND' } }] });
@@ -113,7 +127,16 @@ export async function startSubgraphServer<TContext extends object>(
       else res.destroy();
     });
   });
-  const ws = attachWebSocketServer({ server, path: GRAPHQL_PATH, schema, buildContext, logger });
+  const ws = attachWebSocketServer({
+    server,
+    path: GRAPHQL_PATH,
+    schema,
+    authenticate,
+    buildContext,
+    logger,
+    maxPayloadBytes: bodyLimitBytes,
+    maxTokens: MAX_DOCUMENT_TOKENS,
+  });
 
   try {
     await new Promise<void>((resolve, reject) => {

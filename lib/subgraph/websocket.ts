@@ -2,12 +2,23 @@
  * graphql-ws on the subgraph's HTTP server and GraphQL path, for subscriptions
  * (and any other operation a websocket client sends). The context is built from
  * the connection params exactly as HTTP builds it from headers.
+ *
+ * The gateway token is checked twice: when the connection opens (a socket
+ * without a valid token is closed with 4401 and reason `UNAUTHENTICATED: ...`)
+ * and again for every operation, by the context builder (an `error` message
+ * with `extensions.code` UNAUTHENTICATED), so a token that expired while the
+ * socket stayed open cannot start new operations. A subscription already
+ * running is not cut off when its token expires.
  */
 import type { Server } from 'node:http';
 import { GraphQLError, parse, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { WebSocketServer } from 'ws';
+import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
+import { findDomainError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { Authenticate } from './auth.js';
+import { requestShapeError } from './documentLimits.js';
 import { headersFromConnection, type RequestHeaders } from './requestHeaders.js';
 import { contextError, formatWebSocketError, withCode } from './transportErrors.js';
 
@@ -15,20 +26,42 @@ export interface WebSocketHandle {
   close(): Promise<void>;
 }
 
+/** A websocket close reason is at most 123 bytes. */
+function closeReason(code: string, message: string): string {
+  const reason = `${code}: ${message}`;
+  return Buffer.byteLength(reason) <= 123 ? reason : code;
+}
+
 export function attachWebSocketServer<TContext>(options: {
   server: Server;
   path: string;
   schema: GraphQLSchema;
+  authenticate: Authenticate;
   buildContext: (headers: RequestHeaders) => Promise<TContext>;
   logger: Logger;
+  /** Largest websocket message accepted (the HTTP body limit); larger ones close the socket. */
+  maxPayloadBytes: number;
+  maxTokens: number;
 }): WebSocketHandle {
   const { schema, logger } = options;
-  const wss = new WebSocketServer({ server: options.server, path: options.path });
+  const wss = new WebSocketServer({ server: options.server, path: options.path, maxPayload: options.maxPayloadBytes });
   const onInternal = (error: unknown) => logger.error({ err: error }, 'Internal error in a websocket operation');
 
   const disposable = useServer(
     {
       schema,
+      onConnect: async (ctx) => {
+        try {
+          await options.authenticate(headersFromConnection(ctx.connectionParams, ctx.extra.request.headers));
+          return true;
+        } catch (error) {
+          const domain = findDomainError(error);
+          if (!domain) throw error;
+          // graphql-ws would close with 4403 "Forbidden"; closing first keeps the code and reason ours.
+          ctx.extra.socket.close(CloseCode.Unauthorized, closeReason(domain.code, domain.message));
+          return false;
+        }
+      },
       onSubscribe: async (ctx, _id, payload) => {
         let contextValue: TContext;
         try {
@@ -38,11 +71,14 @@ export function attachWebSocketServer<TContext>(options: {
         } catch (error) {
           return [contextError(error)];
         }
+        const shape = requestShapeError(payload);
+        if (shape) return [shape];
         let document: DocumentNode;
         try {
-          document = parse(payload.query);
+          document = parse(payload.query, { maxTokens: options.maxTokens });
         } catch (error) {
-          return [withCode(error instanceof GraphQLError ? error : new GraphQLError(String(error)), 'GRAPHQL_PARSE_FAILED')];
+          const message = error instanceof GraphQLError ? error.message : 'The document could not be parsed';
+          return [withCode(new GraphQLError(message), 'GRAPHQL_PARSE_FAILED')];
         }
         const errors = validate(schema, document);
         if (errors.length > 0) return errors.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED'));

@@ -1,6 +1,7 @@
-/** Account rules: validation, matching by id or domain, per-record upsert results. */
+/** Account rules: validation, matching by id or domain, per-record upsert results. Writes need the editor role. */
+import { requireRole } from '../../lib/auth/roles.js';
 import { badInput, DomainError, ErrorCode, notFound } from '../../lib/errors.js';
-import type { IdGenerator } from '../../lib/subgraph/ids.js';
+import type { ServiceDeps } from '../../lib/subgraph/context.js';
 import { parsePageArgs, type PageArgs } from '../../lib/subgraph/pagination.js';
 import { assertBatchSize, processRecord, type RecordError, type UpsertStatus } from '../../lib/subgraph/recordResults.js';
 import { definedFields, optionalNumber, optionalText } from '../../lib/subgraph/validation.js';
@@ -60,7 +61,7 @@ function domainTaken(domain: string | undefined): DomainError {
 export class AccountService {
   constructor(
     private readonly accounts: AccountsRepository,
-    private readonly deps: { now: () => Date; ids: IdGenerator },
+    private readonly deps: ServiceDeps,
   ) {}
 
   list(args: PageArgs): Promise<AccountRecord[]> {
@@ -68,6 +69,7 @@ export class AccountService {
   }
 
   async upsertAccounts(inputs: readonly AccountInput[]): Promise<AccountUpsertResult[]> {
+    requireRole(this.deps.principal, 'editor');
     assertBatchSize(inputs, 'accounts');
     await this.accounts.ensureIndexes();
     const results: AccountUpsertResult[] = [];

@@ -1,5 +1,5 @@
 /** The account subgraph's request context: services and loaders bound to the request's sandbox. */
-import { contextBase, type SubgraphContextBase } from '../../lib/subgraph/context.js';
+import { contextBase, serviceDeps, type SubgraphContextBase } from '../../lib/subgraph/context.js';
 import type { IdGenerator } from '../../lib/subgraph/ids.js';
 import type { RequestScope } from '../../lib/subgraph/requestScope.js';
 import { AccountService } from './account.service.js';
@@ -23,14 +23,14 @@ export function createAccountContext(scope: RequestScope, deps: { ids: IdGenerat
   const accounts = new AccountsRepository(scope.db);
   const opportunities = new OpportunitiesRepository(scope.db);
   const relations = new RelationsRepository(scope.db);
-  const serviceDeps = { now: scope.now, ids: deps.ids };
+  const servicesDeps = serviceDeps(scope, deps.ids);
   return Object.freeze({
     ...contextBase(scope),
     loaders: createAccountLoaders({ accounts, opportunities, relations }),
     services: Object.freeze({
-      accounts: new AccountService(accounts, serviceDeps),
-      opportunities: new OpportunityService(opportunities, accounts, serviceDeps),
-      relations: new RelationService(relations, accounts, serviceDeps),
+      accounts: new AccountService(accounts, servicesDeps),
+      opportunities: new OpportunityService(opportunities, accounts, servicesDeps),
+      relations: new RelationService(relations, accounts, servicesDeps),
     }),
   });
 }

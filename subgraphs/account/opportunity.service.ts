@@ -1,6 +1,7 @@
-/** Opportunity rules: validation, the owning account must exist, per-record upsert results. */
+/** Opportunity rules: validation, the owning account must exist, per-record upsert results. Writes need the editor role. */
+import { requireRole } from '../../lib/auth/roles.js';
 import { badInput, notFound } from '../../lib/errors.js';
-import type { IdGenerator } from '../../lib/subgraph/ids.js';
+import type { ServiceDeps } from '../../lib/subgraph/context.js';
 import { assertBatchSize, processRecord, type RecordError, type UpsertStatus } from '../../lib/subgraph/recordResults.js';
 import { definedFields, optionalNumber, optionalText } from '../../lib/subgraph/validation.js';
 import type { AccountsRepository } from './accounts.repository.js';
@@ -49,10 +50,11 @@ export class OpportunityService {
   constructor(
     private readonly opportunities: OpportunitiesRepository,
     private readonly accounts: AccountsRepository,
-    private readonly deps: { now: () => Date; ids: IdGenerator },
+    private readonly deps: ServiceDeps,
   ) {}
 
   async upsertOpportunities(inputs: readonly OpportunityInput[]): Promise<OpportunityUpsertResult[]> {
+    requireRole(this.deps.principal, 'editor');
     assertBatchSize(inputs, 'opportunities');
     await this.opportunities.ensureIndexes();
     const results: OpportunityUpsertResult[] = [];

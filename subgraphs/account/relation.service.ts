@@ -1,9 +1,11 @@
 /**
  * Account-person links and the rule for a person's primary account. The person
  * is not looked up: the account subgraph never reads the profile subgraph's data.
+ * Linking needs the editor role.
  */
+import { requireRole } from '../../lib/auth/roles.js';
 import { badInput, notFound } from '../../lib/errors.js';
-import type { IdGenerator } from '../../lib/subgraph/ids.js';
+import type { ServiceDeps } from '../../lib/subgraph/context.js';
 import { assertBatchSize, processRecord, type RecordError, type UpsertStatus } from '../../lib/subgraph/recordResults.js';
 import { optionalText } from '../../lib/subgraph/validation.js';
 import type { AccountRecord, AccountsRepository } from './accounts.repository.js';
@@ -43,10 +45,11 @@ export class RelationService {
   constructor(
     private readonly relations: RelationsRepository,
     private readonly accounts: AccountsRepository,
-    private readonly deps: { now: () => Date; ids: IdGenerator },
+    private readonly deps: ServiceDeps,
   ) {}
 
   async linkPeopleToAccounts(links: readonly AccountPersonLinkInput[]): Promise<AccountPersonLinkResult[]> {
+    requireRole(this.deps.principal, 'editor');
     assertBatchSize(links, 'links');
     await this.relations.ensureIndexes();
     const results: AccountPersonLinkResult[] = [];

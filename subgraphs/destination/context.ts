@@ -1,7 +1,8 @@
 /** The destination subgraph's request context: services and loaders bound to the request's sandbox. */
-import { contextBase, type SubgraphContextBase } from '../../lib/subgraph/context.js';
+import { contextBase, serviceDeps, type SubgraphContextBase } from '../../lib/subgraph/context.js';
 import type { IdGenerator } from '../../lib/subgraph/ids.js';
 import type { RequestScope } from '../../lib/subgraph/requestScope.js';
+import type { CredentialsVault } from './credentials.js';
 import { DestinationService } from './destination.service.js';
 import { DestinationsRepository } from './destinations.repository.js';
 import { createDestinationLoaders, type DestinationLoaders } from './loaders.js';
@@ -11,11 +12,14 @@ export interface DestinationContext extends SubgraphContextBase {
   readonly services: { readonly destinations: DestinationService };
 }
 
-export function createDestinationContext(scope: RequestScope, deps: { ids: IdGenerator }): DestinationContext {
+export function createDestinationContext(
+  scope: RequestScope,
+  deps: { ids: IdGenerator; credentials: CredentialsVault },
+): DestinationContext {
   const destinations = new DestinationsRepository(scope.db);
   return Object.freeze({
     ...contextBase(scope),
     loaders: createDestinationLoaders(destinations),
-    services: Object.freeze({ destinations: new DestinationService(destinations, { now: scope.now, ids: deps.ids }) }),
+    services: Object.freeze({ destinations: new DestinationService(destinations, { ...serviceDeps(scope, deps.ids), credentials: deps.credentials }) }),
   });
 }

@@ -1,24 +1,32 @@
 /**
- * Destination credentials: accepted on create and update, stored, never returned.
- * All handling of the stored form lives here, so encrypting them at rest
- * (AES-256-GCM, a later issue) is a change to this module alone: `sealCredentials`
- * will encrypt, `openCredentials` decrypt, and `scheme` tells the two apart.
+ * Destination credentials: accepted on create and update, stored encrypted
+ * (AES-256-GCM, lib/crypto/secretBox.ts, key from `config.security`), never
+ * returned. All handling of the stored form lives here; `scheme` names it, so
+ * the key or algorithm can be rotated later.
  */
-import type { JsonObject } from '../../lib/subgraph/scalars.js';
+import { createSecretBox, parseEncryptionKey } from '../../lib/crypto/secretBox.js';
+import { parseJsonObject, type JsonObject } from '../../lib/subgraph/scalars.js';
 
 export interface SealedCredentials {
-  scheme: 'plain-v1';
-  data: JsonObject;
+  scheme: 'aes-256-gcm';
+  /** `v1:<iv>:<tag>:<ciphertext>`, base64 parts; see lib/crypto/secretBox.ts. */
+  sealed: string;
 }
 
-export async function sealCredentials(credentials: JsonObject): Promise<SealedCredentials> {
-  return { scheme: 'plain-v1', data: credentials };
+export interface CredentialsVault {
+  seal(credentials: JsonObject): SealedCredentials;
+  /** For connectors (activation jobs) only; never for an API response. */
+  open(stored: SealedCredentials): JsonObject;
 }
 
-/** For connectors (activation jobs) only; never for an API response. */
-export async function openCredentials(sealed: SealedCredentials): Promise<JsonObject> {
-  switch (sealed.scheme) {
-    case 'plain-v1':
-      return sealed.data;
-  }
+/** Throws at start-up when the key is not 32 bytes (hex or base64). */
+export function createCredentialsVault(encryptionKey: string): CredentialsVault {
+  const box = createSecretBox(parseEncryptionKey(encryptionKey));
+  return {
+    seal: (credentials) => ({ scheme: 'aes-256-gcm', sealed: box.seal(JSON.stringify(credentials)) }),
+    open: (stored) => {
+      if (stored.scheme !== 'aes-256-gcm') throw new Error(`Unknown credentials scheme ${JSON.stringify(stored.scheme)}`);
+      return parseJsonObject(JSON.parse(box.open(stored.sealed)));
+    },
+  };
 }

@@ -1,10 +1,15 @@
-/** Destination rules: names, non-secret config per type, write-only credentials. */
+/**
+ * Destination rules: names, non-secret config per type, write-only credentials
+ * (encrypted at rest, see credentials.ts). Any caller reads; creating, changing
+ * and deleting destinations needs the admin role.
+ */
+import { requireRole } from '../../lib/auth/roles.js';
 import { badInput, notFound } from '../../lib/errors.js';
-import type { IdGenerator } from '../../lib/subgraph/ids.js';
+import type { ServiceDeps } from '../../lib/subgraph/context.js';
 import { parsePageArgs, type PageArgs } from '../../lib/subgraph/pagination.js';
 import { parseJsonObject, type JsonObject, type JsonValue } from '../../lib/subgraph/scalars.js';
 import { requiredText } from '../../lib/subgraph/validation.js';
-import { sealCredentials } from './credentials.js';
+import type { CredentialsVault } from './credentials.js';
 import type { DestinationChanges, DestinationRecord, DestinationsRepository, DestinationType } from './destinations.repository.js';
 
 export const DESTINATION_TYPES: readonly DestinationType[] = ['MARKETO', 'LINKEDIN', 'CLOUD_STORAGE', 'WEBHOOK'];
@@ -75,7 +80,7 @@ function destinationType(value: string): DestinationType {
 export class DestinationService {
   constructor(
     private readonly destinations: DestinationsRepository,
-    private readonly deps: { now: () => Date; ids: IdGenerator },
+    private readonly deps: ServiceDeps & { credentials: CredentialsVault },
   ) {}
 
   list(args: PageArgs & { type?: DestinationType | null }): Promise<DestinationRecord[]> {
@@ -83,10 +88,11 @@ export class DestinationService {
   }
 
   async create(input: CreateDestinationInput): Promise<DestinationRecord> {
+    requireRole(this.deps.principal, 'admin');
     const type = destinationType(input.type);
     const name = requiredText(input.name, 'name', MAX_NAME_LENGTH);
     const config = validateConfig(type, input.config);
-    const credentials = input.credentials ? await sealCredentials(parseJsonObject(input.credentials)) : null;
+    const credentials = input.credentials ? this.deps.credentials.seal(parseJsonObject(input.credentials)) : null;
     const now = this.deps.now();
     return this.destinations.insert(
       { id: this.deps.ids('dst'), type, name, config, credentialsUpdatedAt: credentials ? now : null, createdAt: now, updatedAt: now },
@@ -95,6 +101,7 @@ export class DestinationService {
   }
 
   async update(id: string, input: UpdateDestinationInput): Promise<DestinationRecord> {
+    requireRole(this.deps.principal, 'admin');
     const changes: DestinationChanges = {};
     if (input.name !== undefined) changes.name = requiredText(input.name, 'name', MAX_NAME_LENGTH);
     if (input.config != null) {
@@ -104,7 +111,7 @@ export class DestinationService {
       changes.config = validateConfig(current.type, input.config);
     }
     if (input.credentials !== undefined) {
-      changes.credentials = input.credentials === null ? null : await sealCredentials(parseJsonObject(input.credentials));
+      changes.credentials = input.credentials === null ? null : this.deps.credentials.seal(parseJsonObject(input.credentials));
     }
     const updated = await this.destinations.update(id, changes, this.deps.now());
     if (!updated) throw notFound('Destination', id);
@@ -112,6 +119,7 @@ export class DestinationService {
   }
 
   async delete(id: string): Promise<string> {
+    requireRole(this.deps.principal, 'admin');
     if (!(await this.destinations.delete(id))) throw notFound('Destination', id);
     return id;
   }

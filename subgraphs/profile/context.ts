@@ -1,5 +1,5 @@
 /** The profile subgraph's request context: services and loaders bound to the request's sandbox. */
-import { contextBase, type SubgraphContextBase } from '../../lib/subgraph/context.js';
+import { contextBase, serviceDeps, type SubgraphContextBase } from '../../lib/subgraph/context.js';
 import type { IdGenerator } from '../../lib/subgraph/ids.js';
 import type { RequestScope } from '../../lib/subgraph/requestScope.js';
 import { createProfileLoaders, type ProfileLoaders } from './loaders.js';
@@ -16,6 +16,6 @@ export function createProfileContext(scope: RequestScope, deps: { ids: IdGenerat
   return Object.freeze({
     ...contextBase(scope),
     loaders: createProfileLoaders(people),
-    services: Object.freeze({ profiles: new ProfileService(people, { now: scope.now, ids: deps.ids }) }),
+    services: Object.freeze({ profiles: new ProfileService(people, serviceDeps(scope, deps.ids)) }),
   });
 }

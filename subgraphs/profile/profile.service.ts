@@ -2,10 +2,11 @@
  * Profile rules: normalising and validating person records, matching them to an
  * existing profile by identity, and the per-record results of `upsertPeople`.
  * Matching is the simple version (any shared identity); the identity graph with
- * merges arrives in issue #4.
+ * merges arrives in issue #4. Any caller reads; writing needs the editor role.
  */
+import { requireRole } from '../../lib/auth/roles.js';
 import { badInput, DomainError, ErrorCode } from '../../lib/errors.js';
-import type { IdGenerator } from '../../lib/subgraph/ids.js';
+import type { ServiceDeps } from '../../lib/subgraph/context.js';
 import { parsePageArgs, type PageArgs } from '../../lib/subgraph/pagination.js';
 import { assertBatchSize, processRecord, type RecordError, type UpsertStatus } from '../../lib/subgraph/recordResults.js';
 import { definedFields, normalizeEmail, optionalText } from '../../lib/subgraph/validation.js';
@@ -98,18 +99,14 @@ function identityConflict(profileIds: readonly string[]): DomainError {
   );
 }
 
-export interface ProfileServiceDeps {
-  now: () => Date;
-  ids: IdGenerator;
-}
-
 export class ProfileService {
   constructor(
     private readonly people: PeopleRepository,
-    private readonly deps: ProfileServiceDeps,
+    private readonly deps: ServiceDeps,
   ) {}
 
   async upsertPeople(inputs: readonly PersonInput[]): Promise<PersonUpsertResult[]> {
+    requireRole(this.deps.principal, 'editor');
     assertBatchSize(inputs, 'people');
     await this.people.ensureIndexes();
     const results: PersonUpsertResult[] = [];

@@ -1,5 +1,5 @@
 /** The segment subgraph's request context: services and loaders bound to the request's sandbox. */
-import { contextBase, type SubgraphContextBase } from '../../lib/subgraph/context.js';
+import { contextBase, serviceDeps, type SubgraphContextBase } from '../../lib/subgraph/context.js';
 import type { IdGenerator } from '../../lib/subgraph/ids.js';
 import type { RequestScope } from '../../lib/subgraph/requestScope.js';
 import { createSegmentLoaders, type SegmentLoaders } from './loaders.js';
@@ -16,6 +16,6 @@ export function createSegmentContext(scope: RequestScope, deps: { ids: IdGenerat
   return Object.freeze({
     ...contextBase(scope),
     loaders: createSegmentLoaders(segments),
-    services: Object.freeze({ segments: new SegmentService(segments, { now: scope.now, ids: deps.ids }) }),
+    services: Object.freeze({ segments: new SegmentService(segments, serviceDeps(scope, deps.ids)) }),
   });
 }

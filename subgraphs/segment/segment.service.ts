@@ -1,7 +1,12 @@
-/** Segment definition rules. Definitions are stored here; evaluation comes with the segment engine. */
+/**
+ * Segment definition rules. Definitions are stored here; evaluation comes with
+ * the segment engine. Any caller reads and watches; changing definitions needs
+ * the editor role.
+ */
+import { requireRole } from '../../lib/auth/roles.js';
 import { badInput, notFound } from '../../lib/errors.js';
 import type { ChangeIterator } from '../../lib/subgraph/changeStream.js';
-import type { IdGenerator } from '../../lib/subgraph/ids.js';
+import type { ServiceDeps } from '../../lib/subgraph/context.js';
 import { parsePageArgs, type PageArgs } from '../../lib/subgraph/pagination.js';
 import { definedFields, optionalText, requiredText } from '../../lib/subgraph/validation.js';
 import type { SegmentChange, SegmentFields, SegmentRecord, SegmentsRepository, TargetEntity } from './segments.repository.js';
@@ -47,7 +52,7 @@ function targetEntity(value: string): TargetEntity {
 export class SegmentService {
   constructor(
     private readonly segments: SegmentsRepository,
-    private readonly deps: { now: () => Date; ids: IdGenerator },
+    private readonly deps: ServiceDeps,
   ) {}
 
   list(args: PageArgs & { targetEntity?: TargetEntity | null }): Promise<SegmentRecord[]> {
@@ -55,6 +60,7 @@ export class SegmentService {
   }
 
   create(input: CreateSegmentInput): Promise<SegmentRecord> {
+    requireRole(this.deps.principal, 'editor');
     const now = this.deps.now();
     return this.segments.insert({
       id: this.deps.ids('seg'),
@@ -68,6 +74,7 @@ export class SegmentService {
   }
 
   async update(id: string, input: UpdateSegmentInput): Promise<SegmentRecord> {
+    requireRole(this.deps.principal, 'editor');
     const fields = definedFields<SegmentFields>({
       name: input.name === undefined ? undefined : requiredText(input.name, 'name', MAX_NAME_LENGTH),
       description: optionalText(input.description, 'description', MAX_DESCRIPTION_LENGTH),
@@ -80,6 +87,7 @@ export class SegmentService {
   }
 
   async delete(id: string): Promise<string> {
+    requireRole(this.deps.principal, 'editor');
     if (!(await this.segments.delete(id))) throw notFound('Segment', id);
     return id;
   }

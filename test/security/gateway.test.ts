@@ -47,7 +47,13 @@ describe('gateway security', () => {
       // Revocation reaches the gateway's short cache within its lifetime (5 s).
       await new Promise((resolve) => setTimeout(resolve, 5_200));
 
-      for (const headers of [{}, { authorization: 'Bearer cdpk_not-a-real-key' }, { authorization: 'Basic YWRtaW4=' }, { authorization: `Bearer ${revoked}` }]) {
+      const attempts: Array<Record<string, string>> = [
+        {},
+        { authorization: 'Bearer cdpk_not-a-real-key' },
+        { authorization: 'Basic YWRtaW4=' },
+        { authorization: `Bearer ${revoked}` },
+      ];
+      for (const headers of attempts) {
         for (const url of [platform.gatewayUrl, adminUrl]) {
           const answer = await post(url, query, headers);
           expect(answer.status).toBe(401);

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCredentialsVault, type SealedCredentials } from '../../subgraphs/destination/credentials.js';
 import { startDestinationSubgraph } from '../../subgraphs/destination/server.js';
 import { gql, postGraphQL } from './support/graphql.js';
+import { randomSecurity, TEST_SECURITY } from './support/security.js';
 import { startSubgraphSuite, type SubgraphSuite } from './support/subgraphSuite.js';
 
 const FIELDS = 'id type name config hasCredentials credentialsUpdatedAt createdAt updatedAt';
@@ -92,9 +94,35 @@ describe('destination subgraph', () => {
     // No field to ask for them.
     const asked = await postGraphQL(suite.url, `query($id: ID!) { destination(id: $id) { credentials } }`, { id: createDestination.id }, { sandbox });
     expect(asked.errors?.[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
-    // But they are stored, for the connectors.
-    const stored = await suite.databases.sandbox(sandbox).collection('destinations').findOne({ _id: createDestination.id as any });
-    expect(JSON.stringify(stored)).toContain(SECRET);
+  });
+
+  it('encrypts credentials at rest: the stored document holds no plaintext, and opens with the key', async () => {
+    const sandbox = 'at-rest';
+    const credentials = { clientId: 'client-id-in-plain-sight', clientSecret: SECRET, nested: { refreshToken: 'r3fresh-t0ken' } };
+    const { createDestination } = await gql(suite.url, CREATE, { input: { type: 'MARKETO', name: 'Marketo', credentials } }, { sandbox });
+    const collection = suite.databases.sandbox(sandbox).collection<{ _id: string; credentials: SealedCredentials | null }>('destinations');
+    const stored = await collection.findOne({ _id: createDestination.id });
+    const raw = JSON.stringify(stored);
+    for (const value of [SECRET, 'client-id-in-plain-sight', 'r3fresh-t0ken', 'clientSecret', 'refreshToken']) {
+      expect(raw).not.toContain(value);
+    }
+    expect(stored?.credentials).toMatchObject({ scheme: 'aes-256-gcm', sealed: expect.stringMatching(/^v1:/) });
+    // The connectors' view: it opens with the deployment's key, and with no other.
+    expect(createCredentialsVault(TEST_SECURITY.encryptionKey).open(stored!.credentials!)).toEqual(credentials);
+    expect(() => createCredentialsVault(randomSecurity().encryptionKey).open(stored!.credentials!)).toThrow();
+
+    // A replacement is sealed afresh: same plaintext, different ciphertext.
+    await gql(suite.url, UPDATE, { id: createDestination.id, input: { credentials } }, { sandbox });
+    const replaced = await collection.findOne({ _id: createDestination.id });
+    expect(replaced?.credentials?.sealed).not.toBe(stored?.credentials?.sealed);
+    expect(JSON.stringify(replaced)).not.toContain(SECRET);
+    expect(createCredentialsVault(TEST_SECURITY.encryptionKey).open(replaced!.credentials!)).toEqual(credentials);
+  });
+
+  it('refuses to start with an encryption key that is not 32 bytes', async () => {
+    await expect(
+      startDestinationSubgraph({ databases: suite.databases, port: 0, security: { ...TEST_SECURITY, encryptionKey: 'too-short' } }),
+    ).rejects.toThrow(/32 bytes/);
   });
 
   it('rejects unsafe or invalid config with messages that say what to fix', async () => {

@@ -12,7 +12,8 @@ import { startDestinationSubgraph } from '../../subgraphs/destination/server.js'
 import { startProfileSubgraph } from '../../subgraphs/profile/server.js';
 import { startSegmentSubgraph } from '../../subgraphs/segment/server.js';
 import { connectTestClient, dropDatabasesWithPrefix, uniqueName } from '../support/mongo.js';
-import { gql } from './support/graphql.js';
+import { gql, postGraphQL } from './support/graphql.js';
+import { TEST_SECURITY } from './support/security.js';
 
 type Name = 'profile' | 'account' | 'segment' | 'destination';
 
@@ -29,7 +30,7 @@ describe('entities across the four subgraphs', () => {
     const databases = createDatabases(client, `${prefix}_`);
     const starters = { profile: startProfileSubgraph, account: startAccountSubgraph, segment: startSegmentSubgraph, destination: startDestinationSubgraph };
     for (const [name, start] of Object.entries(starters) as Array<[Name, typeof startProfileSubgraph]>) {
-      services[name] = await start({ databases, port: 0 });
+      services[name] = await start({ databases, security: TEST_SECURITY, port: 0 });
     }
 
     const people = await gql(services.profile.url, `mutation { upsertPeople(people: [{ firstName: "Ada", workEmail: "ada@example.com" }]) { profile { id } } }`, {}, { sandbox });
@@ -99,7 +100,17 @@ describe('entities across the four subgraphs', () => {
     expect(_entities).toEqual([{ id: ids.profile, account: { id: ids.account, name: 'Acme' }, accounts: [{ isPrimary: false, account: { id: ids.account } }] }]);
   });
 
+  it.each(cases)('$subgraph answers malformed $type representations with BAD_USER_INPUT', async ({ subgraph, type }) => {
+    const malformed: unknown[] = [null, 'text', [], { id: 'x' }, { __typename: 'Nope', id: 'x' }, { __typename: type }, { __typename: type, id: { $ne: null } }];
+    for (const representation of malformed) {
+      const response = await postGraphQL(services[subgraph].url, entitiesQuery(type, 'id'), { representations: [representation] }, { sandbox });
+      expect(response.errors?.[0].extensions?.code, JSON.stringify(representation)).toBe('BAD_USER_INPUT');
+      expect(response.errors?.[0].message).toMatch(/representations\[0\]/);
+    }
+  });
+
   it.each(['profile', 'account', 'segment', 'destination'] as Name[])('%s publishes a federation v2.9 SDL', async (name) => {
+
     const { _service } = await gql(services[name].url, `{ _service { sdl } }`);
     expect(_service.sdl).toContain('https://specs.apollo.dev/federation/v2.9');
     expect(_service.sdl).toMatch(/@key\(fields: "id"\)/);
@@ -124,7 +135,7 @@ describe('entities across the four subgraphs', () => {
     expect((await gql(services.destination.url, `{ destinations { id } }`, {}, other)).destinations).toEqual([]);
     const links = await gql(services.account.url, entitiesQuery('Profile', 'account { id }'), { representations: [{ __typename: 'Profile', id: ids.profile }] }, other);
     expect(links._entities).toEqual([{ account: null }]);
-    // Without the header, requests use the `default` sandbox.
+    // A token for the `default` sandbox sees none of it either.
     expect((await gql(services.segment.url, `{ segments { id } }`)).segments).toEqual([]);
   });
 });

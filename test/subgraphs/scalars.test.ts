@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseDateTime, parseJsonObject } from '../../lib/subgraph/scalars.js';
+import { documentNestingError, variablesShapeError } from '../../lib/subgraph/documentLimits.js';
+import { JSON_LIMITS, parseDateTime, parseJsonObject } from '../../lib/subgraph/scalars.js';
 import { createIdGenerator } from '../../lib/subgraph/ids.js';
 
 describe('JSON scalar', () => {
@@ -17,7 +18,53 @@ describe('JSON scalar', () => {
   ])('rejects %j', (value, message) => {
     expect(() => parseJsonObject(value)).toThrow(message);
   });
+
+  const nested = (depth: number) => {
+    let value: Record<string, unknown> = { leaf: 1 };
+    for (let i = 0; i < depth; i++) value = { a: value };
+    return value;
+  };
+
+  it('accepts 20 levels of nesting and refuses 21, however deep the value goes', () => {
+    expect(() => parseJsonObject(nested(JSON_LIMITS.maxDepth - 1))).not.toThrow();
+    expect(() => parseJsonObject(nested(JSON_LIMITS.maxDepth))).toThrow(/nested deeper than 20 levels/);
+    const started = performance.now();
+    expect(() => parseJsonObject(nested(500_000))).toThrow(/nested deeper than 20 levels/);
+    expect(performance.now() - started).toBeLessThan(500);
+  });
+
+  it.each([
+    ['too many values', () => ({ list: new Array(JSON_LIMITS.maxValues + 1).fill(0) }), /more than 10000 values/],
+    ['too many bytes', () => ({ text: 'x'.repeat(JSON_LIMITS.maxBytes) }), /larger than 65536 bytes/],
+    ['a key that is too long', () => ({ ['k'.repeat(JSON_LIMITS.maxKeyLength + 1)]: 1 }), /longer than 200 characters/],
+  ])('refuses %s with BAD_USER_INPUT', (_name, value, message) => {
+    try {
+      parseJsonObject(value());
+      expect.unreachable();
+    } catch (error) {
+      expect((error as { extensions?: { code?: string } }).extensions?.code).toBe('BAD_USER_INPUT');
+      expect(String((error as Error).message)).toMatch(message);
+    }
+  });
 });
+
+describe('request shape checks', () => {
+  it('refuses documents nested deeper than 128 levels, ignoring brackets in strings and comments', () => {
+    expect(documentNestingError(`{ a ${'{ b '.repeat(126)}${'}'.repeat(126)} }`)).toBeUndefined();
+    expect(documentNestingError(`{ a ${'{ b '.repeat(128)}${'}'.repeat(128)} }`)?.message).toMatch(/nested deeper than 128/);
+    const noisy = `{ a(s: "${'{'.repeat(500)}", t: """${'['.repeat(500)}""") # ${'('.repeat(500)}\n }`;
+    expect(documentNestingError(noisy)).toBeUndefined();
+  });
+
+  it('refuses variables with an object of more than 1000 keys, at any depth, without recursion', () => {
+    const wide = Object.fromEntries(Array.from({ length: 1001 }, (_, i) => [`k${i}`, i]));
+    expect(variablesShapeError({ a: [{ b: wide }] })?.extensions.code).toBe('BAD_USER_INPUT');
+    let deep: unknown = 1;
+    for (let i = 0; i < 200_000; i++) deep = [deep];
+    expect(variablesShapeError({ deep })).toBeUndefined();
+  });
+});
+
 
 describe('DateTime scalar', () => {
   it('parses dates as midnight UTC and date-times with offsets', () => {

@@ -4,6 +4,7 @@ import WebSocket from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSegmentSubgraph } from '../../subgraphs/segment/server.js';
 import { gql, postGraphQL } from './support/graphql.js';
+import { tokenFor } from './support/security.js';
 import { startSubgraphSuite, type SubgraphSuite } from './support/subgraphSuite.js';
 
 const SEGMENT_FIELDS = 'id name description expression targetEntity createdAt updatedAt';
@@ -119,10 +120,10 @@ describe('segment subgraph', () => {
     expect(await suite.databases.sandbox('invalid').collection('segments').countDocuments()).toBe(0);
   });
 
-  it('streams definition changes over graphql-ws, reading the sandbox from connection params', async () => {
+  it('streams definition changes over graphql-ws, in the sandbox of the token in the connection params', async () => {
     const sandbox = 'live';
-    const client = wsClient({ headers: { 'X-Sandbox': sandbox } });
-    const other = wsClient({ 'x-sandbox': 'elsewhere' });
+    const client = wsClient({ headers: { 'X-CDP-Gateway-Token': await tokenFor(sandbox, 'viewer') } });
+    const other = wsClient({ 'x-cdp-gateway-token': await tokenFor('elsewhere', 'viewer') });
     const query = `subscription { segmentDefinitionChanged { kind segmentId segment { id name } } }`;
     const live = collect(client, query);
     const quiet = collect(other, query);
@@ -152,7 +153,7 @@ describe('segment subgraph', () => {
     };
     suite.client.on('commandStarted', onCommand);
     try {
-      const client = wsClient({ 'x-sandbox': 'unsubscribe' });
+      const client = wsClient({ 'x-cdp-gateway-token': await tokenFor('unsubscribe', 'viewer') });
       const sub = collect(client, `subscription { segmentDefinitionChanged { kind } }`);
       await new Promise((resolve) => setTimeout(resolve, 300));
       expect(killed).toEqual([]);
@@ -163,13 +164,16 @@ describe('segment subgraph', () => {
     }
   });
 
-  it('answers an invalid sandbox in connection params with INVALID_SANDBOX', async () => {
-    const client = wsClient({ headers: { 'x-sandbox': 'Not Valid!' } });
-    const sub = collect(client, `subscription { segmentDefinitionChanged { kind } }`);
+  it('ignores x-sandbox in connection params: the token names the sandbox', async () => {
+    const client = wsClient({ headers: { 'x-cdp-gateway-token': await tokenFor('ws-token', 'viewer'), 'x-sandbox': 'ws-header' }, 'x-sandbox': 'ws-header' });
+    const sub = collect(client, `subscription { segmentDefinitionChanged { kind segment { name } } }`);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await gql(suite.url, CREATE, { input: { ...vp, name: 'In the header sandbox' } }, { sandbox: 'ws-header' });
+    await gql(suite.url, CREATE, { input: { ...vp, name: 'In the token sandbox' } }, { sandbox: 'ws-token' });
     await sub.until(1);
-    expect(sub.events).toEqual([]);
-    expect(sub.errors).toHaveLength(1);
-    expect((sub.errors[0] as any)[0]).toMatchObject({ extensions: { code: 'INVALID_SANDBOX' } });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(sub.errors).toEqual([]);
+    expect(sub.events.map((e) => e.data.segmentDefinitionChanged)).toEqual([{ kind: 'CREATED', segment: { name: 'In the token sandbox' } }]);
   });
 });
 

@@ -1,9 +1,10 @@
-/** The shared subgraph server: health, sandbox header, error boundary, limits, stop. */
+/** The shared subgraph server: health, sandbox from the gateway token, error boundary, limits, stop. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabases } from '../../lib/mongo/databases.js';
 import { startSegmentSubgraph } from '../../subgraphs/segment/server.js';
 import { connectTestClient, uniqueName } from '../support/mongo.js';
-import { postGraphQL } from './support/graphql.js';
+import { gql, postGraphQL, requestHeaders } from './support/graphql.js';
+import { TEST_SECURITY } from './support/security.js';
 import { startSubgraphSuite, type SubgraphSuite } from './support/subgraphSuite.js';
 
 describe('subgraph server', () => {
@@ -28,17 +29,27 @@ describe('subgraph server', () => {
     expect(await response.json()).toMatchObject({ status: 'ok' });
   });
 
-  it('answers an invalid x-sandbox with INVALID_SANDBOX in a GraphQL response', async () => {
-    for (const sandbox of ['Upper', '1digit', 'a'.repeat(32), 'has space', 'under_score']) {
+  it('runs each request in the sandbox its gateway token names; x-sandbox is ignored', async () => {
+    const create = `mutation { createSegment(input: { name: "Mine", expression: "exists(workEmail)", targetEntity: PERSON }) { id } }`;
+    await gql(suite.url, create, {}, { sandbox: 'token-sandbox', headers: { 'x-sandbox': 'header-sandbox' } });
+    expect(await suite.databases.sandbox('token-sandbox').collection('segments').countDocuments()).toBe(1);
+    expect(await suite.databases.sandbox('header-sandbox').collection('segments').countDocuments()).toBe(0);
+    // An invalid x-sandbox is not even looked at.
+    const response = await postGraphQL(suite.url, `{ segments { name } }`, {}, { sandbox: 'token-sandbox', headers: { 'x-sandbox': 'Not Valid!' } });
+    expect(response.status).toBe(200);
+    expect(response.data?.segments).toEqual([{ name: 'Mine' }]);
+    const longest = await postGraphQL(suite.url, `{ segments { id } }`, {}, { sandbox: `a${'b'.repeat(30)}` });
+    expect(longest.status).toBe(200);
+  });
+
+  it('refuses a token that names an invalid sandbox with UNAUTHENTICATED', async () => {
+    for (const sandbox of ['Upper', '1digit', 'a'.repeat(32), 'has space', 'under_score', '']) {
       const response = await postGraphQL(suite.url, `{ segments { id } }`, {}, { sandbox });
-      expect(response.status).toBe(400);
+      expect(response.status).toBe(401);
       expect(response.data ?? null).toBeNull();
       expect(response.errors).toHaveLength(1);
-      expect(response.errors?.[0].extensions?.code).toBe('INVALID_SANDBOX');
-      expect(response.errors?.[0].message).toMatch(/lowercase letter/);
+      expect(response.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
     }
-    const ok = await postGraphQL(suite.url, `{ segments { id } }`, {}, { sandbox: `a${'b'.repeat(30)}` });
-    expect(ok.status).toBe(200);
   });
 
   it('keeps GraphQL error codes for bad requests', async () => {
@@ -54,7 +65,7 @@ describe('subgraph server', () => {
   it('refuses bodies over 1 MB with 413', async () => {
     const response = await fetch(suite.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: await requestHeaders(),
       body: JSON.stringify({ query: `{ segments { id } }`, variables: { padding: 'x'.repeat(1024 * 1024) } }),
     });
     expect(response.status).toBe(413);
@@ -62,7 +73,7 @@ describe('subgraph server', () => {
   });
 
   it('answers malformed JSON with 400 and unknown paths with 404', async () => {
-    const malformed = await fetch(suite.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":' });
+    const malformed = await fetch(suite.url, { method: 'POST', headers: await requestHeaders(), body: '{"query":' });
     expect(malformed.status).toBe(400);
     expect((await fetch(new URL('/nope', suite.url))).status).toBe(404);
   });
@@ -71,7 +82,7 @@ describe('subgraph server', () => {
 describe('subgraph server without MongoDB', () => {
   it('reports 503 on /health and hides internal errors from clients', async () => {
     const client = await connectTestClient({ serverSelectionTimeoutMS: 500 });
-    const service = await startSegmentSubgraph({ databases: createDatabases(client, `${uniqueName('t_down_')}_`), port: 0 });
+    const service = await startSegmentSubgraph({ databases: createDatabases(client, `${uniqueName('t_down_')}_`), security: TEST_SECURITY, port: 0 });
     try {
       await client.close();
       const health = await fetch(new URL('/health', service.url));
@@ -88,7 +99,7 @@ describe('subgraph server without MongoDB', () => {
 
   it('stops idempotently and frees its port', async () => {
     const client = await connectTestClient();
-    const service = await startSegmentSubgraph({ databases: createDatabases(client, `${uniqueName('t_stop_')}_`), port: 0 });
+    const service = await startSegmentSubgraph({ databases: createDatabases(client, `${uniqueName('t_stop_')}_`), security: TEST_SECURITY, port: 0 });
     await Promise.all([service.stop(), service.stop()]);
     await expect(fetch(new URL('/health', service.url))).rejects.toThrow();
     await client.close();

@@ -1,12 +1,14 @@
 /**
  * One suite's subgraph under test: its own MongoDB client and database prefix
- * (so suites never share data), the server on a free port, and cleanup.
+ * (so suites never share data), the server on a free port with this file's
+ * security settings (support/security.ts), and cleanup.
  */
 import type { MongoClient, MongoClientOptions } from 'mongodb';
 import { createDatabases, type Databases } from '../../../lib/mongo/databases.js';
 import type { RunningService } from '../../../lib/service.js';
 import type { SubgraphStartOptions } from '../../../lib/subgraph/server.js';
 import { connectTestClient, dropDatabasesWithPrefix, uniqueName } from '../../support/mongo.js';
+import { TEST_SECURITY } from './security.js';
 
 export interface SubgraphSuite {
   service: RunningService;
@@ -24,7 +26,7 @@ export async function startSubgraphSuite(
   const client = await connectTestClient(options.clientOptions);
   const prefix = uniqueName('t_sg_');
   const databases = createDatabases(client, `${prefix}_`);
-  const service = await start({ databases, port: 0, now: options.now });
+  const service = await start({ databases, security: TEST_SECURITY, port: 0, now: options.now });
   return {
     service,
     url: service.url,

@@ -1,0 +1,142 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ChangeStream, ChangeStreamDocument, Document, ResumeToken, Timestamp } from 'mongodb';
+import { openConformance, sleep, type ConformanceContext } from './support.js';
+
+let ctx: ConformanceContext;
+beforeAll(async () => { ctx = await openConformance('changes'); });
+afterAll(async () => { await ctx.close(); });
+
+/** Opens the stream on the server (the driver is lazy) so later writes are seen. */
+async function started<T extends Document>(stream: ChangeStream<T>): Promise<ChangeStream<T>> {
+  await stream.tryNext();
+  return stream;
+}
+
+/** The `i` field of an insert event's full document. */
+function insertedI(e: ChangeStreamDocument<Document>): number {
+  return e.operationType === 'insert' ? (e.fullDocument.i as number) : Number.NaN;
+}
+
+async function take<T extends Document>(stream: ChangeStream<T>, n: number): Promise<ChangeStreamDocument<T>[]> {
+  const out: ChangeStreamDocument<T>[] = [];
+  while (out.length < n) out.push(await stream.next());
+  return out;
+}
+
+describe('change streams', () => {
+  it('delivers insert, update, replace and delete events on a collection', async () => {
+    const c = ctx.db.collection('events');
+    const stream = await started(c.watch());
+    const { insertedId } = await c.insertOne({ a: 1, b: { c: 1 }, gone: true });
+    await c.updateOne({ _id: insertedId }, { $set: { 'b.c': 2, n: 1 }, $unset: { gone: '' } });
+    await c.replaceOne({ _id: insertedId }, { z: 1 });
+    await c.deleteOne({ _id: insertedId });
+    const [ins, upd, rep, del] = await take(stream, 4);
+    expect(ins).toMatchObject({ operationType: 'insert', ns: { db: ctx.db.databaseName, coll: 'events' }, documentKey: { _id: insertedId }, fullDocument: { a: 1 } });
+    expect(ins._id).toHaveProperty('_data');
+    expect((ins as { clusterTime: Timestamp }).clusterTime._bsontype).toBe('Timestamp');
+    expect(upd.operationType).toBe('update');
+    if (upd.operationType === 'update') {
+      expect(upd.updateDescription.updatedFields).toEqual({ 'b.c': 2, n: 1 });
+      expect(upd.updateDescription.removedFields).toEqual(['gone']);
+      expect(upd.fullDocument).toBeUndefined();
+    }
+    expect(rep).toMatchObject({ operationType: 'replace', fullDocument: { _id: insertedId, z: 1 } });
+    expect(del).toMatchObject({ operationType: 'delete', documentKey: { _id: insertedId } });
+    await stream.close();
+  });
+
+  it('reports one event per document of a multi-document write, in order', async () => {
+    const c = ctx.db.collection('multi');
+    const stream = await started(c.watch([], { maxAwaitTimeMS: 300 }));
+    await c.insertMany([{ i: 1 }, { i: 2 }, { i: 3 }]);
+    await c.updateMany({}, { $inc: { i: 10 } });
+    await c.deleteMany({ i: { $gt: 11 } });
+    const events = await take(stream, 8);
+    expect(events.map((e) => e.operationType)).toEqual(['insert', 'insert', 'insert', 'update', 'update', 'update', 'delete', 'delete']);
+    expect(events.slice(0, 3).map(insertedI)).toEqual([1, 2, 3]);
+    const tokens = events.map((e) => (e._id as { _data: string })._data);
+    expect(new Set(tokens).size).toBe(8);
+    await stream.close();
+  });
+
+  it('filters with $match and looks up full documents on update', async () => {
+    const c = ctx.db.collection('filtered');
+    const stream = await started(c.watch([{ $match: { operationType: 'update' } }], { fullDocument: 'updateLookup' }));
+    await c.insertOne({ k: 1, v: 0 });
+    await c.updateOne({ k: 1 }, { $inc: { v: 1 } });
+    const [ev] = await take(stream, 1);
+    expect(ev).toMatchObject({ operationType: 'update', fullDocument: { k: 1, v: 1 } });
+    await stream.close();
+  });
+
+  it('watches a database and the whole deployment', async () => {
+    const other = ctx.otherDb();
+    const dbStream = await started(ctx.db.watch([{ $match: { 'ns.coll': { $in: ['dbw1', 'dbw2'] } } }]));
+    const all = await started(ctx.client.watch([{ $match: { 'ns.db': other.databaseName } }]));
+    await ctx.db.collection('dbw1').insertOne({ x: 1 });
+    await ctx.db.collection('dbw2').insertOne({ x: 2 });
+    await other.collection('elsewhere').insertOne({ x: 3 });
+    const dbEvents = await take(dbStream, 2);
+    expect(dbEvents.map((e) => (e as { ns: { coll: string } }).ns.coll)).toEqual(['dbw1', 'dbw2']);
+    const [remote] = await take(all, 1);
+    expect(remote).toMatchObject({ operationType: 'insert', ns: { db: other.databaseName, coll: 'elsewhere' }, fullDocument: { x: 3 } });
+    await dbStream.close();
+    await all.close();
+  });
+
+  it('resumes after a token and from an operation time', async () => {
+    const c = ctx.db.collection('resume');
+    const stream = await started(c.watch());
+    await c.insertOne({ i: 1 });
+    const [first] = await take(stream, 1);
+    const token = first._id as ResumeToken;
+    const time = (first as { clusterTime: Timestamp }).clusterTime;
+    await stream.close();
+    await c.insertMany([{ i: 2 }, { i: 3 }]);
+    const resumed = c.watch([], { resumeAfter: token });
+    const again = await take(resumed, 2);
+    expect(again.map(insertedI)).toEqual([2, 3]);
+    await resumed.close();
+    const fromTime = c.watch([], { startAtOperationTime: time });
+    const replay = await take(fromTime, 3);
+    expect(replay.map(insertedI)).toEqual([1, 2, 3]);
+    await fromTime.close();
+    const startAfter = c.watch([], { startAfter: token });
+    expect(insertedI(await startAfter.next())).toBe(2);
+    await startAfter.close();
+  });
+
+  it('waits on getMore and delivers an event soon after it happens', async () => {
+    const c = ctx.db.collection('latency');
+    const stream = await started(c.watch([], { maxAwaitTimeMS: 500 }));
+    const next = stream.next();
+    await sleep(100);
+    const t0 = Date.now();
+    await c.insertOne({ late: true });
+    const ev = await next;
+    expect(ev.operationType).toBe('insert');
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(stream.resumeToken).toEqual(ev._id);
+    await stream.close();
+  });
+
+  it('fails the stream when its pipeline removes the resume token', async () => {
+    const c = ctx.db.collection('notoken');
+    const stream = await started(c.watch([{ $project: { _id: 0 } }], { maxAwaitTimeMS: 300 }));
+    await c.insertOne({ x: 1 });
+    await expect(stream.next()).rejects.toMatchObject({ code: 280 });
+    await stream.close();
+  });
+
+  it('reports drop and invalidate when a watched collection is dropped', async () => {
+    const c = ctx.db.collection('dropped');
+    await c.insertOne({ x: 1 });
+    const stream = await started(c.watch());
+    await c.drop();
+    const [drop, invalidate] = await take(stream, 2);
+    expect(drop.operationType).toBe('drop');
+    expect(invalidate.operationType).toBe('invalidate');
+    await stream.close();
+  });
+});

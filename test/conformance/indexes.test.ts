@@ -1,0 +1,127 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MongoServerError } from 'mongodb';
+import { openConformance, type ConformanceContext } from './support.js';
+
+let ctx: ConformanceContext;
+beforeAll(async () => { ctx = await openConformance('indexes'); });
+afterAll(async () => { await ctx.close(); });
+
+describe('indexes', () => {
+  it('rejects duplicates on a unique index with MongoDB’s error shape', async () => {
+    const c = ctx.db.collection('people');
+    expect(await c.createIndex({ email: 1 }, { unique: true })).toBe('email_1');
+    await c.insertOne({ email: 'x@y.io' });
+    const err = await c.insertOne({ email: 'x@y.io' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MongoServerError);
+    const e = err as MongoServerError;
+    expect(e.code).toBe(11000);
+    expect(e.message).toBe(`E11000 duplicate key error collection: ${ctx.db.databaseName}.people index: email_1 dup key: { email: "x@y.io" }`);
+    expect(e.keyPattern).toEqual({ email: 1 });
+    expect(e.keyValue).toEqual({ email: 'x@y.io' });
+    const upd = await c.insertOne({ email: 'other@y.io' }).then(() => c.updateOne({ email: 'other@y.io' }, { $set: { email: 'x@y.io' } })).catch((x: unknown) => x);
+    expect(upd).toMatchObject({ code: 11000 });
+  });
+
+  it('enforces compound unique keys and duplicate _id', async () => {
+    const c = ctx.db.collection('compound');
+    await c.createIndex({ tenant: 1, key: 1 }, { unique: true, name: 'tenant_key' });
+    await c.insertMany([{ tenant: 'a', key: 1 }, { tenant: 'b', key: 1 }]);
+    await expect(c.insertOne({ tenant: 'a', key: 1 })).rejects.toMatchObject({ code: 11000, keyValue: { tenant: 'a', key: 1 } });
+    await c.insertOne({ _id: 'same' as never });
+    await expect(c.insertOne({ _id: 'same' as never })).rejects.toMatchObject({ code: 11000, keyPattern: { _id: 1 } });
+  });
+
+  it('fails to build a unique index over existing duplicates', async () => {
+    const c = ctx.db.collection('dups');
+    await c.insertMany([{ k: 1 }, { k: 1 }]);
+    await expect(c.createIndex({ k: 1 }, { unique: true })).rejects.toMatchObject({ code: 11000 });
+  });
+
+  it('sparse and partial unique indexes skip documents they do not cover', async () => {
+    const c = ctx.db.collection('sparse');
+    await c.createIndex({ s: 1 }, { unique: true, sparse: true });
+    await c.createIndex({ p: 1 }, { unique: true, partialFilterExpression: { live: true } });
+    await c.insertMany([{ x: 1 }, { x: 2 }, { p: 1, live: false }, { p: 1, live: false }, { p: 1, live: true }]);
+    await expect(c.insertOne({ p: 1, live: true })).rejects.toMatchObject({ code: 11000 });
+  });
+
+  it('indexes array elements (multikey)', async () => {
+    const c = ctx.db.collection('multikey');
+    await c.createIndex({ tags: 1 }, { unique: true });
+    await c.insertOne({ tags: ['a', 'b'] });
+    await expect(c.insertOne({ tags: ['c', 'b'] })).rejects.toMatchObject({ code: 11000 });
+    expect(await c.countDocuments({ tags: 'b' })).toBe(1);
+  });
+
+  it('lists, creates idempotently and drops indexes', async () => {
+    const c = ctx.db.collection('listing');
+    await c.createIndexes([{ key: { a: 1 } }, { key: { b: -1, c: 1 }, name: 'bc' }, { key: { at: 1 }, expireAfterSeconds: 3600 }]);
+    await c.createIndex({ a: 1 });
+    const idx = await c.listIndexes().toArray();
+    expect(idx.map((i) => i.name)).toEqual(['_id_', 'a_1', 'bc', 'at_1']);
+    expect(idx.find((i) => i.name === 'bc')!.key).toEqual({ b: -1, c: 1 });
+    expect(idx.find((i) => i.name === 'at_1')!.expireAfterSeconds).toBe(3600);
+    await expect(c.createIndex({ a: 1 }, { name: 'a_1', unique: true })).rejects.toMatchObject({ code: 85 });
+    await c.dropIndex('bc');
+    await expect(c.dropIndex('nope')).rejects.toMatchObject({ code: 27 });
+    expect((await c.indexes()).map((i) => i.name)).toEqual(['_id_', 'a_1', 'at_1']);
+    await c.dropIndexes();
+    expect((await c.indexes()).map((i) => i.name)).toEqual(['_id_']);
+  });
+
+  it('plans an index scan for equality on an indexed field', async () => {
+    const c = ctx.db.collection('plan');
+    await c.createIndex({ email: 1 }, { unique: true });
+    await c.insertMany(Array.from({ length: 200 }, (_, i) => ({ email: `u${i}@x.io`, n: i })));
+    const withIndex = JSON.stringify(await c.find({ email: 'u7@x.io' }).explain('queryPlanner'));
+    expect(withIndex).toContain('IXSCAN');
+    expect(withIndex).toContain('email_1');
+    const without = JSON.stringify(await c.find({ n: 7 }).explain('queryPlanner'));
+    expect(without).toContain('COLLSCAN');
+    expect(await c.findOne({ email: 'u7@x.io' })).toMatchObject({ n: 7 });
+    expect(await c.countDocuments({ email: { $in: ['u1@x.io', 'u2@x.io', 'nope'] } })).toBe(2);
+  });
+
+  it('keeps index lookups correct after updates and deletes', async () => {
+    const c = ctx.db.collection('maintain');
+    await c.createIndex({ k: 1 });
+    await c.insertMany([{ k: 1, v: 'a' }, { k: 2, v: 'b' }]);
+    await c.updateOne({ k: 1 }, { $set: { k: 3 } });
+    expect(await c.countDocuments({ k: 1 })).toBe(0);
+    expect(await c.countDocuments({ k: 3 })).toBe(1);
+    await c.deleteOne({ k: 2 });
+    expect(await c.find({ k: { $in: [2, 3] } }).toArray()).toHaveLength(1);
+  });
+
+  it('answers range queries and sorted limits from an index, with MongoDB semantics', async () => {
+    const c = ctx.db.collection('ranges');
+    await c.createIndex({ at: 1 });
+    await c.createIndex({ score: 1 });
+    await c.createIndex({ tags: 1 });
+    const base = Date.UTC(2026, 0, 1);
+    await c.insertMany(Array.from({ length: 300 }, (_, i) => ({
+      i,
+      at: new Date(base + i * 60_000),
+      score: i % 50,
+      tags: i % 2 === 0 ? [i, i + 100] : i,
+    })));
+    await c.insertMany([{ i: 'no-at' }, { i: 'str-at', at: 'not a date' }]);
+    const since = new Date(base + 290 * 60_000);
+    expect((await c.find({ at: { $gte: since } }).toArray()).map((d) => d.i).sort((a, b) => a - b)).toEqual([290, 291, 292, 293, 294, 295, 296, 297, 298, 299]);
+    expect(JSON.stringify(await c.find({ at: { $gte: since } }).explain('queryPlanner'))).toContain('IXSCAN');
+    expect(await c.countDocuments({ at: { $lt: new Date(base + 5 * 60_000) } })).toBe(5);
+    expect(await c.countDocuments({ score: { $gt: 47, $lte: 49 } })).toBe(12);
+    // $gt and $lt on an array may be satisfied by different elements.
+    expect((await c.find({ tags: { $gt: 99, $lt: 3 } }).toArray()).map((d) => d.i as number).sort((a, b) => a - b)).toEqual([0, 2]);
+    const top = await c.find({}, { projection: { _id: 0, i: 1 } }).sort({ at: -1 }).limit(3).toArray();
+    expect(top).toEqual([{ i: 299 }, { i: 298 }, { i: 297 }]);
+    const first = await c.find({}, { projection: { _id: 0, i: 1 } }).sort({ at: 1 }).limit(2).toArray();
+    expect(first).toEqual([{ i: 'no-at' }, { i: 'str-at' }]);
+    const window = await c.find({ at: { $gt: since } }, { projection: { _id: 0, i: 1 } }).sort({ at: 1 }).skip(2).limit(2).toArray();
+    expect(window).toEqual([{ i: 293 }, { i: 294 }]);
+    await c.updateOne({ i: 0 }, { $set: { at: new Date(base + 10_000 * 60_000) } });
+    expect((await c.find({}).sort({ at: -1 }).limit(1).toArray())[0].i).toBe(0);
+    await c.deleteOne({ i: 0 });
+    expect((await c.find({}).sort({ at: -1 }).limit(1).toArray())[0].i).toBe(299);
+  });
+});

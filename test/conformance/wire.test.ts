@@ -1,0 +1,148 @@
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BSON } from 'mongodb';
+import { mongoUri, onDevDb, openConformance, type ConformanceContext } from './support.js';
+
+let ctx: ConformanceContext;
+beforeAll(async () => { ctx = await openConformance('wire'); });
+afterAll(async () => { await ctx.close(); });
+
+function address(): { host: string; port: number } {
+  const url = new URL(mongoUri().replace(/^mongodb:\/\//, 'http://').split(',')[0]);
+  return { host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || 27017) };
+}
+
+/** Sends bytes on a fresh socket and resolves with what came back once the server closes it (or 3 s pass). */
+function exchange(bytes: Buffer): Promise<{ closed: boolean; received: Buffer }> {
+  return new Promise((resolve) => {
+    const { host, port } = address();
+    const socket = net.connect(port, host);
+    const chunks: Buffer[] = [];
+    const timer = setTimeout(() => { socket.destroy(); resolve({ closed: false, received: Buffer.concat(chunks) }); }, 3000);
+    socket.on('connect', () => socket.write(bytes));
+    socket.on('data', (c) => chunks.push(c));
+    socket.on('error', () => undefined);
+    socket.on('close', () => { clearTimeout(timer); resolve({ closed: true, received: Buffer.concat(chunks) }); });
+  });
+}
+
+function header(length: number, opCode: number): Buffer {
+  const h = Buffer.alloc(16);
+  h.writeInt32LE(length, 0);
+  h.writeInt32LE(1, 4);
+  h.writeInt32LE(0, 8);
+  h.writeInt32LE(opCode, 12);
+  return h;
+}
+
+function opMsg(doc: Record<string, unknown>): Buffer {
+  const body = Buffer.from(BSON.serialize(doc));
+  const flags = Buffer.alloc(5);
+  return Buffer.concat([header(16 + 5 + body.length, 2013), flags, body]);
+}
+
+async function stillServing(): Promise<void> {
+  expect(await ctx.db.command({ ping: 1 })).toMatchObject({ ok: 1 });
+}
+
+describe('wire protocol robustness', () => {
+  it('answers a well-formed OP_MSG ping on a raw socket', async () => {
+    const { host, port } = address();
+    const reply = await new Promise<Buffer>((resolve, reject) => {
+      const s = net.connect(port, host, () => s.write(opMsg({ ping: 1, $db: 'admin' })));
+      const chunks: Buffer[] = [];
+      s.on('data', (c) => {
+        chunks.push(c);
+        const all = Buffer.concat(chunks);
+        if (all.length >= 4 && all.length >= all.readInt32LE(0)) { s.destroy(); resolve(all); }
+      });
+      s.on('error', reject);
+    });
+    expect(reply.readInt32LE(12)).toBe(2013);
+    expect(BSON.deserialize(reply.subarray(21))).toMatchObject({ ok: 1 });
+  });
+
+  it('answers a legacy OP_QUERY isMaster with OP_REPLY (the handshake older drivers use)', async () => {
+    const q = Buffer.concat([
+      Buffer.alloc(4), // flags
+      Buffer.from('admin.$cmd\0'),
+      Buffer.from([0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff]), // numberToSkip 0, numberToReturn -1
+      Buffer.from(BSON.serialize({ isMaster: 1 })),
+    ]);
+    const msg = Buffer.concat([header(16 + q.length, 2004), q]);
+    const { host, port } = address();
+    const reply = await new Promise<Buffer>((resolve, reject) => {
+      const s = net.connect(port, host, () => s.write(msg));
+      const chunks: Buffer[] = [];
+      s.on('data', (c) => {
+        chunks.push(c);
+        const all = Buffer.concat(chunks);
+        if (all.length >= 4 && all.length >= all.readInt32LE(0)) { s.destroy(); resolve(all); }
+      });
+      s.on('error', reject);
+    });
+    expect(reply.readInt32LE(12)).toBe(1);
+    expect(reply.readInt32LE(32)).toBe(1);
+    expect(BSON.deserialize(reply.subarray(36))).toMatchObject({ ismaster: true, ok: 1 });
+  });
+
+  it.each([
+    ['garbage bytes', Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n')],
+    ['a negative length', header(-5, 2013)],
+    ['a message over 48,000,000 bytes', header(48_000_001, 2013)],
+    ['an unknown opcode', Buffer.concat([header(20, 9999), Buffer.alloc(4)])],
+    ['an OP_MSG with a corrupt BSON body', Buffer.concat([header(16 + 5 + 10, 2013), Buffer.from([0, 0, 0, 0, 0]), Buffer.from([10, 0, 0, 0, 0x02, 0x61, 0, 0xff, 0xff, 0])])],
+    ['an OP_MSG with a body length past the end', Buffer.concat([header(16 + 5 + 5, 2013), Buffer.from([0, 0, 0, 0, 0]), Buffer.from([0xff, 0, 0, 0, 0])])],
+    ['an unknown section kind', Buffer.concat([header(16 + 5 + 5, 2013), Buffer.from([0, 0, 0, 0, 7]), Buffer.from([5, 0, 0, 0, 0])])],
+  ])('rejects %s and keeps serving others', async (_label, bytes) => {
+    const { closed } = await exchange(bytes);
+    // devdb closes the offending connection; mongod may answer some of these with an error first.
+    if (onDevDb()) expect(closed).toBe(true);
+    await stillServing();
+  });
+
+  it('survives a truncated frame followed by a disconnect', async () => {
+    const { host, port } = address();
+    await new Promise<void>((resolve) => {
+      const s = net.connect(port, host, () => {
+        s.write(opMsg({ ping: 1, $db: 'admin' }).subarray(0, 20));
+        setTimeout(() => { s.destroy(); resolve(); }, 100);
+      });
+      s.on('error', () => resolve());
+    });
+    await stillServing();
+  });
+});
+
+describe('size limits', () => {
+  it('answers BSONObjectTooLarge for a document over 16 MiB in a document sequence', async () => {
+    const body = Buffer.from(BSON.serialize({ insert: 'big', $db: ctx.db.databaseName }));
+    const doc = Buffer.from(BSON.serialize({ blob: 'x'.repeat(16 * 1024 * 1024 + 10) }));
+    const id = Buffer.from('documents\0');
+    const seqLen = Buffer.alloc(4);
+    seqLen.writeInt32LE(4 + id.length + doc.length);
+    const payload = Buffer.concat([Buffer.alloc(4), Buffer.from([0]), body, Buffer.from([1]), seqLen, id, doc]);
+    const msg = Buffer.concat([header(16 + payload.length, 2013), payload]);
+    const { host, port } = address();
+    const reply = await new Promise<Record<string, unknown> | undefined>((resolve, reject) => {
+      const s = net.connect(port, host, () => s.write(msg));
+      const chunks: Buffer[] = [];
+      s.on('data', (c) => {
+        chunks.push(c);
+        const all = Buffer.concat(chunks);
+        if (all.length >= 4 && all.length >= all.readInt32LE(0)) { s.destroy(); resolve(BSON.deserialize(all.subarray(21))); }
+      });
+      s.on('error', reject);
+      s.on('close', () => resolve(undefined));
+    });
+    if (onDevDb()) {
+      expect(reply?.ok).toBe(1);
+      expect((reply?.writeErrors as Array<{ code: number }>)[0].code).toBe(10334);
+    } else {
+      // mongod may answer with a command error or a write error; either way nothing is stored.
+      expect(reply === undefined || reply.ok === 0 || Array.isArray(reply.writeErrors)).toBe(true);
+    }
+    expect(await ctx.db.collection('big').countDocuments()).toBe(0);
+    await stillServing();
+  });
+});
