@@ -4,6 +4,7 @@
  * twice: several workers may run at once, and a killed worker's job is retried.
  */
 import type { Agenda } from 'agenda';
+import type { SecurityConfig, SubgraphName } from '../lib/config.js';
 import type { Databases } from '../lib/mongo/databases.js';
 import type { Logger } from '../lib/logger.js';
 
@@ -11,6 +12,10 @@ export interface JobDependencies {
   databases: Databases;
   logger: Logger;
   now: () => Date;
+  /** Where jobs reach the subgraphs, which stay the only writers of their collections. */
+  subgraphUrls: Readonly<Record<SubgraphName, string>>;
+  /** Jobs sign their own gateway tokens (for the sandbox and role that started them). */
+  security: Pick<SecurityConfig, 'gatewaySecret'>;
 }
 
 export interface JobModule {

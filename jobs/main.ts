@@ -11,7 +11,12 @@ if (!config.mongodbUri) {
   process.exit(1);
 }
 const client = await connectMongo(config.mongodbUri);
-const worker = await startWorker({ databases: createDatabases(client, config.databasePrefix), logger });
+const worker = await startWorker({
+  databases: createDatabases(client, config.databasePrefix),
+  logger,
+  subgraphUrls: config.subgraphUrls,
+  security: config.security,
+});
 
 const shutdown = async () => {
   await worker.stop();

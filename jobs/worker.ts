@@ -5,6 +5,7 @@
  */
 import { Agenda } from 'agenda';
 import { MongoBackend, MongoChangeStreamNotificationChannel } from '@agendajs/mongo-backend';
+import type { SecurityConfig, SubgraphName } from '../lib/config.js';
 import type { Databases } from '../lib/mongo/databases.js';
 import type { Logger } from '../lib/logger.js';
 import type { JobModule } from './jobModule.js';
@@ -15,6 +16,8 @@ export const JOBS_COLLECTION = 'agendaJobs';
 export interface WorkerOptions {
   databases: Databases;
   logger: Logger;
+  subgraphUrls: Readonly<Record<SubgraphName, string>>;
+  security: Pick<SecurityConfig, 'gatewaySecret'>;
   /** Which jobs this worker runs; every registered job by default. */
   jobs?: readonly JobModule[];
   /** Polling interval in milliseconds, a safety net behind the change-stream notifications. */
@@ -45,7 +48,13 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     logger.warn({ err: error, job: job.attrs.name }, 'Job failed'),
   );
 
-  const deps = { databases: options.databases, logger, now: options.now ?? (() => new Date()) };
+  const deps = {
+    databases: options.databases,
+    logger,
+    now: options.now ?? (() => new Date()),
+    subgraphUrls: options.subgraphUrls,
+    security: options.security,
+  };
   for (const job of options.jobs ?? JOBS) job.define(agenda, deps);
 
   await agenda.ready;

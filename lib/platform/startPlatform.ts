@@ -147,7 +147,7 @@ export async function startPlatform(options: StartPlatformOptions): Promise<Runn
 
     let worker: RunningWorker | undefined;
     if (options.worker ?? true) {
-      worker = await startWorker({ databases, logger, now: options.now });
+      worker = await startWorker({ databases, logger, now: options.now, subgraphUrls, security: config.security });
       const started = worker;
       stack.push({ name: 'worker', stop: () => started.stop() });
     }
