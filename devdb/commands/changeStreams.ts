@@ -1,0 +1,145 @@
+import { Timestamp } from 'bson';
+import { Aggregator, guardPipeline } from '../query/mingoContext.js';
+import { DevDbError, ErrorCode } from '../errors.js';
+import { hasWrappedNumbers, isPlainObject, keyOf, toPlain, type Doc } from '../query/values.js';
+import { ChangeLog, type ChangeEntry, type ResumeToken } from '../storage/changeLog.js';
+import type { BatchOptions, BatchResult, ServerCursor } from '../storage/cursors.js';
+import type { Deployment } from '../storage/deployment.js';
+import type { CommandContext } from './context.js';
+import { openCursor } from './find.js';
+
+const ALLOWED_STAGES = new Set(['$match', '$project', '$addFields', '$set', '$unset', '$replaceRoot', '$replaceWith', '$redact']);
+const INTERNAL_DBS = new Set(['admin', 'config', 'local']);
+
+type Scope = { kind: 'collection'; db: string; coll: string } | { kind: 'database'; db: string } | { kind: 'cluster' };
+
+interface Pending {
+  seq: number;
+  event: Doc;
+}
+
+/** A change stream: reads the deployment's change log from a position, filters by scope and pipeline. */
+class ChangeStreamCursor implements ServerCursor {
+  private pending: Pending[] = [];
+  private invalidated = false;
+  private readonly stages: Aggregator | null;
+
+  constructor(
+    readonly ns: string,
+    private readonly deployment: Deployment,
+    private readonly scope: Scope,
+    private pos: number,
+    private readonly fullDocument: string,
+    pipeline: Doc[],
+  ) {
+    this.stages = pipeline.length > 0 ? new Aggregator(guardPipeline(toPlain(pipeline) as Doc[])) : null;
+  }
+
+  private inScope(e: ChangeEntry): boolean {
+    const s = this.scope;
+    if (s.kind === 'cluster') return !INTERNAL_DBS.has(e.db);
+    if (s.kind === 'database') return e.db === s.db && !(e.coll ?? '').startsWith('system.');
+    return e.db === s.db && (e.coll === s.coll || (e.event.operationType === 'dropDatabase'));
+  }
+
+  /** The event as the client sees it, with the resume token and an updateLookup when asked for. */
+  private render(e: ChangeEntry): Doc {
+    const ev = e.event;
+    const out: Doc = { _id: ChangeLog.token(e.seq), operationType: ev.operationType, clusterTime: ChangeLog.clusterTime(e), wallTime: new Date(e.wallMs) };
+    let full = ev.fullDocument;
+    if (ev.operationType === 'update' && this.fullDocument !== 'default' && e.coll) {
+      const coll = this.deployment.collection(e.db, e.coll);
+      full = coll?.getById((ev.documentKey as Doc)._id)?.doc ?? null;
+    }
+    if (full !== undefined) out.fullDocument = full;
+    for (const k of ['ns', 'to', 'documentKey', 'updateDescription']) if (ev[k] !== undefined) out[k] = ev[k];
+    return out;
+  }
+
+  private invalidates(e: ChangeEntry): boolean {
+    const op = e.event.operationType;
+    if (this.scope.kind === 'collection') return op === 'drop' || op === 'rename' || op === 'dropDatabase';
+    if (this.scope.kind === 'database') return op === 'dropDatabase';
+    return false;
+  }
+
+  private collect(): void {
+    if (this.invalidated) return;
+    for (const e of this.deployment.changeLog.after(this.pos)) {
+      this.pos = e.seq;
+      if (!this.inScope(e)) continue;
+      const op = e.event.operationType;
+      // A collection stream sees its own drop; a dropDatabase shows up as that drop, then invalidate.
+      const ev = this.scope.kind === 'collection' && op === 'dropDatabase'
+        ? { ...this.render(e), operationType: 'drop', ns: { db: e.db, coll: this.scope.coll } }
+        : this.render(e);
+      const shown = this.applyPipeline(ev);
+      if (shown) this.pending.push({ seq: e.seq, event: shown });
+      if (this.invalidates(e)) {
+        this.pending.push({ seq: e.seq, event: { _id: ChangeLog.token(e.seq), operationType: 'invalidate', clusterTime: ChangeLog.clusterTime(e), wallTime: new Date(e.wallMs) } });
+        this.invalidated = true;
+        return;
+      }
+    }
+  }
+
+  private applyPipeline(ev: Doc): Doc | undefined {
+    if (!this.stages) return ev;
+    const input = hasWrappedNumbers(ev) ? (toPlain(ev) as Doc) : ev;
+    const [out] = this.stages.run([input]) as Doc[];
+    if (out && keyOf(out._id) !== keyOf(ev._id)) {
+      throw new DevDbError(ErrorCode.ChangeStreamFatalError, 'Encountered an event whose _id field, which contains the resume token, was modified by the pipeline. Modifying the _id field of an event makes it impossible to resume the stream from that point. Only transformations that retain the unmodified _id field are allowed.');
+    }
+    return out;
+  }
+
+  async nextBatch(batchSize: number, options: BatchOptions): Promise<BatchResult> {
+    this.collect();
+    if (this.pending.length === 0 && !this.invalidated && !options.first) {
+      await this.deployment.changeLog.waitForAppend(options.maxTimeMS ?? 1000, options.signal);
+      this.collect();
+    }
+    const n = batchSize > 0 ? Math.min(batchSize, this.pending.length) : this.pending.length;
+    const batch = this.pending.splice(0, n);
+    const token: ResumeToken = this.pending.length > 0 ? ChangeLog.token(batch[batch.length - 1].seq) : ChangeLog.token(this.pos);
+    return { docs: batch.map((p) => p.event), exhausted: this.invalidated && this.pending.length === 0, postBatchResumeToken: token };
+  }
+}
+
+/** Handles `aggregate` with a leading `$changeStream` stage (collection, database or cluster scope). */
+export async function openChangeStream(ctx: CommandContext, collName: string | undefined, pipeline: Doc[], batchSize: number): Promise<Doc> {
+  const spec = pipeline[0].$changeStream;
+  if (!isPlainObject(spec)) throw new DevDbError(ErrorCode.TypeMismatch, '$changeStream stage must be an object');
+  const rest = pipeline.slice(1);
+  for (const s of rest) {
+    const name = Object.keys(s)[0];
+    if (!ALLOWED_STAGES.has(name)) throw new DevDbError(ErrorCode.IllegalOperation, `${name} is not permitted in a $changeStream pipeline`);
+  }
+  let scope: Scope;
+  if (collName !== undefined) scope = { kind: 'collection', db: ctx.db, coll: collName };
+  else if (spec.allChangesForCluster === true) {
+    if (ctx.db !== 'admin') throw new DevDbError(ErrorCode.InvalidOptions, "$changeStream may only be run with allChangesForCluster on the 'admin' database");
+    scope = { kind: 'cluster' };
+  } else {
+    if (ctx.db === 'admin') throw new DevDbError(ErrorCode.InvalidOptions, "$changeStream may not be opened on the internal admin database");
+    scope = { kind: 'database', db: ctx.db };
+  }
+  const log = ctx.deployment.changeLog;
+  let pos = log.lastSeq;
+  const token = spec.resumeAfter ?? spec.startAfter;
+  if (token !== undefined) {
+    pos = ChangeLog.parseToken(token);
+    if (pos > log.lastSeq) throw new DevDbError(ErrorCode.InvalidResumeToken, 'resume token is from the future');
+    log.after(pos); // throws ChangeStreamHistoryLost when the log no longer reaches back that far
+  } else if (spec.startAtOperationTime !== undefined) {
+    if (!(spec.startAtOperationTime instanceof Timestamp)) throw new DevDbError(ErrorCode.TypeMismatch, 'startAtOperationTime must be a Timestamp');
+    pos = log.seqAtTime(spec.startAtOperationTime);
+  }
+  const fullDocument = typeof spec.fullDocument === 'string' ? spec.fullDocument : 'default';
+  if (!['default', 'updateLookup', 'whenAvailable', 'required'].includes(fullDocument)) {
+    throw new DevDbError(ErrorCode.BadValue, `unknown fullDocument mode '${fullDocument}'`);
+  }
+  const ns = scope.kind === 'collection' ? `${ctx.db}.${scope.coll}` : `${ctx.db}.$cmd.aggregate`;
+  const cursor = new ChangeStreamCursor(ns, ctx.deployment, scope, pos, fullDocument, rest);
+  return openCursor(ctx, cursor, batchSize, false, { operationTime: log.currentTime() });
+}

@@ -1,0 +1,79 @@
+import { Query } from './mingoContext.js';
+import { DevDbError, ErrorCode } from '../errors.js';
+import { bsonType, isPlainObject, keyOf, toPlain, type Doc } from './values.js';
+
+const mingoOptions = { idKey: '_id', useStrictMode: true } as const;
+
+/** A compiled MongoDB filter; values are normalised so mingo compares Long/Decimal128/Double by value. */
+export class Matcher {
+  private readonly query: Query | null;
+  /** For filters of plain `{ field: scalar }` pairs: compare canonical keys without mingo. */
+  private readonly simple: Array<[string, string]> | null = null;
+
+  constructor(filter: unknown) {
+    if (filter !== undefined && filter !== null && !isPlainObject(filter)) {
+      throw new DevDbError(ErrorCode.TypeMismatch, 'filter must be an object');
+    }
+    const f = (filter ?? {}) as Doc;
+    if (Object.keys(f).length === 0) {
+      this.query = null;
+      return;
+    }
+    this.simple = simpleEqualities(f);
+    if (this.simple) {
+      this.query = null;
+      return;
+    }
+    try {
+      this.query = new Query(toPlain(f) as Doc, mingoOptions);
+    } catch (err) {
+      throw new DevDbError(ErrorCode.BadValue, err instanceof Error ? err.message : String(err));
+    }
+  }
+
+  get matchesAll(): boolean {
+    return this.query === null && this.simple === null;
+  }
+
+  /** `wrapped` says the document holds numeric objects that must be plained first. */
+  test(doc: Doc, wrapped = true): boolean {
+    if (this.simple) {
+      for (const [field, key] of this.simple) {
+        const v = doc[field];
+        if (keyOf(v) === key) continue;
+        if (Array.isArray(v) && v.some((el) => keyOf(el) === key)) continue;
+        return false;
+      }
+      return true;
+    }
+    if (this.query === null) return true;
+    try {
+      return this.query.test(wrapped ? (toPlain(doc) as Doc) : doc);
+    } catch (err) {
+      throw new DevDbError(ErrorCode.BadValue, err instanceof Error ? err.message : String(err));
+    }
+  }
+}
+
+/** Scalars whose equality is exactly "same canonical key" in MongoDB (no null/missing, regex or documents). */
+function isSimpleScalar(v: unknown): boolean {
+  switch (typeof v) {
+    case 'string': case 'boolean': return true;
+    case 'number': return !Number.isNaN(v);
+    case 'object': {
+      if (v instanceof Date) return true;
+      const t = bsonType(v);
+      return t === 'ObjectId' || t === 'Long' || t === 'Int32';
+    }
+    default: return false;
+  }
+}
+
+function simpleEqualities(filter: Doc): Array<[string, string]> | null {
+  const out: Array<[string, string]> = [];
+  for (const [k, v] of Object.entries(filter)) {
+    if (k.startsWith('$') || k.includes('.') || !isSimpleScalar(v)) return null;
+    out.push([k, keyOf(v)]);
+  }
+  return out;
+}

@@ -1,0 +1,234 @@
+import { DevDbError, ErrorCode } from '../errors.js';
+import { valuesAtPath } from '../query/compare.js';
+import { Matcher } from '../query/match.js';
+import { isPlainObject, keyOf, toNumber, type Doc } from '../query/values.js';
+import type { Rec } from './record.js';
+import { OrderedKeys, type Bound } from './orderedKeys.js';
+
+export interface IndexSpec {
+  v: number;
+  key: Doc;
+  name: string;
+  unique?: boolean;
+  sparse?: boolean;
+  expireAfterSeconds?: number;
+  partialFilterExpression?: Doc;
+  [option: string]: unknown;
+}
+
+type Bucket = Rec | Set<Rec>;
+const SEP = '\u0001';
+/** An empty array is indexed as one key of its own (MongoDB indexes it as undefined). */
+const EMPTY_ARRAY: unique symbol = Symbol('emptyArray');
+const EMPTY_ARRAY_KEY = 'U';
+
+export function defaultIndexName(key: Doc): string {
+  return Object.entries(key).map(([k, v]) => `${k}_${typeof v === 'string' ? v : toNumber(v)}`).join('_');
+}
+
+/**
+ * An in-memory index: one hash map per key prefix (a, a+b, a+b+c), so equality and $in lookups on any
+ * prefix of a compound index are O(1). Ranges and sorts fall back to a scan (documented in README).
+ */
+export class Index {
+  readonly spec: IndexSpec;
+  readonly fields: string[];
+  /** text/2dsphere/2d indexes are kept as metadata only. */
+  readonly usable: boolean;
+  private readonly maps: Array<Map<string, Bucket>>;
+  private readonly partial: Matcher | null;
+  /** Some indexed document had an array in an indexed field. */
+  multikey = false;
+  /** The first field's distinct values in order; built on the first range or sort that needs it. */
+  private ordered: OrderedKeys | null = null;
+
+  constructor(spec: IndexSpec) {
+    this.spec = spec;
+    this.fields = Object.keys(spec.key);
+    this.usable = Object.values(spec.key).every((v) => typeof v !== 'string' || v === 'hashed');
+    this.maps = this.usable ? this.fields.map(() => new Map()) : [];
+    this.partial = spec.partialFilterExpression ? new Matcher(spec.partialFilterExpression) : null;
+  }
+
+  get name(): string {
+    return this.spec.name;
+  }
+
+  get unique(): boolean {
+    return this.spec.unique === true;
+  }
+
+  /** Sparse and partial indexes miss documents, so they only answer queries that exclude those documents. */
+  get complete(): boolean {
+    return !this.spec.sparse && !this.partial;
+  }
+
+  private covers(rec: Rec): boolean {
+    if (this.partial && !this.partial.test(rec.doc, rec.wrapped)) return false;
+    if (this.spec.sparse && this.fields.every((f) => valuesAtPath(rec.doc, f).every((v) => v === undefined))) return false;
+    return true;
+  }
+
+  /** Index keys of one document for the first `depth` fields (arrays fan out: multikey). */
+  private keys(doc: Doc, depth: number): Map<string, unknown[]> {
+    if (depth === 1 && !this.fields[0].includes('.')) {
+      const v = doc[this.fields[0]];
+      if (!Array.isArray(v)) return new Map([[keyOf(v), [v]]]);
+    }
+    return this.expandKeys(doc, depth);
+  }
+
+  private expandKeys(doc: Doc, depth: number): Map<string, unknown[]> {
+    let acc = new Map<string, unknown[]>([['', []]]);
+    for (let i = 0; i < depth; i++) {
+      const elements: unknown[] = [];
+      for (const v of valuesAtPath(doc, this.fields[i])) {
+        if (Array.isArray(v)) {
+          this.multikey = true;
+          if (v.length === 0) elements.push(EMPTY_ARRAY);
+          else elements.push(...v);
+        } else elements.push(v);
+      }
+      const perField = new Map<string, unknown>();
+      for (const e of elements) perField.set(e === EMPTY_ARRAY ? EMPTY_ARRAY_KEY : keyOf(e), e === EMPTY_ARRAY ? [] : e);
+      const next = new Map<string, unknown[]>();
+      for (const [k, vals] of acc) {
+        for (const [fk, fv] of perField) next.set(i === 0 ? fk : k + SEP + fk, [...vals, fv]);
+      }
+      acc = next;
+    }
+    return acc;
+  }
+
+  /** Throws DuplicateKey if adding `rec` would break uniqueness. */
+  checkUnique(rec: Rec, ns: string): void {
+    if (!this.unique || !this.usable || !this.covers(rec)) return;
+    const full = this.maps[this.fields.length - 1];
+    for (const [key, values] of this.keys(rec.doc, this.fields.length)) {
+      const b = full.get(key);
+      if (b === undefined || b === rec) continue;
+      if (b instanceof Set && (b.size === 0 || (b.size === 1 && b.has(rec)))) continue;
+      throw duplicateKeyError(ns, this, values);
+    }
+  }
+
+  add(rec: Rec): void {
+    if (!this.usable || !this.covers(rec)) return;
+    for (let d = 0; d < this.fields.length; d++) {
+      const map = this.maps[d];
+      for (const [key, values] of this.keys(rec.doc, d + 1)) {
+        const b = map.get(key);
+        if (b === undefined) {
+          map.set(key, rec);
+          if (d === 0 && this.ordered) this.ordered.insert({ value: values[0], key });
+        }
+        else if (b instanceof Set) b.add(rec);
+        else if (b !== rec) map.set(key, new Set([b, rec]));
+      }
+    }
+  }
+
+  remove(rec: Rec, doc: Doc = rec.doc): void {
+    if (!this.usable) return;
+    for (let d = 0; d < this.fields.length; d++) {
+      const map = this.maps[d];
+      for (const [key, values] of this.keys(doc, d + 1)) {
+        const b = map.get(key);
+        let emptied = false;
+        if (b === rec) { map.delete(key); emptied = true; }
+        else if (b instanceof Set) {
+          b.delete(rec);
+          if (b.size === 1) map.set(key, b.values().next().value as Rec);
+          else if (b.size === 0) { map.delete(key); emptied = true; }
+        }
+        if (emptied && d === 0 && this.ordered) this.ordered.remove(values[0], key);
+      }
+    }
+  }
+
+  /** Whether an update from `before` to `after` changes this index's keys. */
+  keysChanged(before: Doc, after: Doc): boolean {
+    if (!this.usable) return false;
+    if (this.partial) return true;
+    const a = [...this.keys(before, this.fields.length).keys()].join(SEP + SEP);
+    const b = [...this.keys(after, this.fields.length).keys()].join(SEP + SEP);
+    return a !== b;
+  }
+
+  /** Records whose first `values.length` fields equal one of the given value tuples. */
+  lookup(tuples: unknown[][]): Rec[] {
+    const depth = tuples[0].length;
+    const map = this.maps[depth - 1];
+    const out = new Set<Rec>();
+    for (const t of tuples) {
+      const b = map.get(t.map(keyOf).join(SEP));
+      if (b === undefined) continue;
+      if (b instanceof Set) for (const r of b) out.add(r);
+      else out.add(b);
+    }
+    return [...out];
+  }
+
+  private bucketRecs(key: string, reverse: boolean): Rec[] {
+    const b = this.maps[0].get(key);
+    if (b === undefined) return [];
+    if (!(b instanceof Set)) return [b];
+    const recs = [...b].sort((x, y) => x.seq - y.seq);
+    return reverse ? recs.reverse() : recs;
+  }
+
+  private orderedKeys(): OrderedKeys {
+    if (!this.ordered) {
+      const entries: Array<{ value: unknown; key: string }> = [];
+      for (const [key, b] of this.maps[0]) {
+        const rec = b instanceof Set ? (b.values().next().value as Rec) : b;
+        entries.push({ value: this.keys(rec.doc, 1).get(key)?.[0], key });
+      }
+      this.ordered = new OrderedKeys(entries);
+    }
+    return this.ordered;
+  }
+
+  /** Records whose first field lies between the bounds, in index order (like an IXSCAN). */
+  *range(lower: Bound | undefined, upper: Bound | undefined, reverse = false): Generator<Rec> {
+    const seen = this.multikey ? new Set<Rec>() : undefined;
+    for (const { key } of this.orderedKeys().range(lower, upper, reverse)) {
+      for (const rec of this.bucketRecs(key, reverse)) {
+        if (seen) {
+          if (seen.has(rec)) continue;
+          seen.add(rec);
+        }
+        yield rec;
+      }
+    }
+  }
+
+  clear(): void {
+    for (const m of this.maps) m.clear();
+    this.ordered = null;
+  }
+}
+
+function formatValue(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (v === undefined) return 'undefined';
+  if (v === null) return 'null';
+  if (v instanceof Date) return `new Date(${v.getTime()})`;
+  if (Array.isArray(v)) return `[ ${v.map(formatValue).join(', ')} ]`;
+  const t = (v as { _bsontype?: string })?._bsontype;
+  if (t === 'ObjectId') return `ObjectId('${(v as { toHexString(): string }).toHexString()}')`;
+  if (isPlainObject(v)) return `{ ${Object.entries(v).map(([k, x]) => `${k}: ${formatValue(x)}`).join(', ')} }`;
+  return String(v);
+}
+
+export function duplicateKeyError(ns: string, index: Index, values: unknown[]): DevDbError {
+  const keyValue: Doc = {};
+  index.fields.forEach((f, i) => { keyValue[f] = values[i] === undefined ? null : values[i]; });
+  const dup = index.fields.map((f, i) => `${f}: ${formatValue(values[i] === undefined ? null : values[i])}`).join(', ');
+  const [db, ...coll] = ns.split('.');
+  return new DevDbError(
+    ErrorCode.DuplicateKey,
+    `E11000 duplicate key error collection: ${db}.${coll.join('.')} index: ${index.name} dup key: { ${dup} }`,
+    { keyPattern: index.spec.key, keyValue },
+  );
+}
