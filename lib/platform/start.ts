@@ -45,13 +45,16 @@ const lines = [
 ];
 process.stdout.write(lines.join('\n'));
 
-let shuttingDown = false;
+let shutdownStartedAt: number | undefined;
 const shutdown = async (signal: NodeJS.Signals) => {
-  if (shuttingDown) {
+  if (shutdownStartedAt !== undefined) {
+    // Ctrl-C reaches this process both from the terminal and forwarded by npm/tsx:
+    // only a later, deliberate second signal forces the exit.
+    if (Date.now() - shutdownStartedAt < 2_000) return;
     logger.warn({ signal }, 'Second signal: exiting now');
     process.exit(1);
   }
-  shuttingDown = true;
+  shutdownStartedAt = Date.now();
   logger.info({ signal }, 'Stopping the platform');
   try {
     await platform.stop();
