@@ -38,7 +38,7 @@ describe('gateway security', () => {
 
   describe('authentication', () => {
     it('refuses calls without a valid key, over HTTP and websockets', async () => {
-      const query = { query: '{ profiles(first: 1) { id } }' };
+      const query = { query: '{ profiles(first: 1) { edges { node { id } } } }' };
       const keysOf = uniqueName('revoke-');
       const revoked = await platform.keyFor(keysOf, 'viewer');
       const admin = await platform.tenancy.authenticate(await platform.keyFor(keysOf));
@@ -89,7 +89,7 @@ describe('gateway security', () => {
       });
       expect(codes(editorKeys.json)).toEqual(['FORBIDDEN']);
 
-      const viewerRead = await platform.query('{ profiles(first: 1) { id } }', {}, { sandbox, role: 'viewer' });
+      const viewerRead = await platform.query('{ profiles(first: 1) { edges { node { id } } } }', {}, { sandbox, role: 'viewer' });
       expect(viewerRead.errors).toBeUndefined();
     });
   });
@@ -142,7 +142,7 @@ describe('gateway security', () => {
   describe('request limits', () => {
     it('refuses documents that are too deep, alias too much, or cost too much, before any subgraph is called', async () => {
       const deep = await platform.query(
-        '{ profiles { accounts { person { accounts { person { accounts { account { name } } } } } } } }',
+        '{ profiles { edges { node { accounts { account { people { person { accounts { account { name } } } } } } } } } }',
         {},
         { sandbox },
       );
@@ -153,12 +153,12 @@ describe('gateway security', () => {
       const aliased = await platform.query(`{ ${aliases} }`, {}, { sandbox });
       expect(codes(aliased)).toEqual(['LIMIT_EXCEEDED']);
 
-      const costly = await platform.query(`{ ${Array.from({ length: 9 }, (_, i) => `p${i}: profiles(first: 50) { id firstName lastName jobTitle workEmail accounts { account { name domain industry } } }`).join(' ')} }`, {}, { sandbox });
+      const costly = await platform.query(`{ ${Array.from({ length: 9 }, (_, i) => `p${i}: profiles(first: 50) { edges { node { id firstName lastName jobTitle workEmail accounts { account { name domain industry } } } } }`).join(' ')} }`, {}, { sandbox });
       expect(codes(costly)).toEqual(['LIMIT_EXCEEDED']);
     });
 
     it('refuses an oversize body with 413 and a body without a length with 400', async () => {
-      const big = await post(platform.gatewayUrl, { query: `{ profiles { id } } # ${'x'.repeat(30_000)}` }, {
+      const big = await post(platform.gatewayUrl, { query: `{ profiles { edges { node { id } } } } # ${'x'.repeat(30_000)}` }, {
         authorization: `Bearer ${await platform.keyFor(sandbox)}`,
       });
       expect(big.status).toBe(413);
@@ -209,7 +209,7 @@ describe('per-key rate limit', () => {
     const sandbox = uniqueName('rate-');
     const key = await platform.keyFor(sandbox);
     const other = await platform.keyFor(sandbox, 'viewer');
-    const call = (k: string) => post(platform.gatewayUrl, { query: '{ profiles(first: 1) { id } }' }, { authorization: `Bearer ${k}` });
+    const call = (k: string) => post(platform.gatewayUrl, { query: '{ profiles(first: 1) { edges { node { id } } } }' }, { authorization: `Bearer ${k}` });
     const statuses: number[] = [];
     for (let i = 0; i < 6; i++) statuses.push((await call(key)).status);
     expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);

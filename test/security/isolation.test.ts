@@ -82,7 +82,7 @@ const ATTEMPTS: Attempt[] = [
           authorization: `Bearer ${await platform.keyFor(attacker)}`,
           'x-sandbox': target.sandbox,
         },
-        body: JSON.stringify({ query: '{ profiles(first: 5) { id firstName } }' }),
+        body: JSON.stringify({ query: '{ profiles(first: 5) { edges { node { id firstName } } } }' }),
       });
       return { status: response.status, body: await response.json() };
     },
@@ -137,6 +137,8 @@ describe('sandbox isolation through every entry point', () => {
       counts.tried += 1;
       const onVictim = await attempt.run(platform, attacker, victim);
       const onMissing = await attempt.run(platform, attacker, missing);
+      // An attempt the schema refuses proves nothing about isolation.
+      expect(JSON.stringify(onVictim)).not.toContain('GRAPHQL_VALIDATION_FAILED');
       expect(normalise(onVictim, victim)).toBe(normalise(onMissing, missing));
       expect(JSON.stringify(onVictim)).not.toMatch(/Victoria|Victim Corp|Victim deal|Victim segment|Victim hook/);
       counts.refused += 1;
