@@ -1,14 +1,24 @@
-/** Account rules: validation, matching by id or domain, per-record upsert results. Writes need the editor role. */
+/**
+ * Account rules: validation, matching by id then source key, parent references, per-record
+ * results. A batch is planned in memory from one read, then written with one bulkWrite,
+ * so a 1000-record import batch costs two round trips. Writes need the editor role.
+ */
 import { requireRole } from '../../lib/auth/roles.js';
-import { badInput, DomainError, ErrorCode, notFound } from '../../lib/errors.js';
+import { badInput, DomainError, ErrorCode } from '../../lib/errors.js';
 import type { ServiceDeps } from '../../lib/subgraph/context.js';
 import { parsePageArgs, type PageArgs } from '../../lib/subgraph/pagination.js';
-import { assertBatchSize, processRecord, type RecordError, type UpsertStatus } from '../../lib/subgraph/recordResults.js';
+import { assertBatchSize } from '../../lib/subgraph/recordResults.js';
+import type { JsonObject } from '../../lib/subgraph/scalars.js';
 import { definedFields, optionalNumber, optionalText } from '../../lib/subgraph/validation.js';
-import { DomainTakenError, type AccountFields, type AccountRecord, type AccountsRepository } from './accounts.repository.js';
+import type { AccountFields, AccountRecord, AccountsRepository, AccountWrite } from './accounts.repository.js';
+import { connectionOf, type Connection } from './connection.js';
+import { collectReferences, KnownRecords, type Reference } from './knownRecords.js';
+import { concurrentCreate, mergeAttributes, planRecord, type RecordError, type UpsertStatus } from './recordResults.js';
+import { oneReference, optionalId, optionalSourceKey } from './references.js';
 
 export interface AccountInput {
   id?: string | null;
+  sourceKey?: string | null;
   name?: string | null;
   domain?: string | null;
   industry?: string | null;
@@ -16,6 +26,10 @@ export interface AccountInput {
   employees?: number | null;
   country?: string | null;
   type?: string | null;
+  parentAccountId?: string | null;
+  parentSourceKey?: string | null;
+  attributes?: JsonObject | null;
+  sourceUpdatedAt?: Date | null;
 }
 
 export interface AccountUpsertResult {
@@ -38,24 +52,42 @@ export function normalizeDomain(raw: string): string {
   return host;
 }
 
-export function normalizeAccount(input: AccountInput): AccountFields {
-  // null means "keep the current value", the same as leaving the field out.
-  const text = (value: string | null | undefined, field: string) => optionalText(value ?? undefined, field) ?? undefined;
-  return definedFields<AccountFields>({
-    name: text(input.name, 'name'),
-    domain: input.domain == null || input.domain.trim() === '' ? undefined : normalizeDomain(input.domain),
-    industry: text(input.industry, 'industry'),
-    annualRevenue: optionalNumber(input.annualRevenue, 'annualRevenue', { min: 0 }) ?? undefined,
-    employees: optionalNumber(input.employees, 'employees', { min: 0, integer: true }) ?? undefined,
-    country: text(input.country, 'country'),
-    type: text(input.type, 'type'),
-  });
+interface NormalizedAccount {
+  id?: string;
+  sourceKey?: string;
+  parent?: Reference;
+  fields: AccountFields;
+  attributes?: JsonObject;
+  sourceUpdatedAt?: Date;
 }
 
-function domainTaken(domain: string | undefined): DomainError {
-  return new DomainError(ErrorCode.Conflict, `Another account already has the domain ${JSON.stringify(domain)}; update that account instead`, {
-    details: { field: 'domain' },
-  });
+export function normalizeAccount(input: AccountInput): NormalizedAccount {
+  // null means "keep the current value", the same as leaving the field out.
+  const text = (value: string | null | undefined, field: string) => optionalText(value ?? undefined, field) ?? undefined;
+  return {
+    id: optionalId(input.id, 'id'),
+    sourceKey: optionalSourceKey(input.sourceKey, 'sourceKey'),
+    parent: oneReference({ value: input.parentAccountId, field: 'parentAccountId' }, { value: input.parentSourceKey, field: 'parentSourceKey' }, false),
+    attributes: input.attributes ?? undefined,
+    sourceUpdatedAt: input.sourceUpdatedAt ?? undefined,
+    fields: definedFields<AccountFields>({
+      name: text(input.name, 'name'),
+      domain: input.domain == null || input.domain.trim() === '' ? undefined : normalizeDomain(input.domain),
+      industry: text(input.industry, 'industry'),
+      annualRevenue: optionalNumber(input.annualRevenue, 'annualRevenue', { min: 0 }) ?? undefined,
+      employees: optionalNumber(input.employees, 'employees', { min: 0, integer: true }) ?? undefined,
+      country: text(input.country, 'country'),
+      type: text(input.type, 'type'),
+    }),
+  };
+}
+
+function referencesOf(record: NormalizedAccount): (Reference | undefined)[] {
+  return [
+    record.id ? { id: record.id } : undefined,
+    record.sourceKey ? { sourceKey: record.sourceKey } : undefined,
+    record.parent,
+  ];
 }
 
 export class AccountService {
@@ -64,42 +96,96 @@ export class AccountService {
     private readonly deps: ServiceDeps,
   ) {}
 
-  list(args: PageArgs): Promise<AccountRecord[]> {
-    return this.accounts.list(parsePageArgs(args));
+  async list(args: PageArgs): Promise<Connection<AccountRecord>> {
+    const page = parsePageArgs(args);
+    const rows = await this.accounts.list({ ...page, limit: page.limit + 1 });
+    return connectionOf(rows, page.limit);
+  }
+
+  async bySourceKey(sourceKey: string): Promise<AccountRecord | null> {
+    const key = optionalSourceKey(sourceKey, 'sourceKey');
+    return key === undefined ? null : this.accounts.findBySourceKey(key);
   }
 
   async upsertAccounts(inputs: readonly AccountInput[]): Promise<AccountUpsertResult[]> {
     requireRole(this.deps.principal, 'editor');
     assertBatchSize(inputs, 'accounts');
     await this.accounts.ensureIndexes();
-    const results: AccountUpsertResult[] = [];
-    for (const [index, input] of inputs.entries()) {
-      const outcome = await processRecord(() => this.upsertOne(input));
-      results.push({ index, status: outcome.status, account: outcome.record, error: outcome.error });
+
+    const normalized = inputs.map((input) => planRecord(() => normalizeAccount(input)));
+    const { ids, sourceKeys } = collectReferences(
+      normalized.flatMap((record) => ('ok' in record ? referencesOf(record.ok) : [])),
+    );
+    const known = new KnownRecords('Account', await this.accounts.findByIdsOrSourceKeys(ids, sourceKeys));
+
+    const now = this.deps.now();
+    const writes = new Map<string, AccountWrite>();
+    const results: AccountUpsertResult[] = normalized.map((record, index) => {
+      const planned = 'ok' in record ? planRecord(() => this.planOne(record.ok, known, writes, now)) : record;
+      return 'ok' in planned
+        ? { index, status: planned.ok.status, account: planned.ok.account, error: null }
+        : { index, status: 'REJECTED', account: null, error: planned.error };
+    });
+
+    const batch = [...writes.values()];
+    const failed = await this.accounts.saveAll(batch);
+    if (failed.size > 0) {
+      const failedIds = new Set([...failed].map((i) => batch[i]!.id));
+      for (const result of results) {
+        if (result.account && failedIds.has(result.account.id)) {
+          Object.assign(result, { status: 'REJECTED', account: null, error: concurrentCreate('account') });
+        }
+      }
     }
     return results;
   }
 
-  private async upsertOne(input: AccountInput): Promise<{ status: 'CREATED' | 'UPDATED'; record: AccountRecord }> {
-    const fields = normalizeAccount(input);
-    const now = this.deps.now();
-    try {
-      if (input.id) {
-        const updated = await this.accounts.update(input.id, fields, now);
-        if (!updated) throw notFound('Account', input.id);
-        return { status: 'UPDATED', record: updated };
+  /** Applies one record to the batch's view of the accounts; throws a DomainError to reject it. */
+  private planOne(
+    record: NormalizedAccount,
+    known: KnownRecords<AccountRecord>,
+    writes: Map<string, AccountWrite>,
+    now: Date,
+  ): { status: 'CREATED' | 'UPDATED'; account: AccountRecord } {
+    let existing: AccountRecord | undefined;
+    if (record.id) {
+      existing = known.resolve({ id: record.id }, 'id');
+      const owner = record.sourceKey ? known.bySourceKey(record.sourceKey) : undefined;
+      if (owner && owner.id !== existing.id) {
+        throw new DomainError(ErrorCode.Conflict, `sourceKey ${JSON.stringify(record.sourceKey)} belongs to account ${JSON.stringify(owner.id)}`, {
+          details: { field: 'sourceKey' },
+        });
       }
-      const existing = fields.domain ? await this.accounts.findByDomain(fields.domain) : null;
-      if (existing) {
-        const updated = await this.accounts.update(existing.id, fields, now);
-        if (updated) return { status: 'UPDATED', record: updated };
-      }
-      if (!fields.name) throw badInput('name is required to create an account', { field: 'name' });
-      const created = await this.accounts.insert({ ...fields, id: this.deps.ids('acc'), name: fields.name, createdAt: now, updatedAt: now });
-      return { status: 'CREATED', record: created };
-    } catch (error) {
-      if (error instanceof DomainTakenError) throw domainTaken(fields.domain);
-      throw error;
+    } else if (record.sourceKey) {
+      existing = known.bySourceKey(record.sourceKey);
     }
+
+    const fields: AccountFields = { ...record.fields, sourceUpdatedAt: record.sourceUpdatedAt ?? now };
+    if (record.parent) {
+      const parent = known.resolve(record.parent, 'id' in record.parent ? 'parentAccountId' : 'parentSourceKey');
+      if (existing && parent.id === existing.id) throw badInput('An account cannot be its own parent', { field: 'parentAccountId' });
+      fields.parentId = parent.id;
+    }
+    if (!existing && !fields.name) throw badInput('name is required to create an account', { field: 'name' });
+
+    const id = existing?.id ?? this.deps.ids('acc');
+    const sourceKeys = existing?.sourceKeys ?? [];
+    const addSourceKeys = record.sourceKey && !sourceKeys.includes(record.sourceKey) ? [record.sourceKey] : [];
+    const account: AccountRecord = {
+      ...(existing ?? { id, name: fields.name!, createdAt: now }),
+      ...fields,
+      attributes: mergeAttributes(existing?.attributes, record.attributes),
+      sourceKeys: [...sourceKeys, ...addSourceKeys],
+      updatedAt: now,
+    };
+    if (account.attributes === undefined) delete account.attributes;
+    known.put(account);
+
+    const write = writes.get(id) ?? { id, create: !existing, set: {}, attributes: {}, addSourceKeys: [], now };
+    Object.assign(write.set, fields);
+    Object.assign(write.attributes, record.attributes);
+    write.addSourceKeys.push(...addSourceKeys);
+    writes.set(id, write);
+    return { status: existing ? 'UPDATED' : 'CREATED', account };
   }
 }

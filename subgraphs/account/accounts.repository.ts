@@ -1,7 +1,8 @@
 /** The `accounts` collection of one sandbox. */
-import { MongoServerError, type Collection, type Db, type Filter } from 'mongodb';
+import { MongoBulkWriteError, type AnyBulkWriteOperation, type Collection, type Db, type Filter } from 'mongodb';
 import { oncePerKey } from '../../lib/subgraph/once.js';
 import type { PageQuery } from '../../lib/subgraph/pagination.js';
+import type { JsonObject } from '../../lib/subgraph/scalars.js';
 
 export interface AccountFields {
   name?: string;
@@ -11,11 +12,15 @@ export interface AccountFields {
   employees?: number;
   country?: string;
   type?: string;
+  parentId?: string;
+  sourceUpdatedAt?: Date;
 }
 
 export interface AccountRecord extends AccountFields {
   id: string;
   name: string;
+  attributes?: JsonObject;
+  sourceKeys: string[];
   createdAt: Date;
   updatedAt: Date;
 }
@@ -23,27 +28,60 @@ export interface AccountRecord extends AccountFields {
 export interface AccountDocument extends AccountFields {
   _id: string;
   name: string;
+  attributes?: JsonObject;
+  /** Absent rather than empty: the unique sparse index would treat two empty lists as equal. */
+  sourceKeys?: string[];
   createdAt: Date;
   updatedAt: Date;
 }
 
-/** Another account already has this domain (unique index). */
-export class DomainTakenError extends Error {
-  constructor(cause: unknown) {
-    super('Another account already has this domain', { cause });
-    this.name = 'DomainTakenError';
-  }
+/** One record's write after a batch was planned: the fields its inputs set, attributes by key, new source keys. */
+export interface SourcedWrite<F> {
+  id: string;
+  create: boolean;
+  set: F;
+  attributes: JsonObject;
+  addSourceKeys: string[];
+  now: Date;
 }
+
+export type AccountWrite = SourcedWrite<AccountFields>;
 
 const ensureIndexes = oncePerKey();
 
-export function toAccountRecord({ _id, ...rest }: AccountDocument): AccountRecord {
-  return { id: _id, ...rest };
+export function toAccountRecord({ _id, sourceKeys, ...rest }: AccountDocument): AccountRecord {
+  return { id: _id, sourceKeys: sourceKeys ?? [], ...rest };
 }
 
-function rethrow(error: unknown): never {
-  if (error instanceof MongoServerError && error.code === 11000) throw new DomainTakenError(error);
-  throw error;
+/**
+ * Writes a planned batch of source-keyed records (accounts, opportunities) with one bulkWrite.
+ * Returns the indexes of writes refused because another request created one of their source
+ * keys meanwhile (unique index); the rest are written.
+ */
+export async function saveSourcedRecords<D extends { _id: string }, F extends object>(
+  collection: Collection<D>,
+  writes: readonly SourcedWrite<F>[],
+): Promise<Set<number>> {
+  if (writes.length === 0) return new Set();
+  const operations = writes.map((write) => {
+    // Attributes are set key by key; the JSON scalar guarantees keys without `$` or `.`.
+    const set: Record<string, unknown> = { ...write.set, updatedAt: write.now };
+    for (const [key, value] of Object.entries(write.attributes)) set[`attributes.${key}`] = value;
+    const update: Record<string, unknown> = { $set: set };
+    if (write.addSourceKeys.length > 0) update.$addToSet = { sourceKeys: { $each: write.addSourceKeys } };
+    if (write.create) update.$setOnInsert = { createdAt: write.now };
+    return { updateOne: { filter: { _id: write.id }, update, upsert: write.create } } as AnyBulkWriteOperation<D>;
+  });
+  try {
+    await collection.bulkWrite(operations, { ordered: false });
+    return new Set();
+  } catch (error) {
+    if (error instanceof MongoBulkWriteError) {
+      const failures = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
+      if (failures.every((failure) => failure.code === 11000)) return new Set(failures.map((failure) => failure.index));
+    }
+    throw error;
+  }
 }
 
 export class AccountsRepository {
@@ -54,10 +92,12 @@ export class AccountsRepository {
   }
 
   ensureIndexes(): Promise<void> {
-    return ensureIndexes(this.db.databaseName, () =>
-      // Sparse: accounts without a domain are not indexed, so they never collide.
-      this.accounts.createIndex({ domain: 1 }, { unique: true, sparse: true, name: 'domain_unique' }),
-    );
+    return ensureIndexes(this.db.databaseName, async () => {
+      // A source key belongs to one account; accounts without source keys are not indexed.
+      await this.accounts.createIndex({ sourceKeys: 1 }, { unique: true, sparse: true, name: 'sourceKeys_unique' });
+      // Not unique: two sources (or two records of one source) may well share a domain.
+      await this.accounts.createIndex({ domain: 1 }, { name: 'domain' });
+    });
   }
 
   /** One `$in` query. */
@@ -66,38 +106,26 @@ export class AccountsRepository {
     return docs.map(toAccountRecord);
   }
 
-  async findById(id: string): Promise<AccountRecord | null> {
-    const doc = await this.accounts.findOne({ _id: id });
+  /** Every account with one of these ids or source keys, in one query. */
+  async findByIdsOrSourceKeys(ids: readonly string[], sourceKeys: readonly string[]): Promise<AccountRecord[]> {
+    if (ids.length === 0 && sourceKeys.length === 0) return [];
+    const docs = await this.accounts.find({ $or: [{ _id: { $in: [...ids] } }, { sourceKeys: { $in: [...sourceKeys] } }] }).toArray();
+    return docs.map(toAccountRecord);
+  }
+
+  async findBySourceKey(sourceKey: string): Promise<AccountRecord | null> {
+    const doc = await this.accounts.findOne({ sourceKeys: sourceKey });
     return doc ? toAccountRecord(doc) : null;
   }
 
-  async findByDomain(domain: string): Promise<AccountRecord | null> {
-    const doc = await this.accounts.findOne({ domain });
-    return doc ? toAccountRecord(doc) : null;
-  }
-
-  async exists(id: string): Promise<boolean> {
-    return (await this.accounts.countDocuments({ _id: id }, { limit: 1 })) > 0;
-  }
-
+  /** `limit` accounts after the id `after`, oldest first. */
   async list(page: PageQuery): Promise<AccountRecord[]> {
     const filter: Filter<AccountDocument> = page.after ? { _id: { $gt: page.after } } : {};
     const docs = await this.accounts.find(filter).sort({ _id: 1 }).limit(page.limit).toArray();
     return docs.map(toAccountRecord);
   }
 
-  /** Throws DomainTakenError when another account has the domain. */
-  async insert(record: AccountRecord): Promise<AccountRecord> {
-    const { id, ...rest } = record;
-    await this.accounts.insertOne({ _id: id, ...rest }).catch(rethrow);
-    return record;
-  }
-
-  /** Returns the updated account, or null if it does not exist. Throws DomainTakenError. */
-  async update(id: string, fields: AccountFields, updatedAt: Date): Promise<AccountRecord | null> {
-    const doc = await this.accounts
-      .findOneAndUpdate({ _id: id }, { $set: { ...fields, updatedAt } }, { returnDocument: 'after' })
-      .catch(rethrow);
-    return doc ? toAccountRecord(doc) : null;
+  saveAll(writes: readonly AccountWrite[]): Promise<Set<number>> {
+    return saveSourcedRecords(this.accounts, writes);
   }
 }

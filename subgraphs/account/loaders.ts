@@ -1,30 +1,51 @@
-/** Per-request loaders of the account subgraph; each batch is one MongoDB query. */
+/** Per-request loaders of the account subgraph; each batch is one MongoDB query, results in key order. */
 import type DataLoader from 'dataloader';
 import { createByIdLoader, createGroupLoader } from '../../lib/subgraph/loaders.js';
-import type { AccountRecord, AccountsRepository } from './accounts.repository.js';
-import type { OpportunitiesRepository, OpportunityRecord } from './opportunities.repository.js';
-import type { RelationRecord, RelationsRepository, RelationWithAccount } from './relations.repository.js';
+import { toAccountRecord, type AccountDocument, type AccountRecord, type AccountsRepository } from './accounts.repository.js';
+import { toOpportunityRecord, type OpportunitiesRepository, type OpportunityDocument, type OpportunityRecord } from './opportunities.repository.js';
+import type { PersonLink, PersonLinksRepository, PersonLinkWithTarget } from './personLinks.repository.js';
 
 export interface AccountLoaders {
   accountById: DataLoader<string, AccountRecord | null>;
   opportunityById: DataLoader<string, OpportunityRecord | null>;
   opportunitiesByAccountId: DataLoader<string, OpportunityRecord[]>;
-  relationsByAccountId: DataLoader<string, RelationRecord[]>;
-  /** A person's links with their accounts joined: one aggregate per batch of people. */
-  accountLinksByPersonId: DataLoader<string, RelationWithAccount[]>;
+  relationsByAccountId: DataLoader<string, PersonLink[]>;
+  contactsByOpportunityId: DataLoader<string, PersonLink[]>;
+  /** Account links of a person key with their accounts joined: one aggregate per batch of keys. */
+  accountLinksByPersonKey: DataLoader<string, PersonLinkWithTarget<AccountRecord>[]>;
+  /** Opportunity contacts of a person key with their opportunities joined: one aggregate per batch. */
+  opportunityLinksByPersonKey: DataLoader<string, PersonLinkWithTarget<OpportunityRecord>[]>;
 }
 
 export function createAccountLoaders(repositories: {
   accounts: AccountsRepository;
   opportunities: OpportunitiesRepository;
-  relations: RelationsRepository;
+  accountLinks: PersonLinksRepository;
+  opportunityContacts: PersonLinksRepository;
 }): AccountLoaders {
-  const { accounts, opportunities, relations } = repositories;
+  const { accounts, opportunities, accountLinks, opportunityContacts } = repositories;
   return {
     accountById: createByIdLoader((ids) => accounts.findByIds(ids), (account) => account.id),
     opportunityById: createByIdLoader((ids) => opportunities.findByIds(ids), (opportunity) => opportunity.id),
     opportunitiesByAccountId: createGroupLoader((ids) => opportunities.findByAccountIds(ids), (opportunity) => opportunity.accountId),
-    relationsByAccountId: createGroupLoader((ids) => relations.findByAccountIds(ids), (relation) => relation.accountId),
-    accountLinksByPersonId: createGroupLoader((ids) => relations.findByPersonIdsWithAccounts(ids), (link) => link.personId),
+    relationsByAccountId: createGroupLoader((ids) => accountLinks.findByTargetIds(ids), (link) => link.targetId),
+    contactsByOpportunityId: createGroupLoader((ids) => opportunityContacts.findByTargetIds(ids), (link) => link.targetId),
+    accountLinksByPersonKey: createGroupLoader(
+      (keys) => accountLinks.findByPersonKeysWithTargets(keys, (doc) => toAccountRecord(doc as AccountDocument)),
+      (link) => link.personKey,
+    ),
+    opportunityLinksByPersonKey: createGroupLoader(
+      (keys) => opportunityContacts.findByPersonKeysWithTargets(keys, (doc) => toOpportunityRecord(doc as OpportunityDocument)),
+      (link) => link.personKey,
+    ),
   };
+}
+
+/** Every key's group, flattened; a failed batch fails the field. */
+export async function loadAll<T>(loader: DataLoader<string, T[]>, keys: readonly string[]): Promise<T[]> {
+  const groups = await loader.loadMany(keys);
+  return groups.flatMap((group) => {
+    if (group instanceof Error) throw group;
+    return group;
+  });
 }

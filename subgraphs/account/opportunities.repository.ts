@@ -1,6 +1,8 @@
 /** The `opportunities` collection of one sandbox. */
 import type { Collection, Db } from 'mongodb';
 import { oncePerKey } from '../../lib/subgraph/once.js';
+import type { JsonObject } from '../../lib/subgraph/scalars.js';
+import { saveSourcedRecords, type SourcedWrite } from './accounts.repository.js';
 
 export interface OpportunityFields {
   accountId?: string;
@@ -11,28 +13,34 @@ export interface OpportunityFields {
   closeDate?: Date;
   isClosed?: boolean;
   isWon?: boolean;
+  sourceUpdatedAt?: Date;
 }
 
 export interface OpportunityRecord extends OpportunityFields {
   id: string;
   accountId: string;
   name: string;
+  attributes?: JsonObject;
+  sourceKeys: string[];
   createdAt: Date;
   updatedAt: Date;
 }
 
-interface OpportunityDocument extends OpportunityFields {
+export interface OpportunityDocument extends OpportunityFields {
   _id: string;
   accountId: string;
   name: string;
+  attributes?: JsonObject;
+  /** Absent rather than empty, as for accounts (unique sparse index). */
+  sourceKeys?: string[];
   createdAt: Date;
   updatedAt: Date;
 }
 
 const ensureIndexes = oncePerKey();
 
-function toRecord({ _id, ...rest }: OpportunityDocument): OpportunityRecord {
-  return { id: _id, ...rest };
+export function toOpportunityRecord({ _id, sourceKeys, ...rest }: OpportunityDocument): OpportunityRecord {
+  return { id: _id, sourceKeys: sourceKeys ?? [], ...rest };
 }
 
 export class OpportunitiesRepository {
@@ -43,15 +51,23 @@ export class OpportunitiesRepository {
   }
 
   ensureIndexes(): Promise<void> {
-    return ensureIndexes(this.db.databaseName, () =>
-      this.opportunities.createIndex({ accountId: 1, _id: 1 }, { name: 'account' }),
-    );
+    return ensureIndexes(this.db.databaseName, async () => {
+      await this.opportunities.createIndex({ accountId: 1, _id: 1 }, { name: 'account' });
+      await this.opportunities.createIndex({ sourceKeys: 1 }, { unique: true, sparse: true, name: 'sourceKeys_unique' });
+    });
   }
 
   /** One `$in` query. */
   async findByIds(ids: readonly string[]): Promise<OpportunityRecord[]> {
     const docs = await this.opportunities.find({ _id: { $in: [...ids] } }).toArray();
-    return docs.map(toRecord);
+    return docs.map(toOpportunityRecord);
+  }
+
+  /** Every opportunity with one of these ids or source keys, in one query. */
+  async findByIdsOrSourceKeys(ids: readonly string[], sourceKeys: readonly string[]): Promise<OpportunityRecord[]> {
+    if (ids.length === 0 && sourceKeys.length === 0) return [];
+    const docs = await this.opportunities.find({ $or: [{ _id: { $in: [...ids] } }, { sourceKeys: { $in: [...sourceKeys] } }] }).toArray();
+    return docs.map(toOpportunityRecord);
   }
 
   /** One `$in` query for a batch of accounts, oldest first. */
@@ -60,21 +76,10 @@ export class OpportunitiesRepository {
       .find({ accountId: { $in: [...accountIds] } })
       .sort({ _id: 1 })
       .toArray();
-    return docs.map(toRecord);
+    return docs.map(toOpportunityRecord);
   }
 
-  async insert(record: OpportunityRecord): Promise<OpportunityRecord> {
-    const { id, ...rest } = record;
-    await this.opportunities.insertOne({ _id: id, ...rest });
-    return record;
-  }
-
-  async update(id: string, fields: OpportunityFields, updatedAt: Date): Promise<OpportunityRecord | null> {
-    const doc = await this.opportunities.findOneAndUpdate(
-      { _id: id },
-      { $set: { ...fields, updatedAt } },
-      { returnDocument: 'after' },
-    );
-    return doc ? toRecord(doc) : null;
+  saveAll(writes: readonly SourcedWrite<OpportunityFields>[]): Promise<Set<number>> {
+    return saveSourcedRecords(this.opportunities, writes);
   }
 }

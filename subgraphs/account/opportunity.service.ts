@@ -1,15 +1,25 @@
-/** Opportunity rules: validation, the owning account must exist, per-record upsert results. Writes need the editor role. */
+/**
+ * Opportunity rules: validation, matching by id then source key, the owning account by id or
+ * source key (NOT_FOUND when it does not exist), per-record results. Planned in memory from two
+ * reads, written with one bulkWrite. Writes need the editor role.
+ */
 import { requireRole } from '../../lib/auth/roles.js';
-import { badInput, notFound } from '../../lib/errors.js';
+import { badInput, DomainError, ErrorCode } from '../../lib/errors.js';
 import type { ServiceDeps } from '../../lib/subgraph/context.js';
-import { assertBatchSize, processRecord, type RecordError, type UpsertStatus } from '../../lib/subgraph/recordResults.js';
+import { assertBatchSize } from '../../lib/subgraph/recordResults.js';
+import type { JsonObject } from '../../lib/subgraph/scalars.js';
 import { definedFields, optionalNumber, optionalText } from '../../lib/subgraph/validation.js';
-import type { AccountsRepository } from './accounts.repository.js';
+import type { AccountRecord, AccountsRepository, SourcedWrite } from './accounts.repository.js';
+import { collectReferences, KnownRecords, type Reference } from './knownRecords.js';
 import type { OpportunitiesRepository, OpportunityFields, OpportunityRecord } from './opportunities.repository.js';
+import { concurrentCreate, mergeAttributes, planRecord, type RecordError, type UpsertStatus } from './recordResults.js';
+import { oneReference, optionalId, optionalSourceKey } from './references.js';
 
 export interface OpportunityInput {
   id?: string | null;
+  sourceKey?: string | null;
   accountId?: string | null;
+  accountSourceKey?: string | null;
   name?: string | null;
   stage?: string | null;
   amount?: number | null;
@@ -17,6 +27,8 @@ export interface OpportunityInput {
   closeDate?: Date | null;
   isClosed?: boolean | null;
   isWon?: boolean | null;
+  attributes?: JsonObject | null;
+  sourceUpdatedAt?: Date | null;
 }
 
 export interface OpportunityUpsertResult {
@@ -26,24 +38,39 @@ export interface OpportunityUpsertResult {
   error: RecordError | null;
 }
 
+interface NormalizedOpportunity {
+  id?: string;
+  sourceKey?: string;
+  account?: Reference;
+  fields: OpportunityFields;
+  attributes?: JsonObject;
+  sourceUpdatedAt?: Date;
+}
+
 const CURRENCY = /^[A-Z]{3}$/;
 
-export function normalizeOpportunity(input: OpportunityInput): OpportunityFields {
+export function normalizeOpportunity(input: OpportunityInput): NormalizedOpportunity {
   const text = (value: string | null | undefined, field: string) => optionalText(value ?? undefined, field) ?? undefined;
   const currency = input.currency == null ? undefined : input.currency.trim().toUpperCase();
   if (currency !== undefined && !CURRENCY.test(currency)) {
     throw badInput(`currency ${JSON.stringify(input.currency)} must be a three-letter ISO-4217 code such as USD`, { field: 'currency' });
   }
-  return definedFields<OpportunityFields>({
-    accountId: input.accountId ?? undefined,
-    name: text(input.name, 'name'),
-    stage: text(input.stage, 'stage'),
-    amount: optionalNumber(input.amount, 'amount', { min: 0 }) ?? undefined,
-    currency,
-    closeDate: input.closeDate ?? undefined,
-    isClosed: input.isClosed ?? undefined,
-    isWon: input.isWon ?? undefined,
-  });
+  return {
+    id: optionalId(input.id, 'id'),
+    sourceKey: optionalSourceKey(input.sourceKey, 'sourceKey'),
+    account: oneReference({ value: input.accountId, field: 'accountId' }, { value: input.accountSourceKey, field: 'accountSourceKey' }, false),
+    attributes: input.attributes ?? undefined,
+    sourceUpdatedAt: input.sourceUpdatedAt ?? undefined,
+    fields: definedFields<OpportunityFields>({
+      name: text(input.name, 'name'),
+      stage: text(input.stage, 'stage'),
+      amount: optionalNumber(input.amount, 'amount', { min: 0 }) ?? undefined,
+      currency,
+      closeDate: input.closeDate ?? undefined,
+      isClosed: input.isClosed ?? undefined,
+      isWon: input.isWon ?? undefined,
+    }),
+  };
 }
 
 export class OpportunityService {
@@ -57,35 +84,90 @@ export class OpportunityService {
     requireRole(this.deps.principal, 'editor');
     assertBatchSize(inputs, 'opportunities');
     await this.opportunities.ensureIndexes();
-    const results: OpportunityUpsertResult[] = [];
-    for (const [index, input] of inputs.entries()) {
-      const outcome = await processRecord(() => this.upsertOne(input));
-      results.push({ index, status: outcome.status, opportunity: outcome.record, error: outcome.error });
+
+    const normalized = inputs.map((input) => planRecord(() => normalizeOpportunity(input)));
+    const valid = normalized.flatMap((record) => ('ok' in record ? [record.ok] : []));
+    const accountRefs = collectReferences(valid.map((record) => record.account));
+    const opportunityRefs = collectReferences(
+      valid.flatMap((record) => [record.id ? { id: record.id } : undefined, record.sourceKey ? { sourceKey: record.sourceKey } : undefined]),
+    );
+    const [accounts, opportunities] = await Promise.all([
+      this.accounts.findByIdsOrSourceKeys(accountRefs.ids, accountRefs.sourceKeys),
+      this.opportunities.findByIdsOrSourceKeys(opportunityRefs.ids, opportunityRefs.sourceKeys),
+    ]);
+    const knownAccounts = new KnownRecords('Account', accounts);
+    const known = new KnownRecords('Opportunity', opportunities);
+
+    const now = this.deps.now();
+    const writes = new Map<string, SourcedWrite<OpportunityFields>>();
+    const results: OpportunityUpsertResult[] = normalized.map((record, index) => {
+      const planned = 'ok' in record ? planRecord(() => this.planOne(record.ok, known, knownAccounts, writes, now)) : record;
+      return 'ok' in planned
+        ? { index, status: planned.ok.status, opportunity: planned.ok.opportunity, error: null }
+        : { index, status: 'REJECTED', opportunity: null, error: planned.error };
+    });
+
+    const batch = [...writes.values()];
+    const failed = await this.opportunities.saveAll(batch);
+    if (failed.size > 0) {
+      const failedIds = new Set([...failed].map((i) => batch[i]!.id));
+      for (const result of results) {
+        if (result.opportunity && failedIds.has(result.opportunity.id)) {
+          Object.assign(result, { status: 'REJECTED', opportunity: null, error: concurrentCreate('opportunity') });
+        }
+      }
     }
     return results;
   }
 
-  private async upsertOne(input: OpportunityInput): Promise<{ status: 'CREATED' | 'UPDATED'; record: OpportunityRecord }> {
-    const fields = normalizeOpportunity(input);
-    if (fields.accountId !== undefined && !(await this.accounts.exists(fields.accountId))) {
-      throw notFound('Account', fields.accountId);
+  /** Applies one record to the batch's view of the opportunities; throws a DomainError to reject it. */
+  private planOne(
+    record: NormalizedOpportunity,
+    known: KnownRecords<OpportunityRecord>,
+    knownAccounts: KnownRecords<AccountRecord>,
+    writes: Map<string, SourcedWrite<OpportunityFields>>,
+    now: Date,
+  ): { status: 'CREATED' | 'UPDATED'; opportunity: OpportunityRecord } {
+    let existing: OpportunityRecord | undefined;
+    if (record.id) {
+      existing = known.resolve({ id: record.id }, 'id');
+      const owner = record.sourceKey ? known.bySourceKey(record.sourceKey) : undefined;
+      if (owner && owner.id !== existing.id) {
+        throw new DomainError(ErrorCode.Conflict, `sourceKey ${JSON.stringify(record.sourceKey)} belongs to opportunity ${JSON.stringify(owner.id)}`, {
+          details: { field: 'sourceKey' },
+        });
+      }
+    } else if (record.sourceKey) {
+      existing = known.bySourceKey(record.sourceKey);
     }
-    const now = this.deps.now();
-    if (input.id) {
-      const updated = await this.opportunities.update(input.id, fields, now);
-      if (!updated) throw notFound('Opportunity', input.id);
-      return { status: 'UPDATED', record: updated };
+
+    const fields: OpportunityFields = { ...record.fields, sourceUpdatedAt: record.sourceUpdatedAt ?? now };
+    if (record.account) {
+      fields.accountId = knownAccounts.resolve(record.account, 'id' in record.account ? 'accountId' : 'accountSourceKey').id;
     }
-    if (!fields.accountId) throw badInput('accountId is required to create an opportunity', { field: 'accountId' });
-    if (!fields.name) throw badInput('name is required to create an opportunity', { field: 'name' });
-    const created = await this.opportunities.insert({
+    if (!existing) {
+      if (!fields.accountId) throw badInput('accountId or accountSourceKey is required to create an opportunity', { field: 'accountId' });
+      if (!fields.name) throw badInput('name is required to create an opportunity', { field: 'name' });
+    }
+
+    const id = existing?.id ?? this.deps.ids('opp');
+    const sourceKeys = existing?.sourceKeys ?? [];
+    const addSourceKeys = record.sourceKey && !sourceKeys.includes(record.sourceKey) ? [record.sourceKey] : [];
+    const opportunity: OpportunityRecord = {
+      ...(existing ?? { id, accountId: fields.accountId!, name: fields.name!, createdAt: now }),
       ...fields,
-      id: this.deps.ids('opp'),
-      accountId: fields.accountId,
-      name: fields.name,
-      createdAt: now,
+      attributes: mergeAttributes(existing?.attributes, record.attributes),
+      sourceKeys: [...sourceKeys, ...addSourceKeys],
       updatedAt: now,
-    });
-    return { status: 'CREATED', record: created };
+    };
+    if (opportunity.attributes === undefined) delete opportunity.attributes;
+    known.put(opportunity);
+
+    const write = writes.get(id) ?? { id, create: !existing, set: {}, attributes: {}, addSourceKeys: [], now };
+    Object.assign(write.set, fields);
+    Object.assign(write.attributes, record.attributes);
+    write.addSourceKeys.push(...addSourceKeys);
+    writes.set(id, write);
+    return { status: existing ? 'UPDATED' : 'CREATED', opportunity };
   }
 }

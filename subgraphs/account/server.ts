@@ -1,4 +1,4 @@
-/** Starts the account subgraph: accounts, opportunities, and people's links to accounts. */
+/** Starts the account subgraph: accounts, opportunities, people's links to accounts and opportunity contacts. */
 import { createIdGenerator, type IdGenerator } from '../../lib/subgraph/ids.js';
 import { loadTypeDefs } from '../../lib/subgraph/schema.js';
 import { startSubgraphServer, type SubgraphStartOptions } from '../../lib/subgraph/server.js';

@@ -83,10 +83,10 @@ describe('batching across subgraphs', () => {
   });
 
   it('a list of 50 profiles: one fetch to the account subgraph, one MongoDB query there', async () => {
-    const result = await platform.query('query { profiles(first: 50) { id firstName account { name } } }', {}, { sandbox });
+    const result = await platform.query('query { profiles(first: 50) { edges { node { id firstName account { name } } } } }', {}, { sandbox });
     expect(result.errors).toBeUndefined();
-    expect(result.data.profiles).toHaveLength(PEOPLE);
-    for (const profile of result.data.profiles) expect(profile.account.name).toBe(profile.firstName.replace('Person', 'Company'));
+    expect(result.data.profiles.edges).toHaveLength(PEOPLE);
+    for (const { node } of result.data.profiles.edges) expect(node.account.name).toBe(node.firstName.replace('Person', 'Company'));
 
     expect(accountFetches()).toHaveLength(1);
     expect(reads).toHaveLength(1);

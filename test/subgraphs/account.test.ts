@@ -54,14 +54,14 @@ describe('account subgraph', () => {
     return upsertAccounts[0].account as { id: string; name: string };
   }
 
-  it('creates accounts, then updates them by domain or id', async () => {
+  it('creates accounts, then updates them by source key or id', async () => {
     const sandbox = 'accounts';
     const { upsertAccounts } = await gql(
       suite.url,
       UPSERT_ACCOUNTS,
       {
         accounts: [
-          { name: 'Acme', domain: 'https://www.Acme.example/about', industry: 'Software', annualRevenue: 2.5e8, employees: 1200, country: 'US', type: 'Customer' },
+          { sourceKey: '0015e00000Acme@00D5e000001XyZ.Salesforce', name: 'Acme', domain: 'https://www.Acme.example/about', industry: 'Software', annualRevenue: 2.5e8, employees: 1200, country: 'US', type: 'Customer' },
           { name: 'Globex' },
         ],
       },
@@ -72,16 +72,16 @@ describe('account subgraph', () => {
     expect(acme).toMatchObject({ name: 'Acme', domain: 'acme.example', annualRevenue: 2.5e8, employees: 1200 });
     expect(acme.id).toMatch(/^acc_/);
 
-    const byDomain = await gql(suite.url, UPSERT_ACCOUNTS, { accounts: [{ domain: 'acme.example', employees: 1300 }] }, { sandbox });
-    expect(byDomain.upsertAccounts[0]).toMatchObject({ status: 'UPDATED', account: { id: acme.id, name: 'Acme', employees: 1300 } });
+    const bySourceKey = await gql(suite.url, UPSERT_ACCOUNTS, { accounts: [{ sourceKey: '0015e00000Acme@00D5e000001XyZ.Salesforce', employees: 1300 }] }, { sandbox });
+    expect(bySourceKey.upsertAccounts[0]).toMatchObject({ status: 'UPDATED', account: { id: acme.id, name: 'Acme', employees: 1300 } });
 
     const byId = await gql(suite.url, UPSERT_ACCOUNTS, { accounts: [{ id: acme.id, name: 'Acme Corp' }] }, { sandbox });
     expect(byId.upsertAccounts[0]).toMatchObject({ status: 'UPDATED', account: { id: acme.id, name: 'Acme Corp', domain: 'acme.example' } });
 
     const { account } = await gql(suite.url, `query($id: ID!) { account(id: $id) { name employees } }`, { id: acme.id }, { sandbox });
     expect(account).toEqual({ name: 'Acme Corp', employees: 1300 });
-    const { accounts } = await gql(suite.url, `{ accounts { name } }`, {}, { sandbox });
-    expect(accounts.map((a: any) => a.name)).toEqual(['Acme Corp', 'Globex']);
+    const { accounts } = await gql(suite.url, `{ accounts { edges { node { name } } } }`, {}, { sandbox });
+    expect(accounts.edges.map((edge: any) => edge.node.name).sort()).toEqual(['Acme Corp', 'Globex']);
   });
 
   it('rejects bad account records with a reason and writes nothing for them', async () => {

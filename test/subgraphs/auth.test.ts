@@ -17,7 +17,7 @@ const SANDBOX = 'auth';
 /** One read, one write and one entity type per subgraph. */
 const OPERATIONS: Record<SubgraphName, { query: string; mutation: string; entity: string; collection: string }> = {
   profile: {
-    query: `{ profiles { id } }`,
+    query: `{ profiles { edges { node { id } } } }`,
     mutation: `mutation { upsertPeople(people: [{ workEmail: "intruder@example.com" }]) { status } }`,
     entity: 'Profile',
     collection: 'people',

@@ -128,9 +128,9 @@ describe('entities across the four subgraphs', () => {
 
   it('lists and identity lookups are per sandbox too', async () => {
     const other = { sandbox: 'someone-else' };
-    expect((await gql(services.profile.url, `{ profiles { id } }`, {}, other)).profiles).toEqual([]);
+    expect((await gql(services.profile.url, `{ profiles { edges { node { id } } } }`, {}, other)).profiles.edges).toEqual([]);
     expect((await gql(services.profile.url, `{ profileByIdentity(namespace: "Email", value: "ada@example.com") { id } }`, {}, other)).profileByIdentity).toBeNull();
-    expect((await gql(services.account.url, `{ accounts { id } }`, {}, other)).accounts).toEqual([]);
+    expect((await gql(services.account.url, `{ accounts { edges { node { id } } } }`, {}, other)).accounts.edges).toEqual([]);
     expect((await gql(services.segment.url, `{ segments { id } }`, {}, other)).segments).toEqual([]);
     expect((await gql(services.destination.url, `{ destinations { id } }`, {}, other)).destinations).toEqual([]);
     const links = await gql(services.account.url, entitiesQuery('Profile', 'account { id }'), { representations: [{ __typename: 'Profile', id: ids.profile }] }, other);

@@ -58,19 +58,29 @@ describe('profile loaders against MongoDB', () => {
     await client.close();
   });
 
-  it('loads a batch of profiles with one $in query, in key order', async () => {
+  it('loads a batch of profiles with one $in query, in key order, a merged-away id finding its survivor', async () => {
     const db = createDatabases(client, `${prefix}_`).sandbox('loaders');
     const people = new PeopleRepository(db);
     const at = new Date('2026-01-01T00:00:00Z');
-    for (const id of ['prof_1', 'prof_2', 'prof_3']) {
-      await people.insert({ id, identities: [{ namespace: 'ECID', value: id }], firstName: id, createdAt: at, updatedAt: at });
-    }
+    const profile = (id: string, absorbedIds: string[] = []) => ({
+      id,
+      identities: [{ namespace: 'ECID', value: id }],
+      identityKeys: [`ECID:${id}`],
+      sourceKeys: [],
+      absorbedIds,
+      consents: {},
+      firstName: id,
+      createdAt: at,
+      updatedAt: at,
+    });
+    await people.write([profile('prof_1'), profile('prof_2', ['prof_old']), profile('prof_3')], []);
     const loaders = createProfileLoaders(people);
     commands.length = 0;
-    const results = await Promise.all(['prof_3', 'prof_missing', 'prof_1', 'prof_2'].map((id) => loaders.profileById.load(id)));
-    expect(results.map((r) => r?.firstName ?? null)).toEqual(['prof_3', null, 'prof_1', 'prof_2']);
+    const keys = ['prof_3', 'prof_missing', 'prof_1', 'prof_old', 'prof_2'];
+    const results = await Promise.all(keys.map((id) => loaders.profileById.load(id)));
+    expect(results.map((r) => r?.firstName ?? null)).toEqual(['prof_3', null, 'prof_1', 'prof_2', 'prof_2']);
     const finds = commands.filter((c) => c.commandName === 'find');
     expect(finds).toHaveLength(1);
-    expect(finds[0].command.filter).toEqual({ _id: { $in: ['prof_3', 'prof_missing', 'prof_1', 'prof_2'] } });
+    expect(finds[0].command.filter).toEqual({ $or: [{ _id: { $in: keys } }, { absorbedIds: { $in: keys } }] });
   });
 });

@@ -46,8 +46,8 @@ interface Action {
 
 /** Every guarded entry point and the least role it needs. */
 const ACTIONS: Action[] = [
-  { name: 'profiles query', needs: 'viewer', subgraph: 'profile', query: `{ profiles { id } }` },
-  { name: 'accounts query', needs: 'viewer', subgraph: 'account', query: `{ accounts { id } }` },
+  { name: 'profiles query', needs: 'viewer', subgraph: 'profile', query: `{ profiles { edges { node { id } } } }` },
+  { name: 'accounts query', needs: 'viewer', subgraph: 'account', query: `{ accounts { edges { node { id } } } }` },
   { name: 'segments query', needs: 'viewer', subgraph: 'segment', query: `{ segments { id } }` },
   { name: 'destinations query', needs: 'viewer', subgraph: 'destination', query: `{ destinations { id hasCredentials } }` },
   {
