@@ -1,4 +1,5 @@
 /** Every job the worker knows. Each job module is added here in one line. */
 import type { JobModule } from './jobModule.js';
+import { importJob } from './import/import.job.js';
 
-export const JOBS: readonly JobModule[] = [];
+export const JOBS: readonly JobModule[] = [importJob];

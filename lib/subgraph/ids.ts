@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 
-export type IdPrefix = 'prof' | 'acc' | 'opp' | 'rel' | 'seg' | 'dst';
+export type IdPrefix = 'prof' | 'mrg' | 'acc' | 'opp' | 'rel' | 'seg' | 'dst';
 
 /** Injected wherever behaviour depends on ids, so tests can make them deterministic. */
 export type IdGenerator = (prefix: IdPrefix) => string;
@@ -22,23 +22,35 @@ function encodeTime(ms: number): string {
   return out;
 }
 
-function encodeRandom(bytes: Buffer): string {
-  // 10 bytes = 80 bits = 16 base32 characters.
-  let bits = 0;
-  let buffer = 0;
+/** 80 bits as 16 Crockford base32 characters. */
+function encodeRandom(value: bigint): string {
   let out = '';
-  for (const byte of bytes) {
-    buffer = (buffer << 8) | byte;
-    bits += 8;
-    while (bits >= 5) {
-      bits -= 5;
-      out += ALPHABET[(buffer >> bits) & 31];
-    }
-    buffer &= (1 << bits) - 1;
+  let rest = value;
+  for (let i = 0; i < 16; i++) {
+    out = ALPHABET[Number(rest % 32n)] + out;
+    rest /= 32n;
   }
   return out;
 }
 
+const RANDOM_LIMIT = 1n << 80n;
+
+/**
+ * Monotonic, as ULID specifies: within one millisecond (or when the clock steps
+ * back) the random part is incremented, so ids made in order also sort in order,
+ * e.g. the profiles of one batch.
+ */
 export function createIdGenerator(now: () => Date = () => new Date()): IdGenerator {
-  return (prefix) => `${prefix}_${encodeTime(now().getTime())}${encodeRandom(randomBytes(10))}`;
+  let lastTime = -1;
+  let lastRandom = 0n;
+  return (prefix) => {
+    const time = now().getTime();
+    if (time > lastTime) {
+      lastTime = time;
+      lastRandom = BigInt(`0x${randomBytes(10).toString('hex')}`) >> 1n; // headroom for increments
+    } else {
+      lastRandom = (lastRandom + 1n) % RANDOM_LIMIT;
+    }
+    return `${prefix}_${encodeTime(lastTime)}${encodeRandom(lastRandom)}`;
+  };
 }

@@ -1,23 +1,19 @@
 /**
  * Per-record results of bulk mutations (upsertPeople, upsertAccounts, ...): one
  * result per input record, in input order. A rejected record carries a typed
- * error and has written nothing; the others are kept.
+ * error naming the input field at fault, and has written nothing; the others
+ * are kept.
  */
 import { badInput, DomainError } from '../errors.js';
 
 export const MAX_RECORDS_PER_CALL = 1000;
 
-export type UpsertStatus = 'CREATED' | 'UPDATED' | 'REJECTED';
+export type RecordStatus = 'CREATED' | 'UPDATED' | 'MERGED' | 'REJECTED';
 
 export interface RecordError {
   code: string;
   message: string;
-}
-
-export interface RecordOutcome<T> {
-  status: UpsertStatus;
-  record: T | null;
-  error: RecordError | null;
+  field: string | null;
 }
 
 export function assertBatchSize(records: readonly unknown[], what: string): void {
@@ -28,18 +24,21 @@ export function assertBatchSize(records: readonly unknown[], what: string): void
   }
 }
 
+export function recordError(error: DomainError): RecordError {
+  const field = error.details?.field;
+  return { code: error.code, message: error.message, field: typeof field === 'string' ? field : null };
+}
+
 /**
- * Runs one record's write. Domain errors reject that record only; anything else
- * (the database is down) fails the whole call, since later records would fail too.
+ * Runs one record's validation or planning step. A DomainError rejects that
+ * record only; anything else (the database is down) fails the whole call,
+ * since later records would fail too.
  */
-export async function processRecord<T>(write: () => Promise<{ status: 'CREATED' | 'UPDATED'; record: T }>): Promise<RecordOutcome<T>> {
+export function planRecord<T>(plan: () => T): { ok: T } | { error: RecordError } {
   try {
-    const { status, record } = await write();
-    return { status, record, error: null };
+    return { ok: plan() };
   } catch (error) {
-    if (error instanceof DomainError) {
-      return { status: 'REJECTED', record: null, error: { code: error.code, message: error.message } };
-    }
+    if (error instanceof DomainError) return { error: recordError(error) };
     throw error;
   }
 }

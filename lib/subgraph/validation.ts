@@ -16,17 +16,6 @@ export function requiredText(value: string | null | undefined, field: string, ma
   return text;
 }
 
-const EMAIL = /^[^\s@"<>(),;:]+@[^\s@"<>(),;:]+\.[^\s@"<>(),;:]{2,}$/;
-
-/** Trimmed and lowercased; rejected unless it looks like `name@example.com`. */
-export function normalizeEmail(value: string, field: string): string {
-  const email = value.trim().toLowerCase();
-  if (email.length > 254 || !EMAIL.test(email)) {
-    throw badInput(`${field} ${JSON.stringify(value)} is not a valid email address; use the form name@example.com`, { field });
-  }
-  return email;
-}
-
 export function optionalNumber(value: number | null | undefined, field: string, options: { min?: number; integer?: boolean } = {}): number | null | undefined {
   if (value === undefined || value === null) return value;
   if (!Number.isFinite(value)) throw badInput(`${field} must be a finite number`, { field });

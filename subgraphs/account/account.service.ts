@@ -7,13 +7,13 @@ import { requireRole } from '../../lib/auth/roles.js';
 import { badInput, DomainError, ErrorCode } from '../../lib/errors.js';
 import type { ServiceDeps } from '../../lib/subgraph/context.js';
 import { parsePageArgs, type PageArgs } from '../../lib/subgraph/pagination.js';
-import { assertBatchSize } from '../../lib/subgraph/recordResults.js';
+import { assertBatchSize, planRecord, type RecordError, type RecordStatus } from '../../lib/subgraph/recordResults.js';
 import type { JsonObject } from '../../lib/subgraph/scalars.js';
 import { definedFields, optionalNumber, optionalText } from '../../lib/subgraph/validation.js';
 import type { AccountFields, AccountRecord, AccountsRepository, AccountWrite } from './accounts.repository.js';
-import { connectionOf, type Connection } from './connection.js';
+import { toConnection, type Connection } from '../../lib/subgraph/connection.js';
 import { collectReferences, KnownRecords, type Reference } from './knownRecords.js';
-import { concurrentCreate, mergeAttributes, planRecord, type RecordError, type UpsertStatus } from './recordResults.js';
+import { concurrentCreate, mergeAttributes } from './recordRules.js';
 import { oneReference, optionalId, optionalSourceKey } from './references.js';
 
 export interface AccountInput {
@@ -34,7 +34,7 @@ export interface AccountInput {
 
 export interface AccountUpsertResult {
   index: number;
-  status: UpsertStatus;
+  status: RecordStatus;
   account: AccountRecord | null;
   error: RecordError | null;
 }
@@ -99,7 +99,7 @@ export class AccountService {
   async list(args: PageArgs): Promise<Connection<AccountRecord>> {
     const page = parsePageArgs(args);
     const rows = await this.accounts.list({ ...page, limit: page.limit + 1 });
-    return connectionOf(rows, page.limit);
+    return toConnection(rows, page.limit, (row) => row.id);
   }
 
   async bySourceKey(sourceKey: string): Promise<AccountRecord | null> {

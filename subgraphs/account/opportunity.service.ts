@@ -6,13 +6,13 @@
 import { requireRole } from '../../lib/auth/roles.js';
 import { badInput, DomainError, ErrorCode } from '../../lib/errors.js';
 import type { ServiceDeps } from '../../lib/subgraph/context.js';
-import { assertBatchSize } from '../../lib/subgraph/recordResults.js';
+import { assertBatchSize, planRecord, type RecordError, type RecordStatus } from '../../lib/subgraph/recordResults.js';
 import type { JsonObject } from '../../lib/subgraph/scalars.js';
 import { definedFields, optionalNumber, optionalText } from '../../lib/subgraph/validation.js';
 import type { AccountRecord, AccountsRepository, SourcedWrite } from './accounts.repository.js';
 import { collectReferences, KnownRecords, type Reference } from './knownRecords.js';
 import type { OpportunitiesRepository, OpportunityFields, OpportunityRecord } from './opportunities.repository.js';
-import { concurrentCreate, mergeAttributes, planRecord, type RecordError, type UpsertStatus } from './recordResults.js';
+import { concurrentCreate, mergeAttributes } from './recordRules.js';
 import { oneReference, optionalId, optionalSourceKey } from './references.js';
 
 export interface OpportunityInput {
@@ -33,7 +33,7 @@ export interface OpportunityInput {
 
 export interface OpportunityUpsertResult {
   index: number;
-  status: UpsertStatus;
+  status: RecordStatus;
   opportunity: OpportunityRecord | null;
   error: RecordError | null;
 }

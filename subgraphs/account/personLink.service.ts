@@ -6,11 +6,10 @@
  */
 import { requireRole } from '../../lib/auth/roles.js';
 import type { ServiceDeps } from '../../lib/subgraph/context.js';
-import { assertBatchSize } from '../../lib/subgraph/recordResults.js';
+import { assertBatchSize, planRecord, type RecordError, type RecordStatus } from '../../lib/subgraph/recordResults.js';
 import { optionalText } from '../../lib/subgraph/validation.js';
 import { collectReferences, KnownRecords, type Reference } from './knownRecords.js';
 import type { PersonLink, PersonLinkKind, PersonLinksRepository, PersonLinkWrite } from './personLinks.repository.js';
-import { planRecord, type RecordError, type UpsertStatus } from './recordResults.js';
 import { oneReference, optionalSourceKey, personKey } from './references.js';
 
 /** A link as the API names it, reduced to what both kinds share. */
@@ -26,7 +25,7 @@ export interface PersonLinkInput {
 
 export interface PersonLinkResult {
   index: number;
-  status: UpsertStatus;
+  status: RecordStatus;
   link: PersonLink | null;
   error: RecordError | null;
 }

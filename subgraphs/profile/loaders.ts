@@ -1,14 +1,26 @@
 /** Per-request loaders of the profile subgraph. */
-import type DataLoader from 'dataloader';
-import { createByIdLoader } from '../../lib/subgraph/loaders.js';
-import type { PeopleRepository, PersonRecord } from './people.repository.js';
+import DataLoader from 'dataloader';
+import { MAX_BATCH_SIZE } from '../../lib/subgraph/loaders.js';
+import type { PeopleRepository } from './people.repository.js';
+import type { ProfileRecord } from './profileView.js';
 
 export interface ProfileLoaders {
-  profileById: DataLoader<string, PersonRecord | null>;
+  /** One query per batch, in key order; an id merged into another profile loads the survivor. */
+  profileById: DataLoader<string, ProfileRecord | null>;
 }
 
 export function createProfileLoaders(people: PeopleRepository): ProfileLoaders {
   return {
-    profileById: createByIdLoader((ids) => people.findByIds(ids), (person) => person.id),
+    profileById: new DataLoader<string, ProfileRecord | null>(
+      async (ids) => {
+        const byId = new Map<string, ProfileRecord>();
+        for (const profile of await people.findByIds(ids)) {
+          byId.set(profile.id, profile);
+          for (const absorbed of profile.absorbedIds) if (!byId.has(absorbed)) byId.set(absorbed, profile);
+        }
+        return ids.map((id) => byId.get(id) ?? null);
+      },
+      { maxBatchSize: MAX_BATCH_SIZE },
+    ),
   };
 }

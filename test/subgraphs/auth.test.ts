@@ -140,7 +140,10 @@ describe('gateway token required on every subgraph', () => {
   });
 
   it('refuses new operations on an open websocket once its token has expired (UNAUTHENTICATED at subscribe time)', async () => {
-    const shortLived = await createGatewayTokenSigner(TEST_SECURITY.gatewaySecret, { lifetimeSeconds: 1 }).sign({ sandbox: SANDBOX, role: 'viewer' });
+    // Long enough for the first operation on a loaded machine; the test then waits for the expiry.
+    const lifetimeMs = 5_000;
+    const issuedAt = Date.now();
+    const shortLived = await createGatewayTokenSigner(TEST_SECURITY.gatewaySecret, { lifetimeSeconds: lifetimeMs / 1000 }).sign({ sandbox: SANDBOX, role: 'viewer' });
     // The raw protocol, so the same socket is kept whatever a client library would do.
     const socket = new WebSocket(wsUrl(all.services.segment.url), GRAPHQL_TRANSPORT_WS_PROTOCOL);
     const messages: Array<{ id?: string; type: string; payload?: any }> = [];
@@ -155,7 +158,7 @@ describe('gateway token required on every subgraph', () => {
       await arrived('complete', '1');
       expect(messages.find((m) => m.id === '1')).toMatchObject({ type: 'next', payload: { data: { segments: [] } } });
 
-      await new Promise((resolve) => setTimeout(resolve, 2_100));
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, issuedAt + lifetimeMs + 1_100 - Date.now())));
       socket.send(JSON.stringify({ id: '2', type: 'subscribe', payload: { query: 'subscription { segmentDefinitionChanged { kind } }' } }));
       await arrived('error', '2');
       expect(messages.find((m) => m.id === '2')?.payload).toMatchObject([{ extensions: { code: 'UNAUTHENTICATED' } }]);

@@ -9,7 +9,7 @@ const UPSERT = /* GraphQL */ `
       index
       status
       profile { id firstName lastName jobTitle workEmail identities { namespace value } }
-      error { code message }
+      error { code message field }
     }
   }
 `;
@@ -63,7 +63,7 @@ describe('profile subgraph', () => {
     ).upsertPeople;
     const [updated] = (
       await gql(suite.url, UPSERT, {
-        people: [{ jobTitle: 'Rear Admiral', identities: [{ namespace: 'email', value: 'GRACE@navy.example' }, { namespace: 'MarketoLead', value: '42' }] }],
+        people: [{ jobTitle: 'Rear Admiral', identities: [{ namespace: 'email', value: 'GRACE@navy.example' }, { namespace: 'b2b_person', value: '42@123-ABC-456.Marketo' }] }],
       })
     ).upsertPeople;
     expect(updated.status).toBe('UPDATED');
@@ -72,13 +72,13 @@ describe('profile subgraph', () => {
     expect(updated.profile.identities).toEqual(
       expect.arrayContaining([
         { namespace: 'Email', value: 'grace@navy.example' },
-        { namespace: 'MarketoLead', value: '42' },
+        { namespace: 'b2b_person', value: '42@123-ABC-456.Marketo' },
       ]),
     );
 
     const { profileByIdentity } = await gql(
       suite.url,
-      `query { profileByIdentity(namespace: "MarketoLead", value: "42") { id } }`,
+      `query { profileByIdentity(namespace: "b2b_person", value: "42@123-ABC-456.Marketo") { id } }`,
     );
     expect(profileByIdentity.id).toBe(created.profile.id);
   });
@@ -103,7 +103,8 @@ describe('profile subgraph', () => {
     expect(upsertPeople[0].error).toMatchObject({ code: 'BAD_USER_INPUT' });
     expect(upsertPeople[0].error.message).toMatch(/workEmail/);
     expect(upsertPeople[0].profile).toBeNull();
-    expect(upsertPeople[2].error.message).toMatch(/identity or a workEmail/);
+    expect(upsertPeople[2].error.message).toMatch(/sourceKey, an identity or a workEmail/);
+    expect(upsertPeople[3].error).toMatchObject({ field: 'identities.namespace' });
     expect(upsertPeople[3].error.message).toMatch(/namespace/);
 
     // The rejected record's ECID identity was not written anywhere.
@@ -117,16 +118,19 @@ describe('profile subgraph', () => {
     expect(await suite.databases.sandbox(sandbox).collection('people').countDocuments()).toBe(1);
   });
 
-  it('rejects a record whose identities belong to two different profiles', async () => {
-    const sandbox = 'conflicts';
-    await gql(suite.url, UPSERT, { people: [{ workEmail: 'a@example.com' }, { workEmail: 'b@example.com' }] }, { sandbox });
+  it('merges the profiles a record bridges instead of rejecting it', async () => {
+    const sandbox = 'bridges';
+    const created = await gql(suite.url, UPSERT, { people: [{ workEmail: 'a@example.com' }, { workEmail: 'b@example.com' }] }, { sandbox });
+    const [a, b] = created.upsertPeople.map((r: any) => r.profile.id);
     const { upsertPeople } = await gql(
       suite.url,
       UPSERT,
       { people: [{ identities: [{ namespace: 'Email', value: 'a@example.com' }, { namespace: 'Email', value: 'b@example.com' }] }] },
       { sandbox },
     );
-    expect(upsertPeople[0]).toMatchObject({ status: 'REJECTED', profile: null, error: { code: 'CONFLICT' } });
+    expect(upsertPeople[0]).toMatchObject({ status: 'MERGED', error: null, profile: { id: a } });
+    const { profile } = await gql(suite.url, PROFILE, { id: b }, { sandbox });
+    expect(profile.id).toBe(a);
   });
 
   it('refuses more than 1000 records in one call', async () => {
@@ -144,11 +148,14 @@ describe('profile subgraph', () => {
   it('lists profiles page by page in creation order', async () => {
     const sandbox = 'paging';
     await gql(suite.url, UPSERT, { people: [1, 2, 3].map((i) => ({ workEmail: `page${i}@example.com` })) }, { sandbox });
-    const first = await gql(suite.url, `query { profiles(first: 2) { id workEmail } }`, {}, { sandbox });
-    expect(first.profiles).toHaveLength(2);
-    const next = await gql(suite.url, `query($after: ID) { profiles(first: 2, after: $after) { id workEmail } }`, { after: first.profiles[1].id }, { sandbox });
-    expect(next.profiles).toHaveLength(1);
-    expect([...first.profiles, ...next.profiles].map((p: any) => p.workEmail).sort()).toEqual([
+    const PAGE = `query($after: String) { profiles(first: 2, after: $after) { edges { cursor node { id workEmail } } pageInfo { hasNextPage endCursor } } }`;
+    const first = (await gql(suite.url, PAGE, {}, { sandbox })).profiles;
+    expect(first.edges).toHaveLength(2);
+    expect(first.pageInfo).toEqual({ hasNextPage: true, endCursor: first.edges[1].cursor });
+    const next = (await gql(suite.url, PAGE, { after: first.pageInfo.endCursor }, { sandbox })).profiles;
+    expect(next.edges).toHaveLength(1);
+    expect(next.pageInfo.hasNextPage).toBe(false);
+    expect([...first.edges, ...next.edges].map((e: any) => e.node.workEmail).sort()).toEqual([
       'page1@example.com',
       'page2@example.com',
       'page3@example.com',

@@ -88,4 +88,10 @@ describe('id generator', () => {
     expect(second > first).toBe(true);
     expect(new Set(Array.from({ length: 1000 }, () => ids('prof'))).size).toBe(1000);
   });
+
+  it('keeps ids made within one millisecond in the order they were made', () => {
+    const ids = createIdGenerator(() => new Date(Date.UTC(2026, 0, 1)));
+    const made = Array.from({ length: 500 }, () => ids('prof'));
+    expect([...made].sort()).toEqual(made);
+  });
 });

@@ -1,0 +1,177 @@
+/**
+ * `npm run import -- --source <marketo|salesforce> --instance <id> --entity <entity>
+ *                    [--crm-instance <orgId>] [--mapping mapping.json] <file.csv>`
+ *
+ * A client of a running platform: it reaches the gateway at GATEWAY_URL
+ * (default http://localhost:4000/graphql) with CDP_API_KEY as a bearer token,
+ * starts an import, streams the file to it in chunks (never the whole file in
+ * memory), then follows the import job with a progress bar on stderr until it
+ * ends. Exits 0 when the import succeeded, 1 when it failed, 2 on bad usage.
+ */
+import { createReadStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { createProgressBar } from './progressBar.js';
+
+const USAGE =
+  'Usage: npm run import -- --source <marketo|salesforce> --instance <id> --entity <entity> [--crm-instance <orgId>] [--mapping <file.json>] <file.csv>\n' +
+  '  e.g. npm run import -- --source salesforce --instance 00D5e000001XyZ --entity Contact contacts.csv\n' +
+  '       npm run import -- --source marketo --instance 123-ABC-456 --entity leads --crm-instance 00D5e000001XyZ leads.csv\n' +
+  'Environment: GATEWAY_URL (default http://localhost:4000/graphql), CDP_API_KEY (an editor key of the sandbox to import into).';
+
+/** Characters per chunk: at most 512 KiB of UTF-8, well inside the 1 MiB chunk limit and the request limits. */
+const CHUNK_CHARS = 128 * 1024;
+const UPLOADS_IN_FLIGHT = 4;
+const POLL_MS = 500;
+
+interface ImportState {
+  id: string;
+  status: 'UPLOADING' | 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+  rowsTotal: number;
+  rowsImported: number;
+  rowsRejected: number;
+  failure: string | null;
+}
+const IMPORT_FIELDS = 'id status rowsTotal rowsImported rowsRejected failure';
+
+class UsageError extends Error {}
+class GraphQLCallError extends Error {}
+
+function readOptions() {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      source: { type: 'string' },
+      instance: { type: 'string' },
+      entity: { type: 'string' },
+      'crm-instance': { type: 'string' },
+      mapping: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
+  const missing = (['source', 'instance', 'entity'] as const).filter((name) => !values[name]);
+  if (missing.length > 0) throw new UsageError(`Missing ${missing.map((name) => `--${name}`).join(', ')}`);
+  if (positionals.length !== 1) throw new UsageError('Name exactly one CSV file to import');
+  return {
+    source: values.source!,
+    instance: values.instance!,
+    entity: values.entity!,
+    crmInstance: values['crm-instance'],
+    mappingFile: values.mapping,
+    file: positionals[0]!,
+  };
+}
+
+function createGatewayClient(url: string, apiKey: string | undefined) {
+  return async <T>(query: string, variables: Record<string, unknown>): Promise<T> => {
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/graphql-response+json, application/json',
+          ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}),
+        },
+        body: JSON.stringify({ query, variables }),
+      });
+    } catch (error) {
+      throw new GraphQLCallError(`Cannot reach the gateway at ${url} (${(error as Error).message}); is the platform running? Set GATEWAY_URL to its /graphql address`);
+    }
+    const json = (await response.json().catch(() => ({}))) as { data?: T; errors?: Array<{ message: string; extensions?: { code?: string } }> };
+    if (json.errors?.length || !json.data) {
+      const first = json.errors?.[0];
+      throw new GraphQLCallError(first ? `${first.extensions?.code ?? 'ERROR'}: ${first.message}` : `The gateway answered HTTP ${response.status}`);
+    }
+    return json.data;
+  };
+}
+
+async function main(): Promise<number> {
+  const options = readOptions();
+  const gatewayUrl = process.env.GATEWAY_URL || 'http://localhost:4000/graphql';
+  const call = createGatewayClient(gatewayUrl, process.env.CDP_API_KEY || undefined);
+  const fileSize = await stat(options.file).then(
+    (info) => info.size,
+    (error: NodeJS.ErrnoException) => {
+      throw new UsageError(`Cannot read ${options.file}: ${error.code ?? error.message}`);
+    },
+  );
+  const mapping = options.mappingFile ? (JSON.parse(await readFile(options.mappingFile, 'utf8')) as unknown) : undefined;
+
+  const { startImport } = await call<{ startImport: ImportState }>(
+    `mutation Start($input: StartImportInput!) { startImport(input: $input) { ${IMPORT_FIELDS} } }`,
+    { input: { source: options.source, instance: options.instance, entity: options.entity, crmInstance: options.crmInstance, mapping } },
+  );
+  const importId = startImport.id;
+  process.stderr.write(`Import ${importId}: ${options.source} ${options.entity} from ${options.file}\n`);
+  const bar = createProgressBar(process.stderr);
+
+  // Upload: a few chunks in flight, each chunk read from the file as it is needed.
+  let index = 0;
+  let bytesSent = 0;
+  const inFlight = new Set<Promise<void>>();
+  const stream = createReadStream(options.file, { encoding: 'utf8', highWaterMark: CHUNK_CHARS });
+  for await (const content of stream as AsyncIterable<string>) {
+    const chunkIndex = index++;
+    const upload = call(`mutation Upload($id: ID!, $index: Int!, $content: String!) { uploadImportChunk(importId: $id, index: $index, content: $content) { id } }`, {
+      id: importId,
+      index: chunkIndex,
+      content,
+    }).then(() => {
+      bytesSent += Buffer.byteLength(content);
+      bar.update(bytesSent, fileSize, 'bytes', 'uploading');
+    });
+    inFlight.add(upload);
+    void upload.finally(() => inFlight.delete(upload)).catch(() => {});
+    if (inFlight.size >= UPLOADS_IN_FLIGHT) await Promise.race(inFlight);
+  }
+  await Promise.all(inFlight);
+  if (index === 0) throw new UsageError(`${options.file} is empty`);
+  bar.finish();
+
+  let state = (
+    await call<{ completeImportUpload: ImportState }>(`mutation Complete($id: ID!, $n: Int!) { completeImportUpload(importId: $id, chunkCount: $n) { ${IMPORT_FIELDS} } }`, {
+      id: importId,
+      n: index,
+    })
+  ).completeImportUpload;
+  while (state.status !== 'SUCCEEDED' && state.status !== 'FAILED') {
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    const { import: current } = await call<{ import: ImportState | null }>(`query Progress($id: ID!) { import(id: $id) { ${IMPORT_FIELDS} } }`, { id: importId });
+    if (!current) throw new GraphQLCallError(`Import ${importId} has disappeared`);
+    state = current;
+    if (state.status === 'RUNNING' && state.rowsTotal > 0) {
+      bar.update(state.rowsImported + state.rowsRejected, state.rowsTotal, 'rows', 'importing');
+    }
+  }
+  if (state.status === 'SUCCEEDED') bar.update(state.rowsTotal, state.rowsTotal, 'rows', 'importing');
+  bar.finish();
+
+  const summary = `Import ${importId} ${state.status}: ${state.rowsImported} rows imported, ${state.rowsRejected} rejected`;
+  process.stdout.write(`${summary}\n`);
+  if (state.rowsRejected > 0) {
+    process.stdout.write(`Rejected rows (line and reason): query { import(id: "${importId}") { errors(first: 100) { line code reason } } }\n`);
+  }
+  if (state.status === 'FAILED') {
+    process.stderr.write(`The import failed: ${state.failure ?? 'no reason given'}\n`);
+    return 1;
+  }
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof UsageError) {
+      process.stderr.write(`${error.message}\n${USAGE}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`${error instanceof GraphQLCallError ? error.message : String((error as Error)?.stack ?? error)}\n`);
+    process.exit(1);
+  },
+);

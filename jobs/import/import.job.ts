@@ -1,0 +1,45 @@
+/**
+ * The import job: runs one uploaded file's import (runImport.ts) on a worker,
+ * writing through the subgraphs as the principal who started it. A killed
+ * worker's job is picked up again when its lock expires and resumes from the
+ * last checkpoint; the lock is extended after every batch.
+ */
+import type { JobModule } from '../jobModule.js';
+import { ImportsRepository } from '../../subgraphs/profile/imports/imports.repository.js';
+import { createIngestionClient } from './ingestionClient.js';
+import { IMPORT_JOB_NAME, type ImportJobPayload } from './payload.js';
+import { runImport } from './runImport.js';
+
+export { IMPORT_JOB_NAME, type ImportJobPayload };
+
+/** Longer than any batch takes; each batch extends it. */
+const LOCK_LIFETIME_MS = 5 * 60_000;
+
+export const importJob: JobModule = {
+  name: IMPORT_JOB_NAME,
+  define(agenda, deps) {
+    agenda.define<ImportJobPayload>(
+      IMPORT_JOB_NAME,
+      async (job) => {
+        const { sandbox, importId, principal } = job.attrs.data;
+        const logger = deps.logger.child({ job: IMPORT_JOB_NAME, sandbox, importId });
+        await runImport(importId, {
+          imports: new ImportsRepository(deps.databases.sandbox(sandbox)),
+          client: createIngestionClient({
+            subgraphUrls: deps.subgraphUrls,
+            gatewaySecret: deps.security.gatewaySecret,
+            // The token's sandbox is the job's, whatever the payload's principal says.
+            principal: { ...principal, sandbox },
+          }),
+          logger,
+          now: deps.now,
+          onProgress: async (progress) => {
+            logger.debug(progress, 'Import progress');
+            await job.touch();
+          },
+        });
+      },
+      { concurrency: 2, lockLifetime: LOCK_LIFETIME_MS },
+    );
+  },
+};

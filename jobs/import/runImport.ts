@@ -1,0 +1,170 @@
+/**
+ * One import, start to finish: read the stored file's rows, map them, send them
+ * in batches of up to 1000 to the subgraphs, record rejected rows, and
+ * checkpoint after every batch. Safe to run twice and to resume after a crash:
+ * rows up to the checkpoint are skipped, a batch sent again is absorbed by the
+ * upserts' idempotency on source key, rejected rows are stored by line, and the
+ * counters move only with the checkpoint, so they end exact.
+ */
+import type { Logger } from '../../lib/logger.js';
+import type { ImportRecord, ImportRowError, ImportsRepository } from '../../subgraphs/profile/imports/imports.repository.js';
+import { countCsvRecords, readCsv } from './chunkStream.js';
+import { IngestionError, type IngestionClient } from './ingestionClient.js';
+import { createRowMapper, findMapping, missingColumnsProblem, resolveColumns, RowError } from './mappings/index.js';
+import { INGEST_ORDER, type IngestKind, type IngestRecord, type RowRecords } from './mappings/records.js';
+import type { SourceName } from './sources.js';
+
+export const MAX_BATCH_ROWS = 1000;
+
+export interface RunImportDeps {
+  imports: ImportsRepository;
+  client: IngestionClient;
+  logger: Logger;
+  now: () => Date;
+  /** Called after each checkpoint (the Agenda job extends its lock here). */
+  onProgress?: (record: { checkpointLine: number; rowsImported: number; rowsRejected: number }) => Promise<void>;
+  batchRows?: number;
+}
+
+/** The import cannot go on; the message says what to fix. */
+export class ImportFailure extends Error {
+  override name = 'ImportFailure';
+}
+
+interface PendingRow {
+  line: number;
+  records: RowRecords;
+}
+
+const WHAT: Record<IngestKind, string> = {
+  people: 'person',
+  accounts: 'account',
+  opportunities: 'opportunity',
+  accountLinks: 'account link',
+  opportunityContacts: 'opportunity contact',
+  events: 'event',
+};
+
+export async function runImport(importId: string, deps: RunImportDeps): Promise<ImportRecord | null> {
+  const { imports, logger } = deps;
+  const found = await imports.findById(importId);
+  if (!found || !['QUEUED', 'RUNNING'].includes(found.status)) {
+    logger.info({ importId, status: found?.status }, 'Import not runnable; nothing to do');
+    return found;
+  }
+  const record =
+    found.status === 'QUEUED'
+      ? ((await imports.transition(importId, ['QUEUED'], 'RUNNING', { startedAt: deps.now() }, deps.now())) ?? found)
+      : found;
+  try {
+    if (record.rowsTotal === 0) {
+      record.rowsTotal = await countCsvRecords(imports.readChunks(importId));
+      await imports.setRowsTotal(importId, record.rowsTotal, deps.now());
+    }
+    const progress = await processRows(record, deps);
+    const done = await imports.transition(
+      importId,
+      ['RUNNING'],
+      'SUCCEEDED',
+      { ...progress, rowsTotal: progress.rowsImported + progress.rowsRejected, finishedAt: deps.now() },
+      deps.now(),
+    );
+    await imports.deleteChunks(importId);
+    logger.info({ importId, ...progress }, 'Import succeeded');
+    return done;
+  } catch (error) {
+    // Anything else (the worker's database connection lost) leaves the import RUNNING for a rerun to resume.
+    if (!(error instanceof ImportFailure) && !(error instanceof IngestionError)) throw error;
+    const failure =
+      error instanceof IngestionError
+        ? `The import stopped because ${error.message}. Rows before the failed batch were imported; check that the subgraphs are running, ` +
+          'then import the file again (rows already imported are updated, not duplicated)'
+        : error.message;
+    logger.warn({ importId, failure }, 'Import failed');
+    return imports.transition(importId, ['RUNNING'], 'FAILED', { failure, finishedAt: deps.now() }, deps.now());
+  }
+}
+
+async function processRows(record: ImportRecord, deps: RunImportDeps) {
+  const mapping = findMapping(record.source as SourceName, record.entity);
+  const context = { instance: record.instance, ...(record.crmInstance ? { crmInstance: record.crmInstance } : {}) };
+  const batchRows = Math.min(deps.batchRows ?? MAX_BATCH_ROWS, MAX_BATCH_ROWS);
+  const progress = { checkpointLine: record.checkpointLine, rowsImported: record.rowsImported, rowsRejected: record.rowsRejected };
+  let mapRow: ReturnType<typeof createRowMapper> | undefined;
+  let rows: PendingRow[] = [];
+  let errors: ImportRowError[] = [];
+  let lastLine = progress.checkpointLine;
+
+  const flush = async () => {
+    if (rows.length === 0 && errors.length === 0) return;
+    const batchErrors = [...errors, ...(await sendRows(rows, deps.client))];
+    await deps.imports.recordErrors(record.id, batchErrors);
+    const rejectedLines = new Set(batchErrors.map((error) => error.line));
+    progress.rowsRejected += rejectedLines.size;
+    progress.rowsImported += rows.filter((row) => !rejectedLines.has(row.line)).length;
+    progress.checkpointLine = lastLine;
+    await deps.imports.checkpoint(record.id, progress, deps.now());
+    await deps.onProgress?.(progress);
+    rows = [];
+    errors = [];
+  };
+
+  for await (const item of readCsv(deps.imports.readChunks(record.id))) {
+    if (item.kind === 'header') {
+      const columns = resolveColumns(mapping, item.columns, record.mapping ?? {});
+      const problem = missingColumnsProblem(mapping, item.columns, columns);
+      if (problem) throw new ImportFailure(problem);
+      mapRow = createRowMapper(mapping, columns, context);
+      continue;
+    }
+    if (item.line <= progress.checkpointLine) continue;
+    lastLine = item.line;
+    if (item.kind === 'error') {
+      errors.push({ line: item.line, code: item.code, reason: item.reason });
+    } else {
+      try {
+        rows.push({ line: item.line, records: mapRow!(item.values) });
+      } catch (error) {
+        if (!(error instanceof RowError)) throw error;
+        errors.push({ line: item.line, code: error.code, reason: error.message });
+      }
+    }
+    if (rows.length + errors.length >= batchRows) await flush();
+  }
+  if (!mapRow) throw new ImportFailure('The file is empty: it needs a header line naming its columns, then one row per record');
+  await flush();
+  return progress;
+}
+
+/** Sends a batch's records, kind by kind, and returns the errors of rows with a rejected record. */
+async function sendRows(rows: readonly PendingRow[], client: IngestionClient): Promise<ImportRowError[]> {
+  const byKind = new Map<IngestKind, Array<{ line: number; main: boolean; record: IngestRecord }>>();
+  for (const row of rows) {
+    for (const [position, record] of [row.records.main, ...row.records.related].entries()) {
+      const list = byKind.get(record.kind) ?? [];
+      list.push({ line: row.line, main: position === 0, record });
+      byKind.set(record.kind, list);
+    }
+  }
+  const errors = new Map<number, ImportRowError>();
+  for (const kind of INGEST_ORDER) {
+    const entries = byKind.get(kind);
+    if (!entries) continue;
+    const results = await client.send(kind, entries.map((entry) => entry.record.input) as never);
+    for (const result of results) {
+      if (result.status !== 'REJECTED') continue;
+      const entry = entries[result.index]!;
+      const message = result.error?.message ?? 'rejected';
+      const reason = entry.main
+        ? `${WHAT[kind]} rejected: ${message}`
+        : `the row's main record was kept, but its ${WHAT[kind]} was rejected: ${message}`;
+      const previous = errors.get(entry.line);
+      errors.set(entry.line, {
+        line: entry.line,
+        code: previous?.code ?? result.error?.code ?? 'REJECTED',
+        reason: previous ? `${previous.reason}; ${reason}` : reason,
+      });
+    }
+  }
+  return [...errors.values()];
+}

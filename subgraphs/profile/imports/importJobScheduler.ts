@@ -1,0 +1,38 @@
+/**
+ * Schedules import jobs from the profile subgraph's process. The job lands in
+ * the worker's Agenda collection (`agendaJobs` in the platform database), where
+ * any worker's change-stream notification or poll picks it up. This Agenda only
+ * writes jobs: it is never started, so the subgraph runs none itself.
+ */
+import { Agenda } from 'agenda';
+import { MongoBackend } from '@agendajs/mongo-backend';
+import type { Databases } from '../../../lib/mongo/databases.js';
+import { JOBS_COLLECTION } from '../../../jobs/worker.js';
+import { IMPORT_JOB_NAME, type ImportJobPayload } from '../../../jobs/import/payload.js';
+
+export interface ImportJobScheduler {
+  /** Idempotent per import: scheduling an import twice leaves one job. */
+  schedule(payload: ImportJobPayload): Promise<void>;
+}
+
+export function createImportJobScheduler(databases: Databases): ImportJobScheduler {
+  let agenda: Promise<Agenda> | undefined;
+  const writer = () =>
+    (agenda ??= (async () => {
+      const created = new Agenda({ backend: new MongoBackend({ mongo: databases.platform(), collection: JOBS_COLLECTION }) });
+      await created.ready;
+      return created;
+    })().catch((error: unknown) => {
+      agenda = undefined;
+      throw error;
+    }));
+  return {
+    async schedule(payload) {
+      await (await writer())
+        .create(IMPORT_JOB_NAME, payload)
+        .unique({ 'data.sandbox': payload.sandbox, 'data.importId': payload.importId }, { insertOnly: true })
+        .schedule(new Date())
+        .save();
+    },
+  };
+}

@@ -1,0 +1,163 @@
+/**
+ * The import collections of one sandbox: `imports` (one document per import,
+ * with its status, counters and checkpoint), `importChunks` (the uploaded file,
+ * in chunks of at most 1 MiB, kept until the import succeeds) and
+ * `importErrors` (rejected rows, one per line). Used by the imports service in
+ * the profile subgraph and by the import job, which runs in the worker.
+ */
+import type { Collection, Db } from 'mongodb';
+import { oncePerKey } from '../../../lib/subgraph/once.js';
+
+export const IMPORT_STATUSES = ['UPLOADING', 'QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED'] as const;
+export type ImportStatus = (typeof IMPORT_STATUSES)[number];
+
+export interface ImportRecord {
+  id: string;
+  source: string;
+  instance: string;
+  entity: string;
+  crmInstance: string | null;
+  /** The mapping file: column -> field. */
+  mapping: Record<string, string> | null;
+  status: ImportStatus;
+  /** Rows in the file (header excluded), known once the job has counted them; 0 before. */
+  rowsTotal: number;
+  rowsImported: number;
+  rowsRejected: number;
+  chunkCount: number | null;
+  /** The last line whose row is done (imported or reported): where a restarted job resumes. */
+  checkpointLine: number;
+  createdAt: Date;
+  updatedAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  failure: string | null;
+}
+
+export interface ImportRowError {
+  line: number;
+  code: string;
+  reason: string;
+}
+
+type ImportDocument = Omit<ImportRecord, 'id'> & { _id: string };
+interface ChunkDocument {
+  _id: string;
+  importId: string;
+  index: number;
+  content: string;
+  bytes: number;
+}
+interface ErrorDocument extends ImportRowError {
+  _id: string;
+  importId: string;
+}
+
+const ensureIndexes = oncePerKey();
+const toRecord = ({ _id, ...rest }: ImportDocument): ImportRecord => ({ id: _id, ...rest });
+/** Deterministic ids: a chunk re-sent or a row reported again replaces its document. */
+const chunkId = (importId: string, index: number) => `${importId}:${index}`;
+const errorId = (importId: string, line: number) => `${importId}:${line}`;
+
+export class ImportsRepository {
+  private readonly imports: Collection<ImportDocument>;
+  private readonly chunks: Collection<ChunkDocument>;
+  private readonly errors: Collection<ErrorDocument>;
+
+  constructor(private readonly db: Db) {
+    this.imports = db.collection<ImportDocument>('imports');
+    this.chunks = db.collection<ChunkDocument>('importChunks');
+    this.errors = db.collection<ErrorDocument>('importErrors');
+  }
+
+  ensureIndexes(): Promise<void> {
+    return ensureIndexes(this.db.databaseName, () =>
+      Promise.all([
+        this.imports.createIndex({ createdAt: -1 }, { name: 'createdAt' }),
+        this.chunks.createIndex({ importId: 1, index: 1 }, { name: 'importId_index' }),
+        this.errors.createIndex({ importId: 1, line: 1 }, { name: 'importId_line' }),
+      ]),
+    );
+  }
+
+  async insert(record: ImportRecord): Promise<ImportRecord> {
+    const { id, ...rest } = record;
+    await this.imports.insertOne({ _id: id, ...rest });
+    return record;
+  }
+
+  async findById(id: string): Promise<ImportRecord | null> {
+    const doc = await this.imports.findOne({ _id: id });
+    return doc ? toRecord(doc) : null;
+  }
+
+  /** Newest first. */
+  async list(limit: number): Promise<ImportRecord[]> {
+    const docs = await this.imports.find({}).sort({ createdAt: -1, _id: -1 }).limit(limit).toArray();
+    return docs.map(toRecord);
+  }
+
+  async putChunk(importId: string, index: number, content: string, bytes: number): Promise<void> {
+    await this.chunks.replaceOne({ _id: chunkId(importId, index) }, { importId, index, content, bytes }, { upsert: true });
+  }
+
+  /** Indexes of the chunks stored for an import, ascending. */
+  async chunkIndexes(importId: string): Promise<number[]> {
+    const docs = await this.chunks.find({ importId }, { projection: { index: 1 } }).sort({ index: 1 }).toArray();
+    return docs.map((doc) => doc.index);
+  }
+
+  /** The file's content, one chunk at a time, in order: never the whole file in memory. */
+  async *readChunks(importId: string): AsyncGenerator<string> {
+    const cursor = this.chunks.find({ importId }, { projection: { content: 1 } }).sort({ index: 1 }).batchSize(2);
+    try {
+      for await (const doc of cursor) yield doc.content;
+    } finally {
+      await cursor.close();
+    }
+  }
+
+  async deleteChunks(importId: string): Promise<void> {
+    await this.chunks.deleteMany({ importId });
+  }
+
+  /** Moves an import from `from` to `to`, setting `fields`; null when it was not in `from`. */
+  async transition(id: string, from: readonly ImportStatus[], to: ImportStatus, fields: Partial<ImportRecord>, now: Date): Promise<ImportRecord | null> {
+    const doc = await this.imports.findOneAndUpdate(
+      { _id: id, status: { $in: [...from] } },
+      { $set: { ...fields, status: to, updatedAt: now } },
+      { returnDocument: 'after' },
+    );
+    return doc ? toRecord(doc) : null;
+  }
+
+  async setRowsTotal(id: string, rowsTotal: number, now: Date): Promise<void> {
+    await this.imports.updateOne({ _id: id }, { $set: { rowsTotal, updatedAt: now } });
+  }
+
+  /** After a batch: the line reached and the counters up to it, in one write. */
+  async checkpoint(id: string, progress: { checkpointLine: number; rowsImported: number; rowsRejected: number }, now: Date): Promise<void> {
+    await this.imports.updateOne({ _id: id, status: 'RUNNING' }, { $set: { ...progress, updatedAt: now } });
+  }
+
+  /** Upserted by line, so a batch reported again after a crash leaves one error per row. */
+  async recordErrors(importId: string, errors: readonly ImportRowError[]): Promise<void> {
+    if (errors.length === 0) return;
+    await this.errors.bulkWrite(
+      errors.map((error) => ({
+        replaceOne: { filter: { _id: errorId(importId, error.line) }, replacement: { importId, ...error }, upsert: true },
+      })),
+      { ordered: false },
+    );
+  }
+
+  /** Rejected rows by line, after line `afterLine`. */
+  async listErrors(importId: string, limit: number, afterLine: number): Promise<ImportRowError[]> {
+    const docs = await this.errors
+      .find({ importId, line: { $gt: afterLine } }, { projection: { _id: 0, line: 1, code: 1, reason: 1 } })
+      .sort({ line: 1 })
+      .limit(limit)
+      .toArray();
+    return docs.map(({ line, code, reason }) => ({ line, code, reason }));
+  }
+}

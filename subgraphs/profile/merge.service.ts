@@ -1,0 +1,159 @@
+/**
+ * Undoing merges and the sandbox's merge policy. `unmergeProfile` moves the
+ * fragments an absorbed profile brought back to it and recomputes both sides;
+ * `setMergePolicy` recomputes every profile under the new policy.
+ */
+import { requireRole } from '../../lib/auth/roles.js';
+import { badInput, DomainError, ErrorCode, notFound } from '../../lib/errors.js';
+import { identityKey } from '../../lib/identity/namespaces.js';
+import type { ServiceDeps } from '../../lib/subgraph/context.js';
+import type { PersonWriter, ProfileRepositories } from './personWriter.js';
+import { buildProfile, type Fragment, type MergePolicy, type MergePolicyKind, type ProfileRecord } from './profileView.js';
+
+export interface MergePolicyInput {
+  kind: MergePolicyKind;
+  sourcePriority?: string[] | null;
+}
+
+const SOURCE = /^([A-Za-z0-9_-]{1,100}\.)?[A-Za-z][A-Za-z0-9_]{0,49}$/;
+const MAX_SOURCES = 50;
+const RECOMPUTE_PAGE = 500;
+
+/** JSON with object keys sorted, so a stored profile and a recomputed one compare by content. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, inner: unknown) =>
+    inner && typeof inner === 'object' && !Array.isArray(inner)
+      ? Object.fromEntries(Object.entries(inner).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : inner,
+  );
+}
+
+export function normaliseMergePolicy(input: MergePolicyInput, now: Date): MergePolicy {
+  if (input.kind === 'TIMESTAMP_ORDERED') return { kind: input.kind, sourcePriority: [], updatedAt: now };
+  const sources = [...new Set((input.sourcePriority ?? []).map((source) => source.trim()))];
+  if (sources.length === 0 || sources.length > MAX_SOURCES) {
+    throw badInput(`SOURCE_PRIORITY needs 1 to ${MAX_SOURCES} sources in sourcePriority, highest first`, { field: 'sourcePriority' });
+  }
+  const bad = sources.find((source) => !SOURCE.test(source));
+  if (bad !== undefined) {
+    throw badInput(`sourcePriority entry ${JSON.stringify(bad.slice(0, 120))} is invalid: use a sourceType (Salesforce) or instance.sourceType (00D5e000001XyZ.Salesforce)`, {
+      field: 'sourcePriority',
+    });
+  }
+  return { kind: input.kind, sourcePriority: sources, updatedAt: now };
+}
+
+/**
+ * After a split, an identity should sit on one side only. Records that linked the
+ * sides (the bridging record, and records that joined the survivor after the
+ * merge) lose the identities the other side's own records hold.
+ */
+function cutBridges(members: readonly Fragment[], originals: ReadonlySet<string>, changed: Set<Fragment>): void {
+  const anchored = new Map<string, Set<string>>();
+  for (const fragment of members) {
+    if (!originals.has(fragment.id)) continue;
+    const keys = anchored.get(fragment.profileId) ?? new Set<string>();
+    for (const identity of fragment.identities) keys.add(identityKey(identity));
+    anchored.set(fragment.profileId, keys);
+  }
+  for (const fragment of members) {
+    if (originals.has(fragment.id)) continue;
+    const elsewhere = new Set([...anchored].filter(([side]) => side !== fragment.profileId).flatMap(([, keys]) => [...keys]));
+    const kept = fragment.identities.filter((identity) => !elsewhere.has(identityKey(identity)));
+    if (kept.length !== fragment.identities.length) {
+      fragment.identities = kept;
+      changed.add(fragment);
+    }
+  }
+}
+
+export class MergeService {
+  constructor(
+    private readonly repos: ProfileRepositories,
+    private readonly writer: PersonWriter,
+    private readonly deps: ServiceDeps,
+  ) {}
+
+  mergePolicy(): Promise<MergePolicy> {
+    return this.repos.settings.mergePolicy();
+  }
+
+  async setMergePolicy(input: MergePolicyInput): Promise<MergePolicy> {
+    requireRole(this.deps.principal, 'admin');
+    const policy = normaliseMergePolicy(input, this.deps.now());
+    await this.repos.settings.setMergePolicy(policy);
+    await this.recomputeAll(policy);
+    return policy;
+  }
+
+  /** Returns the surviving profile first, then the profiles restored from it. */
+  async unmergeProfile(id: string, mergeId?: string | null): Promise<ProfileRecord[]> {
+    requireRole(this.deps.principal, 'editor');
+    const { people, fragments, merges, settings } = this.repos;
+    await this.writer.ensureIndexes();
+    const profile = (await people.findByIds([id]))[0];
+    if (!profile) throw notFound('Profile', id);
+    const standing = (await merges.findBySurvivors([profile.id, ...profile.absorbedIds])).filter((merge) => !merge.unmergedAt);
+    const target = mergeId ? standing.find((merge) => merge.id === mergeId) : standing.at(-1);
+    if (!target) {
+      if (mergeId) throw notFound('Merge of this profile', mergeId);
+      throw new DomainError(ErrorCode.Conflict, `Profile ${JSON.stringify(id)} has no merge to undo`, { details: { id } });
+    }
+
+    const now = this.deps.now();
+    const policy = await settings.mergePolicy();
+    const members = await fragments.findByProfileIds([profile.id]);
+    const changed = new Set<Fragment>();
+    const released = new Set<string>();
+    const parts: Array<{ id: string; absorbedIds: string[]; createdAt: Date }> = [];
+    // Records each side had before the merge; the bridging record is not one of them.
+    const originals = new Set(target.survivorFragmentIds);
+    for (const part of target.absorbed) {
+      released.add(part.profileId);
+      for (const absorbedId of part.absorbedIds) released.add(absorbedId);
+      const brought = new Set(part.fragmentIds);
+      const own = members.filter((fragment) => brought.has(fragment.id));
+      // Its records may have moved on since (a later unmerge); then there is nothing to restore.
+      if (own.length === 0) continue;
+      for (const fragment of own) {
+        fragment.profileId = part.profileId;
+        originals.add(fragment.id);
+        changed.add(fragment);
+      }
+      parts.push({ id: part.profileId, absorbedIds: part.absorbedIds, createdAt: part.createdAt });
+    }
+    originals.delete(target.bridgingFragmentId);
+    cutBridges(members, originals, changed);
+    for (const fragment of changed) fragment.updatedAt = now;
+
+    const sideOf = (profileId: string) => members.filter((fragment) => fragment.profileId === profileId);
+    const survivor = buildProfile(
+      { ...profile, absorbedIds: profile.absorbedIds.filter((absorbed) => !released.has(absorbed)), updatedAt: now },
+      sideOf(profile.id),
+      policy,
+    );
+    const restored = parts.map((part) => buildProfile({ ...part, updatedAt: now }, sideOf(part.id), policy));
+    const moved = [...changed];
+
+    await fragments.write(moved);
+    await people.write([survivor, ...restored], []);
+    await merges.markUnmerged(target.id, now);
+    return [survivor, ...restored];
+  }
+
+  private async recomputeAll(policy: MergePolicy): Promise<void> {
+    const { people, fragments } = this.repos;
+    let after: string | undefined;
+    for (;;) {
+      const page = await people.list(after, RECOMPUTE_PAGE);
+      if (page.length === 0) return;
+      const members = await fragments.findByProfileIds(page.map((profile) => profile.id));
+      const changed = page.flatMap((profile) => {
+        const rebuilt = buildProfile(profile, members.filter((fragment) => fragment.profileId === profile.id), policy);
+        return canonical(rebuilt) === canonical(profile) ? [] : [{ ...rebuilt, updatedAt: this.deps.now() }];
+      });
+      await people.write(changed, []);
+      after = page.at(-1)!.id;
+    }
+  }
+}
