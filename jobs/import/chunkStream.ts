@@ -113,7 +113,7 @@ export async function* readCsv(chunks: AsyncIterable<string> | Iterable<string>)
       if (error) for (const item of skippedItems(error, raw, columns)) parser.push(item);
     },
   } as unknown as Options);
-  const source = Readable.from(chunks, { objectMode: false });
+  const source = Readable.from(normaliseLineBreaks(chunks), { objectMode: false });
   source.on('error', (error) => parser.destroy(error));
   source.pipe(parser);
   try {
@@ -125,6 +125,22 @@ export async function* readCsv(chunks: AsyncIterable<string> | Iterable<string>)
 }
 
 /**
+ * `\r\n` and a lone `\r` become `\n`, across chunk boundaries too. Exports mix
+ * them (a file saved by Excel, then appended to); one kind of line break keeps
+ * the parser's line count, and so every reported line number, exact.
+ */
+export async function* normaliseLineBreaks(chunks: AsyncIterable<string> | Iterable<string>): AsyncGenerator<string> {
+  let pendingCarriageReturn = false;
+  for await (const chunk of chunks) {
+    let text = pendingCarriageReturn ? `\r${chunk}` : chunk;
+    pendingCarriageReturn = text.endsWith('\r');
+    if (pendingCarriageReturn) text = text.slice(0, -1);
+    if (text !== '') yield text.replace(/\r\n?/g, '\n');
+  }
+  if (pendingCarriageReturn) yield '\n';
+}
+
+/**
  * Counts the records of a CSV file (header excluded) without parsing fields:
  * line breaks outside quotes, ignoring blank lines. Exact for well-formed files;
  * used for progress, before the rows themselves are read.
@@ -133,7 +149,7 @@ export async function countCsvRecords(chunks: AsyncIterable<string> | Iterable<s
   let lines = 0;
   let inQuotes = false;
   let lineHasContent = false;
-  for await (const chunk of chunks) {
+  for await (const chunk of normaliseLineBreaks(chunks)) {
     for (let i = 0; i < chunk.length; i++) {
       const c = chunk.charCodeAt(i);
       if (c === 34) {
@@ -142,7 +158,7 @@ export async function countCsvRecords(chunks: AsyncIterable<string> | Iterable<s
       } else if (c === 10 && !inQuotes) {
         if (lineHasContent) lines++;
         lineHasContent = false;
-      } else if (c !== 13) {
+      } else {
         lineHasContent = true;
       }
     }

@@ -37,4 +37,16 @@ describe('reading uploaded CSV chunks', () => {
   it('yields nothing for an empty file', async () => {
     expect(await collect([''])).toEqual([]);
   });
+
+  it('numbers lines right in a file that mixes \\n, \\r\\n and \\r line breaks, even split between chunks', async () => {
+    const items = await collect(['a,b\n1,2\r', '\n3,4\r5,6,7\r\n8,9\n']);
+    expect(items.map((item) => (item.kind === 'header' ? 'header' : `${item.kind}@${item.line}`))).toEqual([
+      'header',
+      'row@2',
+      'row@3',
+      'error@4',
+      'row@5',
+    ]);
+    expect(await countCsvRecords(['a,b\r\n1,2\r', '3,4\n'])).toBe(2);
+  });
 });
