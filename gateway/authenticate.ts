@@ -12,7 +12,7 @@
 import { bearerToken } from '../lib/auth/apiKeys.js';
 import type { GatewayTokenSigner } from '../lib/auth/gatewayToken.js';
 import type { Principal } from '../lib/auth/roles.js';
-import { DomainError, ErrorCode } from '../lib/errors.js';
+import { DomainError, ErrorCode, httpStatusFor } from '../lib/errors.js';
 import { parseSandboxName } from '../lib/sandbox.js';
 
 export const SANDBOX_HEADER = 'x-sandbox';
@@ -95,20 +95,7 @@ export function sandboxNotFound(name: string): DomainError {
 
 /** HTTP status for a refused request. */
 export function refusalStatus(error: DomainError): number {
-  switch (error.code) {
-    case ErrorCode.Unauthenticated:
-      return 401;
-    case ErrorCode.Forbidden:
-      return 403;
-    case ErrorCode.NotFound:
-      return 404;
-    case ErrorCode.RateLimited:
-      return 429;
-    case ErrorCode.LimitExceeded:
-      return 413;
-    default:
-      return 400;
-  }
+  return httpStatusFor(error.code);
 }
 
 /** The GraphQL-over-HTTP body of a refused request: the error's code and safe details only. */

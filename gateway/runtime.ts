@@ -28,7 +28,7 @@ export interface GatewayRuntimeOptions {
   limits?: RequestLimits;
   /** Answer introspection queries (and suggest field names in errors). @default true */
   introspection?: boolean;
-  /** Runs after the gateway's own plugins (tests observe subgraph fetches; later issues add limits here). */
+  /** Runs after the gateway's own plugins (identity, limits): the audit log, and tests that observe subgraph fetches. */
   plugins?: GatewayPlugin[];
   /**
    * Share one subgraph response among identical in-flight queries. Safe across
@@ -70,7 +70,7 @@ export function createRuntime(options: GatewayRuntimeOptions): CdpGatewayRuntime
     },
     customAgent: () => agent,
     plugins: () => [
-      useRequestIdentity({ authenticator: options.authenticator, rateLimiter: options.rateLimiter }),
+      useRequestIdentity({ authenticator: options.authenticator, rateLimiter: options.rateLimiter, graphiql: options.graphiql ?? false }),
       ...(options.limits ? requestLimitPlugins(options.limits, { blockFieldSuggestions: !introspection }) : []),
       ...(options.plugins ?? []),
     ],

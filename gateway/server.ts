@@ -4,6 +4,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { GraphQLError } from 'graphql';
 import { WebSocketServer } from 'ws';
 import { useServer, type Extra } from 'graphql-ws/use/ws';
 import { getGraphQLWSOptions, type GatewayPlugin } from '@graphql-hive/gateway-runtime';
@@ -13,7 +14,7 @@ import type { Logger } from '../lib/logger.js';
 import type { RunningService } from '../lib/service.js';
 import type { RateLimiter } from '../lib/tenancy/rateLimiter.js';
 import { ADMIN_PATH, type AdminEndpoint } from './admin/adminServer.js';
-import { refusalBody, refusalStatus, type Authenticator } from './authenticate.js';
+import { refusalBody, refusalStatus, type Authenticator, type GatewayIdentity } from './authenticate.js';
 import { checkSubgraphs } from './health.js';
 import { createRuntime, type CdpGatewayRuntime } from './runtime.js';
 import type { RequestIdentityContext } from './plugins/useRequestIdentity.js';
@@ -91,27 +92,45 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     void runtime(req, res);
   });
 
-  const wss = new WebSocketServer({ server, path: GRAPHQL_PATH });
+  // Messages are bounded like request bodies (ws would accept 100 MiB).
+  const wss = new WebSocketServer({ server, path: GRAPHQL_PATH, maxPayload: maxBodyBytes });
   // ws re-emits the HTTP server's errors (EADDRINUSE...); listen() below reports those.
   wss.on('error', (error) => logger.debug({ err: error }, 'Websocket server error'));
+  const wsOptions = getGraphQLWSOptions<RequestIdentityContext, Extra>(runtime, (ctx) => ({
+    req: ctx.extra.request,
+    socket: ctx.extra.socket,
+    request: upgradeRequest(runtime, ctx.extra.request),
+  }));
+  // Each connection's identity, so every operation on it is charged to its key's rate.
+  const identities = new WeakMap<object, GatewayIdentity>();
   const wsServer = useServer(
     {
-      ...getGraphQLWSOptions<RequestIdentityContext, Extra>(runtime, (ctx) => ({
-        req: ctx.extra.request,
-        socket: ctx.extra.socket,
-        request: upgradeRequest(runtime, ctx.extra.request),
-      })),
+      ...wsOptions,
       // Refused connections close with graphql-ws's 4403 Forbidden before any subscription starts.
       onConnect: async (ctx) => {
         try {
           const identity = await options.authenticator.authenticate({ ...ctx.extra.request.headers, ...ctx.connectionParams });
-          const decision = await options.rateLimiter?.consume(identity.principal.keyId ?? identity.sandbox);
-          return decision?.allowed !== false;
+          const decision = await options.rateLimiter?.consume(rateKey(identity));
+          if (decision?.allowed === false) return false;
+          identities.set(ctx.extra.socket, identity);
+          return true;
         } catch (error) {
           if (!(error instanceof DomainError)) throw error;
           logger.debug({ code: error.code }, 'Websocket connection refused');
           return false;
         }
+      },
+      onSubscribe: async (ctx, id, payload) => {
+        const identity = identities.get(ctx.extra.socket);
+        const decision = identity && (await options.rateLimiter?.consume(rateKey(identity)));
+        if (decision && !decision.allowed) {
+          return [
+            new GraphQLError(`Too many requests for this API key; retry after ${decision.retryAfterSeconds} s`, {
+              extensions: { code: ErrorCode.RateLimited, details: { retryAfterSeconds: decision.retryAfterSeconds } },
+            }),
+          ];
+        }
+        return wsOptions.onSubscribe?.(ctx, id, payload);
       },
     },
     wss,
@@ -164,6 +183,11 @@ async function respondHealth(
   if (report.status !== 'ok') logger.warn({ failed: report.failed }, 'Health check: subgraphs unavailable');
   res.writeHead(report.status === 'ok' ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' });
   res.end(JSON.stringify(report));
+}
+
+/** Requests are counted per API key. */
+function rateKey(identity: GatewayIdentity): string {
+  return identity.principal.keyId ?? identity.sandbox;
 }
 
 /**

@@ -38,6 +38,29 @@ export class DomainError extends Error {
   }
 }
 
+/** The HTTP status of a request refused with this code before execution (one map for gateway and subgraphs). */
+export function httpStatusFor(code: ErrorCode): number {
+  switch (code) {
+    case ErrorCode.BadUserInput:
+    case ErrorCode.InvalidSandbox:
+      return 400;
+    case ErrorCode.Unauthenticated:
+      return 401;
+    case ErrorCode.Forbidden:
+      return 403;
+    case ErrorCode.NotFound:
+      return 404;
+    case ErrorCode.Conflict:
+      return 409;
+    case ErrorCode.LimitExceeded:
+      return 413;
+    case ErrorCode.RateLimited:
+      return 429;
+    case ErrorCode.Internal:
+      return 500;
+  }
+}
+
 export const badInput = (message: string, details?: Record<string, unknown>) =>
   new DomainError(ErrorCode.BadUserInput, message, { details });
 

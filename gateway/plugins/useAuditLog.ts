@@ -4,7 +4,15 @@
  * where the caller is known, so it is the one writer of the log. Only actions
  * that succeeded are recorded; a failure to record is logged, never surfaced.
  */
-import { Kind, getOperationAST, type FieldNode, type ValueNode } from 'graphql';
+import {
+  Kind,
+  getOperationAST,
+  type DocumentNode,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type SelectionSetNode,
+  type ValueNode,
+} from 'graphql';
 import type { GatewayPlugin } from '@graphql-hive/gateway-runtime';
 import type { Logger } from '../../lib/logger.js';
 import type { RequestIdentityContext } from './useRequestIdentity.js';
@@ -27,9 +35,7 @@ export function useAuditLog(options: { record: AuditRecorder; logger: Logger }):
     onExecute({ args }) {
       const operation = getOperationAST(args.document, args.operationName);
       if (operation?.operation !== 'mutation') return;
-      const audited = operation.selectionSet.selections.filter(
-        (selection): selection is FieldNode => selection.kind === Kind.FIELD && selection.name.value in AUDITED_MUTATIONS,
-      );
+      const audited = rootFields(operation.selectionSet, args.document).filter((field) => field.name.value in AUDITED_MUTATIONS);
       const principal = (args.contextValue as Partial<RequestIdentityContext>).identity?.principal;
       if (audited.length === 0 || !principal) return;
       const variables = (args.variableValues ?? {}) as Record<string, unknown>;
@@ -49,6 +55,24 @@ export function useAuditLog(options: { record: AuditRecorder; logger: Logger }):
       };
     },
   };
+}
+
+/** The root fields of an operation, through inline fragments and fragment spreads (`... on Mutation { ... }`). */
+function rootFields(selectionSet: SelectionSetNode, document: DocumentNode, seen = new Set<string>()): FieldNode[] {
+  const fields: FieldNode[] = [];
+  for (const selection of selectionSet.selections) {
+    if (selection.kind === Kind.FIELD) fields.push(selection);
+    else if (selection.kind === Kind.INLINE_FRAGMENT) fields.push(...rootFields(selection.selectionSet, document, seen));
+    else if (!seen.has(selection.name.value)) {
+      seen.add(selection.name.value);
+      const fragment = document.definitions.find(
+        (definition): definition is FragmentDefinitionNode =>
+          definition.kind === Kind.FRAGMENT_DEFINITION && definition.name.value === selection.name.value,
+      );
+      if (fragment) fields.push(...rootFields(fragment.selectionSet, document, seen));
+    }
+  }
+  return fields;
 }
 
 /** The id of what was changed: the result's `id`, the result itself (deletes return the id), or the `id` argument. */

@@ -24,6 +24,8 @@ export interface RequestIdentityContext {
 export interface RequestIdentityOptions {
   authenticator: Authenticator;
   rateLimiter?: RateLimiter;
+  /** Whether GET /graphql serves GraphiQL's page, which carries no key. */
+  graphiql: boolean;
 }
 
 export function useRequestIdentity(options: RequestIdentityOptions): GatewayPlugin<RequestIdentityContext> {
@@ -31,7 +33,7 @@ export function useRequestIdentity(options: RequestIdentityOptions): GatewayPlug
   const identities = new WeakMap<Request, GatewayIdentity>();
   return {
     async onRequest({ request, endResponse, fetchAPI }) {
-      if (isGraphiqlPage(request)) return;
+      if (options.graphiql && isGraphiqlPage(request)) return;
       const refuse = (error: DomainError, headers: Record<string, string> = {}) =>
         endResponse(
           new fetchAPI.Response(refusalBody(error), {
@@ -82,7 +84,8 @@ export function useRequestIdentity(options: RequestIdentityOptions): GatewayPlug
   };
 }
 
-/** GraphiQL's page itself (a browser GET for HTML) carries no key; its queries do. */
+/** GraphiQL's page itself (a browser GET for HTML, with no operation) carries no key; its queries do. */
 function isGraphiqlPage(request: Request): boolean {
-  return request.method === 'GET' && (request.headers.get('accept') ?? '').includes('text/html');
+  if (request.method !== 'GET' || !(request.headers.get('accept') ?? '').includes('text/html')) return false;
+  return !new URL(request.url).searchParams.has('query');
 }

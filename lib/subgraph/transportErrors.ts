@@ -4,16 +4,7 @@
  * passed through the single boundary, `formatGraphQLError` (lib/errors.ts).
  */
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
-import { DomainError, ErrorCode, findDomainError, formatGraphQLError } from '../errors.js';
-
-const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
-  [ErrorCode.BadUserInput]: 400,
-  [ErrorCode.InvalidSandbox]: 400,
-  [ErrorCode.Unauthenticated]: 401,
-  [ErrorCode.Forbidden]: 403,
-  [ErrorCode.NotFound]: 404,
-  [ErrorCode.RateLimited]: 429,
-};
+import { DomainError, ErrorCode, findDomainError, formatGraphQLError, httpStatusFor } from '../errors.js';
 
 /**
  * Context creation failures: a DomainError keeps its code (and an HTTP status);
@@ -24,7 +15,7 @@ export function contextError(error: unknown): GraphQLError {
   if (domain) {
     return new GraphQLError(domain.message, {
       originalError: domain,
-      extensions: { code: domain.code, http: { status: HTTP_STATUS[domain.code] ?? 500 } },
+      extensions: { code: domain.code, http: { status: httpStatusFor(domain.code) } },
     });
   }
   if (error instanceof GraphQLError) return error;

@@ -5,6 +5,8 @@
  * that never carry internals.
  */
 import { request } from 'node:http';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { subscribe, eventually } from '../gateway/support/wsClient.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
@@ -121,7 +123,8 @@ describe('gateway security', () => {
       );
       expect(JSON.stringify(destination)).not.toContain('hush-hush');
       const destinationId: string = destination.data.createDestination.id;
-      await platform.query('mutation ($id: ID!) { deleteDestination(id: $id) }', { id: destinationId }, { sandbox });
+      // Wrapped in a root fragment, an admin action is still recorded.
+      await platform.query('mutation ($id: ID!) { ... on Mutation { deleteDestination(id: $id) } }', { id: destinationId }, { sandbox });
 
       await eventually(async () => {
         const log = await post(adminUrl, { query: '{ auditLog(first: 10) { action target actorRole actorKeyId at } }' }, auth);
@@ -183,6 +186,25 @@ describe('gateway security', () => {
       expect(chunked.status).toBe(400);
       expect(chunked.body).toContain('Content-Length');
     });
+
+    it('bounds websocket messages like request bodies', async () => {
+      const huge = subscribe(platform.wsUrl, `subscription { segmentDefinitionChanged { kind } } # ${'x'.repeat(30_000)}`, {
+        connectionParams: await platform.connectionParams(sandbox),
+      });
+      try {
+        await eventually(() => huge.errors.length > 0, 5_000, 'the oversize message to close the socket');
+        expect((huge.errors[0] as { code?: number }).code).toBe(1009);
+      } finally {
+        await huge.close();
+      }
+    });
+
+    it('asks for a key on a GET that executes an operation, whatever it accepts', async () => {
+      const url = new URL(platform.gatewayUrl);
+      url.searchParams.set('query', '{ profiles(first: 1) { edges { node { id } } } }');
+      const response = await fetch(url, { headers: { accept: 'text/html, application/json' } });
+      expect(response.status).toBe(401);
+    });
   });
 
   describe('errors', () => {
@@ -220,6 +242,34 @@ describe('per-key rate limit', () => {
     expect(codes(refused.json)).toEqual(['RATE_LIMITED']);
 
     expect((await call(other)).status).toBe(200);
+  });
+
+  it('charges every operation on a websocket, not only the connection', async () => {
+    const key = await platform.keyFor(uniqueName('ratews-'));
+    // One connection for every operation (a lazy client would reconnect, and pay for connecting, each time).
+    const client = createClient({ url: platform.wsUrl, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${key}` }, retryAttempts: 0, lazy: false });
+    const codesSeen: string[] = [];
+    try {
+      for (let i = 0; i < 6; i++) {
+        await new Promise<void>((resolve) => {
+          client.subscribe(
+            { query: '{ profiles(first: 1) { edges { node { id } } } }' },
+            {
+              next: () => codesSeen.push('ok'),
+              error: (errors) => {
+                codesSeen.push(...(errors as Array<{ extensions?: { code?: string } }>).map((e) => e.extensions?.code ?? 'error'));
+                resolve();
+              },
+              complete: resolve,
+            },
+          );
+        });
+      }
+    } finally {
+      await client.dispose();
+    }
+    // One point for the connection, four operations, then the key is over its budget of five.
+    expect(codesSeen).toEqual(['ok', 'ok', 'ok', 'ok', 'RATE_LIMITED', 'RATE_LIMITED']);
   });
 });
 
