@@ -15,8 +15,16 @@ import type { DestinationChanges, DestinationRecord, DestinationsRepository, Des
 export const DESTINATION_TYPES: readonly DestinationType[] = ['MARKETO', 'LINKEDIN', 'CLOUD_STORAGE', 'WEBHOOK'];
 const MAX_NAME_LENGTH = 200;
 
-/** Key names that hold secrets; such values belong in `credentials`, which is never returned. */
-const SECRET_KEY = /^(password|passwd|secret|client_?secret|api_?key|access_?token|refresh_?token|token|private_?key|auth_?token|signing_?secret)$/i;
+/**
+ * Key names that hold secrets, anywhere in the name (`secretAccessKey`,
+ * `headers.Authorization`); such values belong in `credentials`, never returned.
+ */
+const SECRET_KEY = /(password|passwd|secret|token|api_?key|private_?key|access_?key|authori[sz]ation|credential|cookie)/i;
+/** Where a secret is fetched from is not a secret (`tokenUrl`, `tokenEndpoint`). */
+const LOCATION_KEY = /(url|uri|endpoint)$/i;
+
+/** Cloud metadata services and other link-local hosts: a webhook must never reach them. */
+const LINK_LOCAL_HOST = /^(169\.254\.\d{1,3}\.\d{1,3}|\[?fe80:[0-9a-f:]*\]?|metadata\.google\.internal)$/i;
 
 export interface CreateDestinationInput {
   type: DestinationType;
@@ -39,7 +47,7 @@ function findSecretKey(value: JsonValue, path: string): string | undefined {
     }
   } else if (value && typeof value === 'object') {
     for (const [key, item] of Object.entries(value)) {
-      if (SECRET_KEY.test(key)) return `${path}.${key}`;
+      if (SECRET_KEY.test(key) && !LOCATION_KEY.test(key)) return `${path}.${key}`;
       const found = findSecretKey(item, `${path}.${key}`);
       if (found) return found;
     }
@@ -55,19 +63,26 @@ export function validateConfig(type: DestinationType, raw: JsonObject | null | u
       field: 'config',
     });
   }
-  if (type === 'WEBHOOK') {
-    const url = config.url;
-    let valid = false;
-    if (typeof url === 'string') {
-      try {
-        valid = ['http:', 'https:'].includes(new URL(url).protocol);
-      } catch {
-        valid = false;
-      }
-    }
-    if (!valid) throw badInput('A WEBHOOK destination needs config.url, an http or https URL', { field: 'config.url' });
-  }
+  if (type === 'WEBHOOK') validateWebhookUrl(config.url);
   return config;
+}
+
+function validateWebhookUrl(raw: JsonValue | undefined): void {
+  let url: URL | undefined;
+  try {
+    url = typeof raw === 'string' ? new URL(raw) : undefined;
+  } catch {
+    url = undefined;
+  }
+  if (!url || !['http:', 'https:'].includes(url.protocol)) {
+    throw badInput('A WEBHOOK destination needs config.url, an http or https URL', { field: 'config.url' });
+  }
+  if (url.username || url.password) {
+    throw badInput('config.url must not carry a user or password; send them in credentials', { field: 'config.url' });
+  }
+  if (LINK_LOCAL_HOST.test(url.hostname)) {
+    throw badInput('config.url must not point at a link-local or cloud metadata address', { field: 'config.url' });
+  }
 }
 
 function destinationType(value: string): DestinationType {

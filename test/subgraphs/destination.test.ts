@@ -133,7 +133,11 @@ describe('destination subgraph', () => {
       [{ type: 'MARKETO', name: 'x', config: { nested: { $gt: 1 } } }, /\$gt/],
       [{ type: 'MARKETO', name: 'x', config: [1, 2] }, /must be an object/],
       [{ type: 'MARKETO', name: 'x', config: { clientSecret: SECRET } }, /send secrets in credentials/],
+      [{ type: 'CLOUD_STORAGE', name: 'x', config: { bucket: 'b', secretAccessKey: SECRET } }, /send secrets in credentials/],
+      [{ type: 'WEBHOOK', name: 'x', config: { url: 'https://h.example', headers: { Authorization: `Bearer ${SECRET}` } } }, /send secrets in credentials/],
       [{ type: 'WEBHOOK', name: 'x', config: { url: 'ftp://nope' } }, /config\.url/],
+      [{ type: 'WEBHOOK', name: 'x', config: { url: `https://user:${SECRET}@h.example/hook` } }, /user or password/],
+      [{ type: 'WEBHOOK', name: 'x', config: { url: 'http://169.254.169.254/latest/meta-data' } }, /link-local/],
       [{ type: 'WEBHOOK', name: ' ', config: { url: 'https://ok.example' } }, /name is required/],
       [{ type: 'SFTP', name: 'x' }, /SFTP/],
     ];
