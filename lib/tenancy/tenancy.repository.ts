@@ -9,6 +9,8 @@ export interface SandboxRecord {
   _id: string;
   createdAt: Date;
   createdBy: string | null;
+  /** Set when deleted. The record stays, so the name is never given to anyone again. */
+  deletedAt?: Date | null;
 }
 
 export interface ApiKeyRecord {
@@ -52,22 +54,22 @@ export class TenancyRepository {
     await this.audit.createIndex({ sandbox: 1, at: -1 }, { name: 'sandbox_at' });
   }
 
-  /** Inserts the sandbox; false when it already exists. */
+  /** Inserts the sandbox; false when the name is taken, now or before. */
   async insertSandbox(record: SandboxRecord): Promise<boolean> {
     const result = await this.sandboxes.updateOne({ _id: record._id }, { $setOnInsert: record }, { upsert: true });
     return result.upsertedCount === 1;
   }
 
   findSandbox(name: string): Promise<SandboxRecord | null> {
-    return this.sandboxes.findOne({ _id: name });
+    return this.sandboxes.findOne({ _id: name, deletedAt: null });
   }
 
   listSandboxes(): Promise<SandboxRecord[]> {
-    return this.sandboxes.find({}).sort({ _id: 1 }).toArray();
+    return this.sandboxes.find({ deletedAt: null }).sort({ _id: 1 }).toArray();
   }
 
-  async deleteSandbox(name: string): Promise<void> {
-    await this.sandboxes.deleteOne({ _id: name });
+  async markSandboxDeleted(name: string, at: Date): Promise<void> {
+    await this.sandboxes.updateOne({ _id: name }, { $set: { deletedAt: at } });
   }
 
   async insertApiKey(record: ApiKeyRecord): Promise<void> {

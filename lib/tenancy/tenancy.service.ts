@@ -113,7 +113,10 @@ export class TenancyService {
     const now = this.now();
     const created = await this.repository.insertSandbox({ _id: name, createdAt: now, createdBy: actor.sandbox });
     if (!created) {
-      throw new DomainError(ErrorCode.Conflict, `A sandbox named ${JSON.stringify(name)} already exists; choose another name`);
+      throw new DomainError(
+        ErrorCode.Conflict,
+        `The sandbox name ${JSON.stringify(name)} is taken (names are never reused, even after a delete); choose another`,
+      );
     }
     const adminKey = await this.issueKey(name, 'admin', 'initial admin key', actor.keyId ?? null);
     await this.audit(actor, 'sandbox.create', `sandbox:${name}`);
@@ -138,10 +141,11 @@ export class TenancyService {
     if (record._id === DEFAULT_SANDBOX) {
       throw badInput('The default sandbox cannot be deleted; use resetSandbox to empty it');
     }
-    // Keys go first, so no request is served from a sandbox that is half deleted.
+    // Keys go first, so no request is served from a sandbox that is half deleted; the name
+    // stays taken, so whatever a late request still writes is never seen by a new owner.
     await this.repository.revokeAllApiKeys(record._id, this.now());
+    await this.repository.markSandboxDeleted(record._id, this.now());
     await this.dropSandboxData(record._id);
-    await this.repository.deleteSandbox(record._id);
     await this.audit(actor, 'sandbox.delete', `sandbox:${record._id}`);
     return toSandboxView(record);
   }

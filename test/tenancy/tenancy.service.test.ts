@@ -97,9 +97,17 @@ describe('tenancy: sandboxes, API keys, audit log', () => {
     expect(await message('child')).toBe((await message('nosuch')).replace('nosuch', 'child'));
     await expect(service.deleteSandbox(stranger, 'child')).rejects.toMatchObject({ code: 'NOT_FOUND' });
 
+    const { adminKey: grandchildKey } = await service.createSandbox(await service.authenticate(adminKey.key), 'grandchild');
     await service.deleteSandbox(parent, 'child');
     await expect(service.authenticate(adminKey.key)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
     expect((await service.listSandboxes(parent)).map((s) => s.name)).toEqual(['parent']);
+    await expect(service.resetSandbox(parent, 'child')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+
+    // A deleted name is never given out again, so nobody inherits what it created or left behind.
+    await expect(service.createSandbox(stranger, 'child')).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect((await service.listSandboxes(stranger)).map((s) => s.name)).toEqual(['stranger']);
+    const grandchild = await service.authenticate(grandchildKey.key);
+    expect((await service.listSandboxes(grandchild)).map((s) => s.name)).toEqual(['grandchild']);
   });
 
   it('empties a sandbox on reset and never deletes the default sandbox', async () => {
