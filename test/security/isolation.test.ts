@@ -167,6 +167,8 @@ describe('sandbox isolation through every entry point', () => {
         await new Promise((resolve) => setTimeout(resolve, 150));
       }
       expect(own.events.length).toBeGreaterThan(0);
+      // The spy's subscription was accepted and running, and heard nothing.
+      expect(spy.errors).toEqual([]);
       expect(spy.events).toEqual([]);
       counts.refused += 1;
     } finally {

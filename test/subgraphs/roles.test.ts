@@ -167,8 +167,13 @@ describe('roles', () => {
     const client = createWsClient(all.services.segment.url, { headers: { 'x-cdp-gateway-token': await tokenFor(SANDBOX, 'viewer') } });
     try {
       const pending = firstOutcome(client, `subscription { segmentDefinitionChanged { kind } }`);
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      await newSegment();
+      // Changes made before the subscription's change stream opened are not heard: keep making them.
+      let settled = false;
+      void pending.finally(() => (settled = true));
+      for (let i = 0; !settled && i < 50; i++) {
+        await newSegment();
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
       expect(await pending).toEqual({ kind: 'next', value: { data: { segmentDefinitionChanged: { kind: 'CREATED' } } } });
     } finally {
       await client.dispose();

@@ -6,6 +6,7 @@ import { startSegmentSubgraph } from '../../subgraphs/segment/server.js';
 import { gql, postGraphQL } from './support/graphql.js';
 import { tokenFor } from './support/security.js';
 import { startSubgraphSuite, type SubgraphSuite } from './support/subgraphSuite.js';
+import { changeStreamsOpened } from './support/changeStreams.js';
 
 const SEGMENT_FIELDS = 'id name description expression targetEntity createdAt updatedAt';
 const CREATE = `mutation($input: CreateSegmentInput!) { createSegment(input: $input) { ${SEGMENT_FIELDS} } }`;
@@ -125,11 +126,10 @@ describe('segment subgraph', () => {
     const client = wsClient({ headers: { 'X-CDP-Gateway-Token': await tokenFor(sandbox, 'viewer') } });
     const other = wsClient({ 'x-cdp-gateway-token': await tokenFor('elsewhere', 'viewer') });
     const query = `subscription { segmentDefinitionChanged { kind segmentId segment { id name } } }`;
+    const opened = Promise.all([changeStreamsOpened(suite.client, '_sb_live'), changeStreamsOpened(suite.client, '_sb_elsewhere')]);
     const live = collect(client, query);
     const quiet = collect(other, query);
-    // The subscription is established once its change stream is open; give the
-    // subscribe message time to get there.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await opened;
 
     const { createSegment } = await gql(suite.url, CREATE, { input: vp }, { sandbox });
     await gql(suite.url, UPDATE, { id: createSegment.id, input: { name: 'Renamed' } }, { sandbox });
@@ -142,7 +142,8 @@ describe('segment subgraph', () => {
       { kind: 'UPDATED', segmentId: createSegment.id, segment: { id: createSegment.id, name: 'Renamed' } },
       { kind: 'DELETED', segmentId: createSegment.id, segment: null },
     ]);
-    // The other sandbox saw nothing.
+    // The other sandbox's subscriber was listening, and heard nothing.
+    expect(quiet.errors).toEqual([]);
     expect(quiet.events).toEqual([]);
   });
 
@@ -154,8 +155,9 @@ describe('segment subgraph', () => {
     suite.client.on('commandStarted', onCommand);
     try {
       const client = wsClient({ 'x-cdp-gateway-token': await tokenFor('unsubscribe', 'viewer') });
+      const opened = changeStreamsOpened(suite.client, '_sb_unsubscribe');
       const sub = collect(client, `subscription { segmentDefinitionChanged { kind } }`);
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await opened;
       expect(killed).toEqual([]);
       sub.dispose();
       await expect.poll(() => killed.length, { timeout: 5_000 }).toBe(1);
@@ -166,8 +168,9 @@ describe('segment subgraph', () => {
 
   it('ignores x-sandbox in connection params: the token names the sandbox', async () => {
     const client = wsClient({ headers: { 'x-cdp-gateway-token': await tokenFor('ws-token', 'viewer'), 'x-sandbox': 'ws-header' }, 'x-sandbox': 'ws-header' });
+    const opened = changeStreamsOpened(suite.client, '_sb_ws-token');
     const sub = collect(client, `subscription { segmentDefinitionChanged { kind segment { name } } }`);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await opened;
     await gql(suite.url, CREATE, { input: { ...vp, name: 'In the header sandbox' } }, { sandbox: 'ws-header' });
     await gql(suite.url, CREATE, { input: { ...vp, name: 'In the token sandbox' } }, { sandbox: 'ws-token' });
     await sub.until(1);
