@@ -6,8 +6,8 @@ export interface SubgraphHealth {
   ok: boolean;
   /** HTTP status when the subgraph answered. */
   status?: number;
-  /** Why the check failed when it did not answer at all. */
-  error?: string;
+  /** Why the check failed when it did not answer at all: `timeout` or `unreachable` (details go to the log). */
+  error?: 'timeout' | 'unreachable';
 }
 
 export interface HealthReport {
@@ -34,8 +34,8 @@ export async function checkSubgraphs(
         await response.body?.cancel();
         return [name, { ok: response.ok, status: response.status }];
       } catch (error) {
-        const reason = error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
-        return [name, { ok: false, error: reason }];
+        // The answer is public: no addresses or internal messages in it.
+        return [name, { ok: false, error: error instanceof Error && error.name === 'TimeoutError' ? 'timeout' : 'unreachable' }];
       }
     }),
   );

@@ -19,7 +19,7 @@ export function parseSandboxName(raw: string | null | undefined): string {
   return name;
 }
 
-/** The database that holds one sandbox's data. `prefix` comes from config. */
+/** The database that holds one sandbox's data: `prefix` is the sandbox databases' prefix, e.g. `cdp_sb_`. */
 export function sandboxDatabaseName(prefix: string, sandbox: string): string {
   return `${prefix}${sandbox}`;
 }
