@@ -13,6 +13,7 @@ import { bearerToken } from '../lib/auth/apiKeys.js';
 import type { GatewayTokenSigner } from '../lib/auth/gatewayToken.js';
 import type { Principal } from '../lib/auth/roles.js';
 import { DomainError, ErrorCode, httpStatusFor } from '../lib/errors.js';
+import { headerValue } from '../lib/headers.js';
 import { parseSandboxName } from '../lib/sandbox.js';
 
 export const SANDBOX_HEADER = 'x-sandbox';
@@ -102,15 +103,4 @@ export function refusalStatus(error: DomainError): number {
 export function refusalBody(error: DomainError): string {
   const extensions = { code: error.code, ...(error.details ? { details: error.details } : {}) };
   return JSON.stringify({ errors: [{ message: error.message, extensions }] });
-}
-
-/** Case-insensitive lookup: connectionParams keep whatever case the client chose. */
-export function headerValue(headers: Readonly<Record<string, unknown>>, name: string): string | undefined {
-  for (const key of Object.keys(headers)) {
-    if (key.toLowerCase() === name) {
-      const value = headers[key];
-      return typeof value === 'string' && value !== '' ? value : undefined;
-    }
-  }
-  return undefined;
 }

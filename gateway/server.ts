@@ -11,7 +11,7 @@ import { getGraphQLWSOptions, type GatewayPlugin } from '@graphql-hive/gateway-r
 import type { RequestLimits, SubgraphName } from '../lib/config.js';
 import { DomainError, ErrorCode } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
-import type { RunningService } from '../lib/service.js';
+import { urlHost, type RunningService } from '../lib/service.js';
 import type { RateLimiter } from '../lib/tenancy/rateLimiter.js';
 import { ADMIN_PATH, type AdminEndpoint } from './admin/adminServer.js';
 import { refusalBody, refusalStatus, type Authenticator, type GatewayIdentity } from './authenticate.js';
@@ -148,14 +148,14 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   });
 
   const { port } = server.address() as AddressInfo;
-  const origin = `http://${displayHost(options.host)}:${port}`;
+  const origin = `http://${urlHost(options.host)}:${port}`;
   logger.info({ url: `${origin}${GRAPHQL_PATH}` }, 'Gateway listening');
 
   let stopped: Promise<void> | undefined;
   return {
     name: 'gateway',
     url: `${origin}${GRAPHQL_PATH}`,
-    wsUrl: `ws://${displayHost(options.host)}:${port}${GRAPHQL_PATH}`,
+    wsUrl: `ws://${urlHost(options.host)}:${port}${GRAPHQL_PATH}`,
     port,
     stop() {
       stopped ??= (async () => {
@@ -231,7 +231,4 @@ function pathOf(req: IncomingMessage): string {
   return query === -1 ? url : url.slice(0, query);
 }
 
-function displayHost(host: string): string {
-  if (host === '0.0.0.0' || host === '::' || host === '') return 'localhost';
-  return host.includes(':') ? `[${host}]` : host;
-}
+

@@ -4,6 +4,7 @@
  * README.md and `.env.example`.
  */
 import { randomBytes } from 'node:crypto';
+import { parseEncryptionKey } from './crypto/secretBox.js';
 
 export const SUBGRAPH_NAMES = ['profile', 'account', 'segment', 'destination'] as const;
 export type SubgraphName = (typeof SUBGRAPH_NAMES)[number];
@@ -155,10 +156,11 @@ function readSecurity(env: NodeJS.ProcessEnv, mode: RuntimeMode, problems: strin
   if (gatewaySecret.length < 32) problems.push('CDP_GATEWAY_SECRET must be at least 32 characters');
 
   const encryptionKey = secret('CDP_ENCRYPTION_KEY', () => randomBytes(32).toString('hex'));
-  const keyBytes = /^[0-9a-f]{64}$/i.test(encryptionKey)
-    ? Buffer.from(encryptionKey, 'hex')
-    : Buffer.from(encryptionKey, 'base64');
-  if (keyBytes.length !== 32) problems.push('CDP_ENCRYPTION_KEY must be 32 bytes, as 64 hex characters or base64');
+  try {
+    parseEncryptionKey(encryptionKey);
+  } catch {
+    problems.push('CDP_ENCRYPTION_KEY must be 32 bytes, as 64 hex characters or base64');
+  }
 
   const introspectionRaw = env.CDP_INTROSPECTION;
   if (introspectionRaw !== undefined && introspectionRaw !== '' && !['true', 'false'].includes(introspectionRaw)) {

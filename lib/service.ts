@@ -9,3 +9,13 @@ export interface RunningService {
   /** Graceful stop: closes websockets, stops accepting requests, lets in-flight ones finish. */
   stop(): Promise<void>;
 }
+
+/**
+ * The host to put in a service's URL: a wildcard bind address is reached on the
+ * loopback address (not `localhost`, which may resolve to ::1 first while the
+ * service listens on IPv4 only); IPv6 literals get brackets.
+ */
+export function urlHost(bindHost: string): string {
+  if (bindHost === '0.0.0.0' || bindHost === '::' || bindHost === '') return '127.0.0.1';
+  return bindHost.includes(':') ? `[${bindHost}]` : bindHost;
+}

@@ -13,6 +13,7 @@ import { DEFAULT_SANDBOX } from '../sandbox.js';
 import { connectMongo, createDatabases, type Databases } from '../mongo/databases.js';
 import { findMongo, type FoundMongo } from '../mongo/findMongo.js';
 import type { RunningService } from '../service.js';
+import type { SubgraphStartOptions } from '../subgraph/server.js';
 import { composeSupergraph } from '../../gateway/compose.js';
 import type { RunningGateway } from '../../gateway/server.js';
 import { startPlatformGateway } from '../../gateway/startPlatformGateway.js';
@@ -25,16 +26,7 @@ import { startDestinationSubgraph } from '../../subgraphs/destination/server.js'
 
 export type PlatformPorts = Record<'gateway' | SubgraphName, number>;
 
-interface SubgraphStarterOptions {
-  databases: Databases;
-  port: number;
-  host: string;
-  logger: Logger;
-  security: { gatewaySecret: string; encryptionKey: string };
-  now?: () => Date;
-}
-
-const SUBGRAPH_STARTERS: Record<SubgraphName, (options: SubgraphStarterOptions) => Promise<RunningService>> = {
+const SUBGRAPH_STARTERS: Record<SubgraphName, (options: SubgraphStartOptions) => Promise<RunningService>> = {
   profile: startProfileSubgraph,
   account: startAccountSubgraph,
   segment: startSegmentSubgraph,

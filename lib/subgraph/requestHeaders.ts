@@ -5,6 +5,7 @@
  * nested under `headers` or at the top level; names are matched case-insensitively.
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import { headerValue } from '../headers.js';
 
 export interface RequestHeaders {
   /** The header's value, or undefined; `name` is matched case-insensitively. */
@@ -20,17 +21,6 @@ export function headersFromHttp(headers: IncomingHttpHeaders): RequestHeaders {
   };
 }
 
-function lookup(source: unknown, name: string): string | undefined {
-  if (!source || typeof source !== 'object') return undefined;
-  const wanted = name.toLowerCase();
-  for (const [key, value] of Object.entries(source)) {
-    if (key.toLowerCase() !== wanted) continue;
-    if (typeof value === 'string') return value;
-    if (Array.isArray(value) && typeof value[0] === 'string') return value[0];
-  }
-  return undefined;
-}
-
 /**
  * Websocket requests: `connectionParams.headers[name]`, then `connectionParams[name]`,
  * then the HTTP upgrade request's own headers.
@@ -43,7 +33,7 @@ export function headersFromConnection(
   return {
     get(name) {
       return (
-        lookup(connectionParams?.headers, name) ?? lookup(connectionParams, name) ?? http?.get(name)
+        headerValue(connectionParams?.headers, name) ?? headerValue(connectionParams, name) ?? http?.get(name)
       );
     },
   };

@@ -15,7 +15,7 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/res
 import type { DocumentNode } from 'graphql';
 import type { Databases } from '../mongo/databases.js';
 import { silentLogger, type Logger } from '../logger.js';
-import type { RunningService } from '../service.js';
+import { urlHost, type RunningService } from '../service.js';
 import { createGatewayAuthenticator, type SubgraphSecurity } from './auth.js';
 import { mongoPingCheck, type HealthCheck } from './health.js';
 import { DEFAULT_BODY_LIMIT_BYTES, handleGraphQLRequest, sendJson } from './http.js';
@@ -58,11 +58,6 @@ export interface SubgraphServerOptions<TContext extends object> extends Subgraph
   bodyLimitBytes?: number;
   /** How long `stop()` lets in-flight HTTP requests finish. */
   stopGraceMs?: number;
-}
-
-function urlHost(host: string): string {
-  if (host === '0.0.0.0' || host === '::' || host === '') return '127.0.0.1';
-  return host.includes(':') ? `[${host}]` : host;
 }
 
 export async function startSubgraphServer<TContext extends object>(
