@@ -94,6 +94,12 @@ export function sandboxNotFound(name: string): DomainError {
   return new DomainError(ErrorCode.NotFound, `Sandbox ${JSON.stringify(name)} was not found`, { details: { id: name } });
 }
 
+export function rateLimited(retryAfterSeconds: number): DomainError {
+  return new DomainError(ErrorCode.RateLimited, `Too many requests for this API key; retry after ${retryAfterSeconds} s`, {
+    details: { retryAfterSeconds },
+  });
+}
+
 /** HTTP status for a refused request. */
 export function refusalStatus(error: DomainError): number {
   return httpStatusFor(error.code);

@@ -14,7 +14,7 @@ import type { Logger } from '../lib/logger.js';
 import { urlHost, type RunningService } from '../lib/service.js';
 import type { RateLimiter } from '../lib/tenancy/rateLimiter.js';
 import { ADMIN_PATH, type AdminEndpoint } from './admin/adminServer.js';
-import { refusalBody, refusalStatus, type Authenticator, type GatewayIdentity } from './authenticate.js';
+import { rateLimited, refusalBody, refusalStatus, type Authenticator, type GatewayIdentity } from './authenticate.js';
 import { checkSubgraphs } from './health.js';
 import { createRuntime, type CdpGatewayRuntime } from './runtime.js';
 import type { RequestIdentityContext } from './plugins/useRequestIdentity.js';
@@ -124,11 +124,8 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
         const identity = identities.get(ctx.extra.socket);
         const decision = identity && (await options.rateLimiter?.consume(rateKey(identity)));
         if (decision && !decision.allowed) {
-          return [
-            new GraphQLError(`Too many requests for this API key; retry after ${decision.retryAfterSeconds} s`, {
-              extensions: { code: ErrorCode.RateLimited, details: { retryAfterSeconds: decision.retryAfterSeconds } },
-            }),
-          ];
+          const refusal = rateLimited(decision.retryAfterSeconds);
+          return [new GraphQLError(refusal.message, { extensions: { code: refusal.code, details: refusal.details } })];
         }
         return wsOptions.onSubscribe?.(ctx, id, payload);
       },

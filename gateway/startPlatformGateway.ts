@@ -48,9 +48,11 @@ export async function startPlatformGateway(options: StartPlatformGatewayOptions)
     lookup: (key) => tenancy.authenticate(key),
     signer: createGatewayTokenSigner(security.gatewaySecret),
   });
+  const rateLimiter = await createMongoRateLimiter(platformDb, security.rateLimitPerMinute);
   const admin = await startAdminEndpoint({
     tenancy,
     authenticator,
+    rateLimiter,
     logger,
     introspection: security.introspection,
     bodyLimitBytes: security.limits.maxBodyBytes,
@@ -62,7 +64,7 @@ export async function startPlatformGateway(options: StartPlatformGatewayOptions)
     host: options.host,
     logger,
     authenticator,
-    rateLimiter: await createMongoRateLimiter(platformDb, security.rateLimitPerMinute),
+    rateLimiter,
     limits: security.limits,
     introspection: security.introspection,
     admin,

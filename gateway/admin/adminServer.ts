@@ -12,7 +12,8 @@ import { DomainError, formatGraphQLError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import { handleGraphQLRequest } from '../../lib/subgraph/http.js';
 import type { TenancyService } from '../../lib/tenancy/tenancy.service.js';
-import { refusalBody, refusalStatus, type Authenticator } from '../authenticate.js';
+import type { RateLimiter } from '../../lib/tenancy/rateLimiter.js';
+import { rateLimited, refusalBody, refusalStatus, type Authenticator } from '../authenticate.js';
 import { adminResolvers, type AdminContext } from './resolvers.js';
 
 export const ADMIN_PATH = '/admin/graphql';
@@ -26,6 +27,8 @@ export interface AdminEndpoint {
 export async function startAdminEndpoint(options: {
   tenancy: TenancyService;
   authenticator: Authenticator;
+  /** The same per-key budget as /graphql. */
+  rateLimiter?: RateLimiter;
   logger: Logger;
   introspection: boolean;
   bodyLimitBytes: number;
@@ -45,9 +48,15 @@ export async function startAdminEndpoint(options: {
       let principal;
       try {
         ({ principal } = await options.authenticator.authenticate(req.headers));
+        const decision = await options.rateLimiter?.consume(principal.keyId ?? principal.sandbox);
+        if (decision && !decision.allowed) throw rateLimited(decision.retryAfterSeconds);
       } catch (error) {
         if (!(error instanceof DomainError)) throw error;
-        res.writeHead(refusalStatus(error), { 'content-type': 'application/graphql-response+json; charset=utf-8' });
+        const retryAfter = error.details?.retryAfterSeconds;
+        res.writeHead(refusalStatus(error), {
+          'content-type': 'application/graphql-response+json; charset=utf-8',
+          ...(typeof retryAfter === 'number' ? { 'retry-after': String(retryAfter) } : {}),
+        });
         res.end(refusalBody(error));
         return;
       }

@@ -11,9 +11,9 @@
  */
 import { getOperationAST } from 'graphql';
 import type { GatewayPlugin } from '@graphql-hive/gateway-runtime';
-import { DomainError, ErrorCode } from '../../lib/errors.js';
+import { DomainError } from '../../lib/errors.js';
 import type { RateLimiter } from '../../lib/tenancy/rateLimiter.js';
-import { refusalBody, refusalStatus, type Authenticator, type GatewayIdentity } from '../authenticate.js';
+import { rateLimited, refusalBody, refusalStatus, type Authenticator, type GatewayIdentity } from '../authenticate.js';
 import { buildForwardedHeaders, type ForwardedHeaders } from '../forwardedHeaders.js';
 
 export interface RequestIdentityContext {
@@ -46,12 +46,7 @@ export function useRequestIdentity(options: RequestIdentityOptions): GatewayPlug
         if (rateLimiter) {
           const decision = await rateLimiter.consume(identity.principal.keyId ?? identity.sandbox);
           if (!decision.allowed) {
-            const error = new DomainError(
-              ErrorCode.RateLimited,
-              `Too many requests for this API key; retry after ${decision.retryAfterSeconds} s`,
-              { details: { retryAfterSeconds: decision.retryAfterSeconds } },
-            );
-            refuse(error, { 'retry-after': String(decision.retryAfterSeconds) });
+            refuse(rateLimited(decision.retryAfterSeconds), { 'retry-after': String(decision.retryAfterSeconds) });
             return;
           }
         }

@@ -242,6 +242,11 @@ describe('per-key rate limit', () => {
     expect(codes(refused.json)).toEqual(['RATE_LIMITED']);
 
     expect((await call(other)).status).toBe(200);
+
+    // The admin API draws on the same budget.
+    const admin = await post(new URL('/admin/graphql', platform.gatewayUrl).toString(), { query: '{ me { role } }' }, { authorization: `Bearer ${key}` });
+    expect(admin.status).toBe(429);
+    expect(codes(admin.json)).toEqual(['RATE_LIMITED']);
   });
 
   it('charges every operation on a websocket, not only the connection', async () => {
