@@ -132,7 +132,7 @@ export async function* readCsv(chunks: AsyncIterable<string> | Iterable<string>)
 export async function* normaliseLineBreaks(chunks: AsyncIterable<string> | Iterable<string>): AsyncGenerator<string> {
   let pendingCarriageReturn = false;
   for await (const chunk of chunks) {
-    let text = pendingCarriageReturn ? `\r${chunk}` : chunk;
+    let text: string = pendingCarriageReturn ? `\r${chunk}` : chunk;
     pendingCarriageReturn = text.endsWith('\r');
     if (pendingCarriageReturn) text = text.slice(0, -1);
     if (text !== '') yield text.replace(/\r\n?/g, '\n');

@@ -14,6 +14,8 @@ export { IMPORT_JOB_NAME, type ImportJobPayload };
 
 /** Longer than any batch takes; each batch extends it. */
 const LOCK_LIFETIME_MS = 5 * 60_000;
+/** The subgraphs and MongoDB work on one batch while the next is read, mapped and sent. */
+export const IMPORT_BATCHES_IN_FLIGHT = 3;
 
 export const importJob: JobModule = {
   name: IMPORT_JOB_NAME,
@@ -33,6 +35,7 @@ export const importJob: JobModule = {
           }),
           logger,
           now: deps.now,
+          batchesInFlight: IMPORT_BATCHES_IN_FLIGHT,
           onProgress: async (progress) => {
             logger.debug(progress, 'Import progress');
             await job.touch();

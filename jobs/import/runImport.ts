@@ -1,10 +1,10 @@
 /**
  * One import, start to finish: read the stored file's rows, map them, send them
- * in batches of up to 1000 to the subgraphs, record rejected rows, and
- * checkpoint after every batch. Safe to run twice and to resume after a crash:
- * rows up to the checkpoint are skipped, a batch sent again is absorbed by the
- * upserts' idempotency on source key, rejected rows are stored by line, and the
- * counters move only with the checkpoint, so they end exact.
+ * in batches of up to 1000 to the subgraphs, a few at once, record rejected rows,
+ * and checkpoint after every batch, in file order. Safe to run twice and to
+ * resume after a crash: rows up to the checkpoint are skipped, a batch sent
+ * again is absorbed by the upserts' idempotency on source key, rejected rows are
+ * stored by line, and the counters move only with the checkpoint, so they end exact.
  */
 import type { Logger } from '../../lib/logger.js';
 import type { ImportRecord, ImportRowError, ImportsRepository } from '../../subgraphs/profile/imports/imports.repository.js';
@@ -12,9 +12,12 @@ import { countCsvRecords, readCsv } from './chunkStream.js';
 import { IngestionError, type IngestionClient } from './ingestionClient.js';
 import { createRowMapper, findMapping, missingColumnsProblem, resolveColumns, RowError } from './mappings/index.js';
 import { INGEST_ORDER, type IngestKind, type IngestRecord, type RowRecords } from './mappings/records.js';
+import { BatchKeys } from './recordKeys.js';
 import type { SourceName } from './sources.js';
 
 export const MAX_BATCH_ROWS = 1000;
+/** Most batches sent before the oldest has answered (see BatchPipeline). */
+export const MAX_BATCHES_IN_FLIGHT = 4;
 
 export interface RunImportDeps {
   imports: ImportsRepository;
@@ -24,6 +27,8 @@ export interface RunImportDeps {
   /** Called after each checkpoint (the Agenda job extends its lock here). */
   onProgress?: (record: { checkpointLine: number; rowsImported: number; rowsRejected: number }) => Promise<void>;
   batchRows?: number;
+  /** Batches in flight at once, 1 to MAX_BATCHES_IN_FLIGHT; one at a time by default. */
+  batchesInFlight?: number;
 }
 
 /** The import cannot go on; the message says what to fix. */
@@ -89,51 +94,127 @@ async function processRows(record: ImportRecord, deps: RunImportDeps) {
   const mapping = findMapping(record.source as SourceName, record.entity);
   const context = { instance: record.instance, ...(record.crmInstance ? { crmInstance: record.crmInstance } : {}) };
   const batchRows = Math.min(deps.batchRows ?? MAX_BATCH_ROWS, MAX_BATCH_ROWS);
-  const progress = { checkpointLine: record.checkpointLine, rowsImported: record.rowsImported, rowsRejected: record.rowsRejected };
+  const pipeline = new BatchPipeline(record, deps);
   let mapRow: ReturnType<typeof createRowMapper> | undefined;
-  let rows: PendingRow[] = [];
-  let errors: ImportRowError[] = [];
-  let lastLine = progress.checkpointLine;
+  let batch = new PendingBatch();
 
-  const flush = async () => {
-    if (rows.length === 0 && errors.length === 0) return;
-    const batchErrors = [...errors, ...(await sendRows(rows, deps.client))];
-    await deps.imports.recordErrors(record.id, batchErrors);
-    const rejectedLines = new Set(batchErrors.map((error) => error.line));
-    progress.rowsRejected += rejectedLines.size;
-    progress.rowsImported += rows.filter((row) => !rejectedLines.has(row.line)).length;
-    progress.checkpointLine = lastLine;
-    await deps.imports.checkpoint(record.id, progress, deps.now());
-    await deps.onProgress?.(progress);
-    rows = [];
-    errors = [];
-  };
-
-  for await (const item of readCsv(deps.imports.readChunks(record.id))) {
-    if (item.kind === 'header') {
-      const columns = resolveColumns(mapping, item.columns, record.mapping ?? {});
-      const problem = missingColumnsProblem(mapping, item.columns, columns);
-      if (problem) throw new ImportFailure(problem);
-      mapRow = createRowMapper(mapping, columns, context);
-      continue;
-    }
-    if (item.line <= progress.checkpointLine) continue;
-    lastLine = item.line;
-    if (item.kind === 'error') {
-      errors.push({ line: item.line, code: item.code, reason: item.reason });
-    } else {
-      try {
-        rows.push({ line: item.line, records: mapRow!(item.values) });
-      } catch (error) {
-        if (!(error instanceof RowError)) throw error;
-        errors.push({ line: item.line, code: error.code, reason: error.message });
+  try {
+    for await (const item of readCsv(deps.imports.readChunks(record.id))) {
+      if (item.kind === 'header') {
+        const columns = resolveColumns(mapping, item.columns, record.mapping ?? {});
+        const problem = missingColumnsProblem(mapping, item.columns, columns);
+        if (problem) throw new ImportFailure(problem);
+        mapRow = createRowMapper(mapping, columns, context);
+        continue;
+      }
+      if (item.line <= record.checkpointLine) continue;
+      batch.lastLine = item.line;
+      if (item.kind === 'error') {
+        batch.errors.push({ line: item.line, code: item.code, reason: item.reason });
+      } else {
+        try {
+          batch.addRow({ line: item.line, records: mapRow!(item.values) });
+        } catch (error) {
+          if (!(error instanceof RowError)) throw error;
+          batch.errors.push({ line: item.line, code: error.code, reason: error.message });
+        }
+      }
+      if (batch.size >= batchRows) {
+        await pipeline.send(batch);
+        batch = new PendingBatch();
       }
     }
-    if (rows.length + errors.length >= batchRows) await flush();
+    if (!mapRow) throw new ImportFailure('The file is empty: it needs a header line naming its columns, then one row per record');
+    if (batch.size > 0) await pipeline.send(batch);
+    await pipeline.drain();
+  } catch (error) {
+    // No batch may still be writing once the import is reported failed or the job gives up.
+    await pipeline.settle();
+    throw error;
   }
-  if (!mapRow) throw new ImportFailure('The file is empty: it needs a header line naming its columns, then one row per record');
-  await flush();
-  return progress;
+  return pipeline.progress;
+}
+
+/** Rows read since the last batch was sent, with the keys their records touch. */
+class PendingBatch {
+  rows: PendingRow[] = [];
+  errors: ImportRowError[] = [];
+  lastLine = 0;
+  readonly keys = new BatchKeys();
+
+  get size(): number {
+    return this.rows.length + this.errors.length;
+  }
+
+  addRow(row: PendingRow): void {
+    this.rows.push(row);
+    for (const record of [row.records.main, ...row.records.related]) this.keys.add(record);
+  }
+}
+
+interface InFlight {
+  batch: PendingBatch;
+  sent: Promise<ImportRowError[]>;
+  failed: boolean;
+}
+
+/**
+ * Up to `batchesInFlight` batches sent at once, while the file is read on. They
+ * are committed (errors recorded, counters and checkpoint moved) strictly in
+ * file order, so the checkpoint only ever covers a contiguous prefix of finished
+ * batches and a resumed import sends again exactly what might not be written.
+ * A batch that shares a key with one in flight waits for it, so rows that refer
+ * to each other, or to the same person, are written in file order as before.
+ */
+class BatchPipeline {
+  readonly progress: { checkpointLine: number; rowsImported: number; rowsRejected: number };
+  private readonly inFlight: InFlight[] = [];
+  private readonly limit: number;
+
+  constructor(
+    private readonly record: ImportRecord,
+    private readonly deps: RunImportDeps,
+  ) {
+    this.progress = { checkpointLine: record.checkpointLine, rowsImported: record.rowsImported, rowsRejected: record.rowsRejected };
+    this.limit = Math.max(1, Math.min(deps.batchesInFlight ?? 1, MAX_BATCHES_IN_FLIGHT));
+  }
+
+  async send(batch: PendingBatch): Promise<void> {
+    while (
+      this.inFlight.length >= this.limit ||
+      this.inFlight.some((entry) => entry.failed || entry.batch.keys.conflictsWith(batch.keys))
+    ) {
+      await this.commitOldest();
+    }
+    const entry: InFlight = { batch, sent: sendRows(batch.rows, this.deps.client), failed: false };
+    // Noticed here so no further batch is sent; thrown, in order, by commitOldest.
+    entry.sent.catch(() => {
+      entry.failed = true;
+    });
+    this.inFlight.push(entry);
+  }
+
+  async drain(): Promise<void> {
+    while (this.inFlight.length > 0) await this.commitOldest();
+  }
+
+  /** Waits for every batch still in flight, ignoring their outcome. */
+  async settle(): Promise<void> {
+    await Promise.allSettled(this.inFlight.map((entry) => entry.sent));
+  }
+
+  private async commitOldest(): Promise<void> {
+    const { batch, sent } = this.inFlight[0]!;
+    const batchErrors = [...batch.errors, ...(await sent)];
+    this.inFlight.shift();
+    await this.deps.imports.recordErrors(this.record.id, batchErrors);
+    const rejectedLines = new Set(batchErrors.map((error) => error.line));
+    this.progress.rowsRejected += rejectedLines.size;
+    this.progress.rowsImported += batch.rows.filter((row) => !rejectedLines.has(row.line)).length;
+    this.progress.checkpointLine = batch.lastLine;
+    await this.deps.imports.checkpoint(this.record.id, this.progress, this.deps.now());
+    await this.deps.onProgress?.(this.progress);
+  }
 }
 
 /** Sends a batch's records, kind by kind, and returns the errors of rows with a rejected record. */

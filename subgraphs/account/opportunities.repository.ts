@@ -2,7 +2,7 @@
 import type { Collection, Db } from 'mongodb';
 import { oncePerKey } from '../../lib/subgraph/once.js';
 import type { JsonObject } from '../../lib/subgraph/scalars.js';
-import { saveSourcedRecords, type SourcedWrite } from './accounts.repository.js';
+import { findSourcedRecords, saveSourcedRecords, type SourcedWrite } from './accounts.repository.js';
 
 export interface OpportunityFields {
   accountId?: string;
@@ -63,11 +63,9 @@ export class OpportunitiesRepository {
     return docs.map(toOpportunityRecord);
   }
 
-  /** Every opportunity with one of these ids or source keys, in one query. */
+  /** Every opportunity with one of these ids or source keys: two indexed `$in` queries at once. */
   async findByIdsOrSourceKeys(ids: readonly string[], sourceKeys: readonly string[]): Promise<OpportunityRecord[]> {
-    if (ids.length === 0 && sourceKeys.length === 0) return [];
-    const docs = await this.opportunities.find({ $or: [{ _id: { $in: [...ids] } }, { sourceKeys: { $in: [...sourceKeys] } }] }).toArray();
-    return docs.map(toOpportunityRecord);
+    return (await findSourcedRecords(this.opportunities, ids, sourceKeys)).map(toOpportunityRecord);
   }
 
   /** One `$in` query for a batch of accounts, oldest first. */

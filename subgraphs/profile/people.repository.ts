@@ -26,6 +26,11 @@ export class PeopleRepository {
     this.people = db.collection<ProfileDocument>('people');
   }
 
+  /** The sandbox database this repository is bound to. */
+  get databaseName(): string {
+    return this.db.databaseName;
+  }
+
   /**
    * Identity lookups use a multikey index on `identityKeys`; absorbed ids one on
    * `absorbedIds`. Not unique: two concurrent writers may each create a profile

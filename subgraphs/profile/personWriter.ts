@@ -2,6 +2,10 @@
  * Applies a batch of valid person records to the identity graph: three indexed
  * reads (the batch's existing fragments, the profiles holding its identities,
  * those profiles' fragments), the graph in memory, then one bulk write per collection.
+ * Batches of one sandbox are applied one at a time in this process: two batches
+ * read and rewrite whole profiles, so overlapping ones (an import's batches in
+ * flight together, or two clients) would otherwise lose each other's changes or
+ * each make a profile for the same new identity.
  */
 import { identityKey } from '../../lib/identity/namespaces.js';
 import type { IdGenerator } from '../../lib/subgraph/ids.js';
@@ -20,6 +24,20 @@ export interface ProfileRepositories {
   settings: SettingsRepository;
 }
 
+/** The tail of each sandbox's queue of batches, by database name. */
+const queues = new Map<string, Promise<unknown>>();
+
+function oneAtATime<T>(key: string, work: () => Promise<T>): Promise<T> {
+  const previous = queues.get(key) ?? Promise.resolve();
+  const result = previous.then(work);
+  const tail = result.catch(() => undefined);
+  queues.set(key, tail);
+  void tail.then(() => {
+    if (queues.get(key) === tail) queues.delete(key);
+  });
+  return result;
+}
+
 export class PersonWriter {
   constructor(
     private readonly repos: ProfileRepositories,
@@ -31,8 +49,12 @@ export class PersonWriter {
   }
 
   async apply(records: readonly PersonRecordInput[]): Promise<GraphOutcome> {
-    const { people, fragments, merges, settings } = this.repos;
     await this.ensureIndexes();
+    return oneAtATime(this.repos.people.databaseName, () => this.applyNow(records));
+  }
+
+  private async applyNow(records: readonly PersonRecordInput[]): Promise<GraphOutcome> {
+    const { people, fragments, merges, settings } = this.repos;
     const [own, policy] = await Promise.all([fragments.findByIds(records.map((record) => record.fragmentId)), settings.mergePolicy()]);
     const keys = [...new Set(records.flatMap((record) => record.identities.map(identityKey)))];
     const profiles = await people.findByIdentityKeys(keys);
