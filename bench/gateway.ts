@@ -324,8 +324,8 @@ async function startStubSubgraph(name: 'profile' | 'account'): Promise<{ url: st
   const resolvers =
     name === 'profile'
       ? {
-          Query: { profile: (_: unknown, { id }: { id: string }) => ({ id, firstName: 'Ada', lastName: 'Lovelace' }) },
-          Profile: { __resolveReference: (ref: { id: string }) => ({ id: ref.id, firstName: 'Ada', lastName: 'Lovelace' }) },
+          Query: { profile: (_: unknown, { id }: { id: string }) => stubPerson(id) },
+          Profile: { __resolveReference: (ref: { id: string }) => stubPerson(ref.id) },
         }
       : {
           Profile: {
@@ -339,6 +339,11 @@ async function startStubSubgraph(name: 'profile' | 'account'): Promise<{ url: st
   });
   const { url } = await startStandaloneServer(server, { listen: { port: 0, host: '127.0.0.1' } });
   return { url: new URL('/graphql', url).toString(), stop: () => server.stop() };
+}
+
+/** What the account subgraph requires of a profile (`linkKeys`) comes with it, as from the real profile subgraph. */
+function stubPerson(id: string) {
+  return { id, firstName: 'Ada', lastName: 'Lovelace', linkKeys: [`id:${id}`] };
 }
 
 /** One person linked to one account, in the bench sandbox; returns the person's id. */
