@@ -17,6 +17,7 @@ interface Target {
   opportunityId: string;
   segmentId: string;
   destinationId: string;
+  importId: string;
 }
 
 interface Attempt {
@@ -53,6 +54,15 @@ const ATTEMPTS: Attempt[] = [
     run: gql('mutation ($id: ID!) { updateDestination(id: $id, input: { name: "pwned" }) { id name } }', (t) => ({ id: t.destinationId })),
   },
   { name: 'mutation deleteDestination', run: gql('mutation ($id: ID!) { deleteDestination(id: $id) }', (t) => ({ id: t.destinationId })) },
+  { name: 'query import report', run: gql('query ($id: ID!) { import(id: $id) { id status errors { line reason } } }', (t) => ({ id: t.importId })) },
+  {
+    name: 'mutation uploadImportChunk into an import',
+    run: gql('mutation ($id: ID!) { uploadImportChunk(importId: $id, index: 0, content: "id,email\\n1,pwned@x.example\\n") { id } }', (t) => ({ id: t.importId })),
+  },
+  {
+    name: 'mutation completeImportUpload of an import',
+    run: gql('mutation ($id: ID!) { completeImportUpload(importId: $id, chunkCount: 1) { id status } }', (t) => ({ id: t.importId })),
+  },
   {
     name: 'mutation upsertAccounts by id',
     run: gql('mutation ($a: [AccountInput!]!) { upsertAccounts(accounts: $a) { status account { id name } error { code message } } }', (t) => ({
@@ -123,6 +133,7 @@ describe('sandbox isolation through every entry point', () => {
       opportunityId: 'opp_missing',
       segmentId: 'seg_missing',
       destinationId: 'dst_missing',
+      importId: 'imp_missing',
     };
   }, 60_000);
 
@@ -178,11 +189,11 @@ describe('sandbox isolation through every entry point', () => {
 
   it("leaves the victim's data exactly as it was", async () => {
     const result = await platform.query(
-      `query ($p: ID!, $a: ID!, $o: ID!, $s: ID!, $d: ID!) {
+      `query ($p: ID!, $a: ID!, $o: ID!, $s: ID!, $d: ID!, $i: ID!) {
         profile(id: $p) { firstName } account(id: $a) { name } opportunity(id: $o) { name }
-        segment(id: $s) { name } destination(id: $d) { name }
+        segment(id: $s) { name } destination(id: $d) { name } import(id: $i) { status rowsTotal }
       }`,
-      { p: victim.personId, a: victim.accountId, o: victim.opportunityId, s: victim.segmentId, d: victim.destinationId },
+      { p: victim.personId, a: victim.accountId, o: victim.opportunityId, s: victim.segmentId, d: victim.destinationId, i: victim.importId },
       { sandbox: victim.sandbox },
     );
     expect(result.errors).toBeUndefined();
@@ -192,6 +203,7 @@ describe('sandbox isolation through every entry point', () => {
       opportunity: { name: 'Victim deal' },
       segment: { name: 'Victim segment' },
       destination: { name: 'Victim hook' },
+      import: { status: 'UPLOADING', rowsTotal: 0 },
     });
   });
 });
@@ -218,8 +230,12 @@ async function seedVictim(platform: TestPlatform, sandbox: string): Promise<Targ
   const destination = await run('mutation ($d: CreateDestinationInput!) { createDestination(input: $d) { id } }', {
     d: { type: 'WEBHOOK', name: 'Victim hook', config: { url: 'https://hooks.victim.example/cdp' }, credentials: { secret: 's3cr3t' } },
   });
+  const started = await run('mutation ($i: StartImportInput!) { startImport(input: $i) { id } }', {
+    i: { source: 'marketo', instance: '123-ABC-456', entity: 'leads' },
+  });
   return {
     sandbox,
+    importId: started.startImport.id,
     personId: people.upsertPeople[0].profile.id,
     accountId,
     opportunityId: opportunities.upsertOpportunities[0].opportunity.id,
