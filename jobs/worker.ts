@@ -6,12 +6,11 @@
 import { Agenda } from 'agenda';
 import { MongoBackend, MongoChangeStreamNotificationChannel } from '@agendajs/mongo-backend';
 import type { SecurityConfig, SubgraphName } from '../lib/config.js';
+import { JOBS_COLLECTION } from '../lib/jobs.js';
 import type { Databases } from '../lib/mongo/databases.js';
 import type { Logger } from '../lib/logger.js';
 import type { JobModule } from './jobModule.js';
 import { JOBS } from './registry.js';
-
-export const JOBS_COLLECTION = 'agendaJobs';
 
 export interface WorkerOptions {
   databases: Databases;

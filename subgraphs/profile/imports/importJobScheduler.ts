@@ -7,7 +7,7 @@
 import { Agenda } from 'agenda';
 import { MongoBackend } from '@agendajs/mongo-backend';
 import type { Databases } from '../../../lib/mongo/databases.js';
-import { JOBS_COLLECTION } from '../../../jobs/worker.js';
+import { JOBS_COLLECTION } from '../../../lib/jobs.js';
 import { IMPORT_JOB_NAME, type ImportJobPayload } from '../../../jobs/import/payload.js';
 
 export interface ImportJobScheduler {
