@@ -38,7 +38,8 @@ export interface GraphState {
 export interface GraphWrites {
   fragments: Fragment[];
   profiles: ProfileRecord[];
-  deletedProfileIds: string[];
+  /** Profiles merged away, at the version they were read at. */
+  deletedProfiles: Array<{ id: string; version: number }>;
   merges: MergeRecord[];
 }
 
@@ -64,7 +65,7 @@ export function applyRecords(state: GraphState, records: readonly PersonRecordIn
   const survivorOf = new Map<string, string>();
   const dirtyFragments = new Set<string>();
   const dirtyProfiles = new Set<string>();
-  const deleted = new Set<string>();
+  const deleted = new Map<string, number>();
   const merges: MergeRecord[] = [];
   const results: GraphOutcome['results'] = [];
 
@@ -131,20 +132,22 @@ export function applyRecords(state: GraphState, records: readonly PersonRecordIn
           bridgingIdentities: bridging.map(({ namespace, value }) => ({ namespace, value })),
           unmergedAt: null,
         });
-        const absorbedIds = [...survivor.absorbedIds];
+        const absorbedIds = new Set(survivor.absorbedIds);
         for (const other of others) {
           previousKeys.push(...other.identityKeys);
           for (const fragment of fragmentsOf(other.id)) {
             place(fragment, survivor.id);
             dirtyFragments.add(fragment.id);
           }
-          absorbedIds.push(other.id, ...other.absorbedIds);
+          // A set: a retried batch may merge a profile the survivor already lists (its first attempt saved the survivor only).
+          for (const id of [other.id, ...other.absorbedIds]) absorbedIds.add(id);
           profiles.delete(other.id);
           dirtyProfiles.delete(other.id);
-          deleted.add(other.id);
+          // An absorbed profile the batch created itself was never stored: nothing to remove.
+          if (other.version !== undefined) deleted.set(other.id, other.version);
           survivorOf.set(other.id, survivor.id);
         }
-        survivor = { ...survivor, absorbedIds };
+        survivor = { ...survivor, absorbedIds: [...absorbedIds] };
       }
     }
 
@@ -203,7 +206,7 @@ export function applyRecords(state: GraphState, records: readonly PersonRecordIn
     writes: {
       fragments: [...dirtyFragments].map((id) => fragments.get(id)!),
       profiles: [...dirtyProfiles].map((id) => profiles.get(id)!),
-      deletedProfileIds: [...deleted],
+      deletedProfiles: [...deleted].map(([id, version]) => ({ id, version })),
       merges,
     },
     resolve: (id) => profiles.get(finalId(id)),

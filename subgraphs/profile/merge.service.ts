@@ -1,7 +1,9 @@
 /**
  * Undoing merges and the sandbox's merge policy. `unmergeProfile` moves the
  * fragments an absorbed profile brought back to it and recomputes both sides;
- * `setMergePolicy` recomputes every profile under the new policy.
+ * `setMergePolicy` recomputes every profile under the new policy. Both write
+ * profiles at the versions they read and start over when another writer got
+ * there first, as batches of records do.
  */
 import { requireRole } from '../../lib/auth/roles.js';
 import { badInput, DomainError, ErrorCode, notFound } from '../../lib/errors.js';
@@ -9,6 +11,7 @@ import { identityKey } from '../../lib/identity/namespaces.js';
 import type { ServiceDeps } from '../../lib/subgraph/context.js';
 import type { PersonWriter, ProfileRepositories } from './personWriter.js';
 import { buildProfile, type Fragment, type MergePolicy, type MergePolicyKind, type ProfileRecord } from './profileView.js';
+import { retryOnConflict } from './retryOnConflict.js';
 
 export interface MergePolicyInput {
   kind: MergePolicyKind;
@@ -89,8 +92,12 @@ export class MergeService {
   /** Returns the surviving profile first, then the profiles restored from it. */
   async unmergeProfile(id: string, mergeId?: string | null): Promise<ProfileRecord[]> {
     requireRole(this.deps.principal, 'editor');
-    const { people, fragments, merges, settings } = this.repos;
     await this.writer.ensureIndexes();
+    return retryOnConflict('Unmerging this profile', () => this.unmergeNow(id, mergeId), this.writer.retryPolicy);
+  }
+
+  private async unmergeNow(id: string, mergeId?: string | null): Promise<ProfileRecord[]> {
+    const { people, fragments, merges, settings } = this.repos;
     const profile = (await people.findByIds([id]))[0];
     if (!profile) throw notFound('Profile', id);
     const standing = (await merges.findBySurvivors([profile.id, ...profile.absorbedIds])).filter((merge) => !merge.unmergedAt);
@@ -102,10 +109,13 @@ export class MergeService {
 
     const now = this.deps.now();
     const policy = await settings.mergePolicy();
-    const members = await fragments.findByProfileIds([profile.id]);
+    // The absorbed sides too: an attempt that lost a race may have moved their fragments back already.
+    const partIds = target.absorbed.map((part) => part.profileId);
+    const members = await fragments.findByProfileIds([profile.id, ...partIds]);
+    const stored = new Map((await people.findOwnIds(partIds)).map((part) => [part.id, part.version]));
     const changed = new Set<Fragment>();
     const released = new Set<string>();
-    const parts: Array<{ id: string; absorbedIds: string[]; createdAt: Date }> = [];
+    const parts: Array<{ id: string; absorbedIds: string[]; createdAt: Date; version?: number }> = [];
     // Records each side had before the merge; the bridging record is not one of them.
     const originals = new Set(target.survivorFragmentIds);
     for (const part of target.absorbed) {
@@ -116,11 +126,12 @@ export class MergeService {
       // Its records may have moved on since (a later unmerge); then there is nothing to restore.
       if (own.length === 0) continue;
       for (const fragment of own) {
+        if (fragment.profileId !== part.profileId) changed.add(fragment);
         fragment.profileId = part.profileId;
         originals.add(fragment.id);
-        changed.add(fragment);
       }
-      parts.push({ id: part.profileId, absorbedIds: part.absorbedIds, createdAt: part.createdAt });
+      const version = stored.get(part.profileId);
+      parts.push({ id: part.profileId, absorbedIds: part.absorbedIds, createdAt: part.createdAt, ...(version === undefined ? {} : { version }) });
     }
     originals.delete(target.bridgingFragmentId);
     cutBridges(members, originals, changed);
@@ -135,8 +146,9 @@ export class MergeService {
     const restored = parts.map((part) => buildProfile({ ...part, updatedAt: now }, sideOf(part.id), policy));
     const moved = [...changed];
 
+    // Fragments first (see PersonWriter); restored profiles are inserted, or replaced at the version read when a lost attempt stored them.
     await fragments.write(moved);
-    await people.write([survivor, ...restored], []);
+    await people.save([survivor, ...restored]);
     await merges.markUnmerged(target.id, now);
     return [survivor, ...restored];
   }
@@ -144,16 +156,22 @@ export class MergeService {
   private async recomputeAll(policy: MergePolicy): Promise<void> {
     const { people, fragments } = this.repos;
     let after: string | undefined;
-    for (;;) {
-      const page = await people.list(after, RECOMPUTE_PAGE);
-      if (page.length === 0) return;
+    // A page some of whose profiles changed meanwhile is read and recomputed again; those already done compare equal.
+    const recomputePage = async (from: string | undefined): Promise<string | null> => {
+      const page = await people.list(from, RECOMPUTE_PAGE);
+      if (page.length === 0) return null;
       const members = await fragments.findByProfileIds(page.map((profile) => profile.id));
       const changed = page.flatMap((profile) => {
         const rebuilt = buildProfile(profile, members.filter((fragment) => fragment.profileId === profile.id), policy);
         return canonical(rebuilt) === canonical(profile) ? [] : [{ ...rebuilt, updatedAt: this.deps.now() }];
       });
-      await people.write(changed, []);
-      after = page.at(-1)!.id;
+      await people.save(changed);
+      return page.at(-1)!.id;
+    };
+    for (;;) {
+      const last = await retryOnConflict('Recomputing profiles under the new merge policy', () => recomputePage(after), this.writer.retryPolicy);
+      if (last === null) return;
+      after = last;
     }
   }
 }

@@ -1,22 +1,45 @@
 /**
  * The `people` collection of one sandbox: the merged view of every profile, as
  * segments and the GraphQL API read it. Written only through the identity graph
- * (one bulk write per batch).
+ * and unmerge / recompute, with optimistic concurrency: every document carries a
+ * `version`, and a write names the version it read, so no writer (in this process
+ * or another) overwrites a profile it did not read.
  */
-import type { AnyBulkWriteOperation, Collection, Db, Filter } from 'mongodb';
+import { MongoBulkWriteError, type AnyBulkWriteOperation, type Collection, type Db, type Filter } from 'mongodb';
 import { oncePerKey } from '../../lib/subgraph/once.js';
 import type { ProfileRecord } from './profileView.js';
 
-type ProfileDocument = Omit<ProfileRecord, 'id'> & { _id: string };
+type ProfileDocument = Omit<ProfileRecord, 'id' | 'version'> & { _id: string; version?: number };
 
-const ensureIndexes = oncePerKey();
-
-function toRecord({ _id, ...rest }: ProfileDocument): ProfileRecord {
-  return { id: _id, ...rest };
+/** A profile as last read: its id and the version a write must still find. */
+export interface ProfileVersion {
+  id: string;
+  version: number;
 }
 
-function toDocument({ id, ...rest }: ProfileRecord): ProfileDocument {
-  return { _id: id, ...rest };
+/** Another writer changed, created or removed one or more of these profiles (those of the refused write) after this writer read them. */
+export class ProfileVersionConflict extends Error {
+  constructor(readonly profileIds: readonly string[]) {
+    super(`Profiles changed by another writer: ${profileIds.join(', ')}`);
+    this.name = 'ProfileVersionConflict';
+  }
+}
+
+const DUPLICATE_KEY = 11000;
+const ensureIndexes = oncePerKey();
+
+function toRecord({ _id, version, ...rest }: ProfileDocument): ProfileRecord {
+  // Documents written before versioning have none: version 0.
+  return { id: _id, ...rest, version: version ?? 0 };
+}
+
+function toDocument({ id, version: _read, ...rest }: ProfileRecord, version: number): ProfileDocument {
+  return { _id: id, ...rest, version };
+}
+
+/** Matches the profile only while it still has the version that was read. */
+function atVersion({ id, version }: ProfileVersion): Filter<ProfileDocument> {
+  return version === 0 ? { _id: id, version: { $exists: false } } : { _id: id, version };
 }
 
 export class PeopleRepository {
@@ -86,14 +109,55 @@ export class PeopleRepository {
     return docs.map(toRecord);
   }
 
-  /** One bulk write: absorbed profiles go first, then the recomputed ones are replaced whole. */
-  async write(profiles: readonly ProfileRecord[], deletedIds: readonly string[]): Promise<void> {
+  /**
+   * One bulk write. Profiles never stored (no `version`) are inserted at version 1;
+   * stored ones are replaced only at the version they were read at, and go up by
+   * one. `claims` are profiles about to be removed (absorbed by a merge): their
+   * version goes up too, so a writer that read them before now fails, and the
+   * removal can check nobody wrote them since. Throws ProfileVersionConflict when
+   * any of them no longer matches; the ones that matched are written, each a
+   * complete view of what this writer read, and a retry of the batch completes the rest.
+   */
+  async save(profiles: readonly ProfileRecord[], claims: readonly ProfileVersion[] = []): Promise<void> {
     const operations: AnyBulkWriteOperation<ProfileDocument>[] = [
-      ...deletedIds.map((id) => ({ deleteOne: { filter: { _id: id } } })),
-      ...profiles.map((profile) => ({
-        replaceOne: { filter: { _id: profile.id }, replacement: toDocument(profile), upsert: true },
-      })),
+      ...profiles.map((profile): AnyBulkWriteOperation<ProfileDocument> =>
+        profile.version === undefined
+          ? { insertOne: { document: toDocument(profile, 1) } }
+          : { replaceOne: { filter: atVersion({ id: profile.id, version: profile.version }), replacement: toDocument(profile, profile.version + 1) } },
+      ),
+      ...claims.map((claim) => ({ updateOne: { filter: atVersion(claim), update: { $set: { version: claim.version + 1 } } } })),
     ];
-    if (operations.length > 0) await this.people.bulkWrite(operations, { ordered: true });
+    if (operations.length === 0) return;
+    const expected = operations.length - profiles.filter((profile) => profile.version === undefined).length;
+    let matched: number;
+    try {
+      const result = await this.people.bulkWrite(operations, { ordered: false });
+      matched = result.matchedCount;
+    } catch (error) {
+      // A profile id inserted twice: another writer created (or restored) it first.
+      const duplicates = error instanceof MongoBulkWriteError ? error.writeErrors : [];
+      const list = Array.isArray(duplicates) ? duplicates : [duplicates];
+      if (list.length === 0 || list.some((entry) => entry.code !== DUPLICATE_KEY)) throw error;
+      throw new ProfileVersionConflict(list.map((entry) => String((operations[entry.index] as { insertOne?: { document: ProfileDocument } }).insertOne?.document._id)));
+    }
+    if (matched !== expected) {
+      throw new ProfileVersionConflict([...profiles.filter((profile) => profile.version !== undefined), ...claims].map((profile) => profile.id));
+    }
+  }
+
+  /** Removes profiles at these versions (claimed ones: the claimed version, i.e. one more than read). */
+  async remove(profiles: readonly ProfileVersion[]): Promise<void> {
+    if (profiles.length === 0) return;
+    const result = await this.people.bulkWrite(
+      profiles.map((profile) => ({ deleteOne: { filter: atVersion(profile) } })),
+      { ordered: false },
+    );
+    if (result.deletedCount !== profiles.length) throw new ProfileVersionConflict(profiles.map((profile) => profile.id));
+  }
+
+  /** Saves, then removes the claimed profiles: for callers with nothing to write in between. */
+  async write(profiles: readonly ProfileRecord[], absorbed: readonly ProfileVersion[] = []): Promise<void> {
+    await this.save(profiles, absorbed);
+    await this.remove(absorbed.map(({ id, version }) => ({ id, version: version + 1 })));
   }
 }

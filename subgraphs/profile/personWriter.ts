@@ -2,10 +2,13 @@
  * Applies a batch of valid person records to the identity graph: three indexed
  * reads (the batch's existing fragments, the profiles holding its identities,
  * those profiles' fragments), the graph in memory, then one bulk write per collection.
- * Batches of one sandbox are applied one at a time in this process: two batches
- * read and rewrite whole profiles, so overlapping ones (an import's batches in
- * flight together, or two clients) would otherwise lose each other's changes or
- * each make a profile for the same new identity.
+ *
+ * Correctness across processes comes from the profiles' versions: a batch whose
+ * profiles another writer changed after it read them is refused by the repository
+ * and re-read and re-applied whole (fragments are keyed by source record, so
+ * writing them again is safe). Batches of one sandbox are also applied one at a
+ * time in this process, which only spares the retries overlapping batches (an
+ * import's batches in flight together) would otherwise cost.
  */
 import { identityKey } from '../../lib/identity/namespaces.js';
 import type { IdGenerator } from '../../lib/subgraph/ids.js';
@@ -15,6 +18,7 @@ import type { MergesRepository } from './merges.repository.js';
 import type { PeopleRepository } from './people.repository.js';
 import type { PersonRecordInput } from './personInput.js';
 import type { Fragment } from './profileView.js';
+import { DEFAULT_RETRY, retryOnConflict, type RetryPolicy } from './retryOnConflict.js';
 import type { SettingsRepository } from './settings.repository.js';
 
 export interface ProfileRepositories {
@@ -41,8 +45,13 @@ function oneAtATime<T>(key: string, work: () => Promise<T>): Promise<T> {
 export class PersonWriter {
   constructor(
     private readonly repos: ProfileRepositories,
-    private readonly deps: { now: () => Date; ids: IdGenerator },
+    private readonly deps: { now: () => Date; ids: IdGenerator; retry?: RetryPolicy },
   ) {}
+
+  /** The retry policy unmerge and recompute share with batches. */
+  get retryPolicy(): RetryPolicy {
+    return this.deps.retry ?? DEFAULT_RETRY;
+  }
 
   async ensureIndexes(): Promise<void> {
     await Promise.all([this.repos.people.ensureIndexes(), this.repos.fragments.ensureIndexes(), this.repos.merges.ensureIndexes()]);
@@ -50,7 +59,9 @@ export class PersonWriter {
 
   async apply(records: readonly PersonRecordInput[]): Promise<GraphOutcome> {
     await this.ensureIndexes();
-    return oneAtATime(this.repos.people.databaseName, () => this.applyNow(records));
+    return oneAtATime(this.repos.people.databaseName, () =>
+      retryOnConflict('Writing these records', () => this.applyNow(records), this.retryPolicy),
+    );
   }
 
   private async applyNow(records: readonly PersonRecordInput[]): Promise<GraphOutcome> {
@@ -72,9 +83,13 @@ export class PersonWriter {
       newProfileId: () => this.deps.ids('prof'),
       newMergeId: () => this.deps.ids('mrg'),
     });
-    // Fragments first: should the profile write fail, a retry of the batch rebuilds the profiles from them.
+    const absorbed = outcome.writes.deletedProfiles;
+    // Fragments first, so a profile version once visible was built only from stored fragments: a writer that
+    // reads it reads them too. Then the profiles at the versions read (absorbed ones claimed) and, once the
+    // survivor lists them, the absorbed profiles go.
     await fragments.write(outcome.writes.fragments);
-    await people.write(outcome.writes.profiles, outcome.writes.deletedProfileIds);
+    await people.save(outcome.writes.profiles, absorbed);
+    await people.remove(absorbed.map(({ id, version }) => ({ id, version: version + 1 })));
     await merges.insert(outcome.writes.merges);
     return outcome;
   }

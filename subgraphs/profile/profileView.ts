@@ -62,6 +62,8 @@ export interface ProfileRecord extends PersonAttributes {
   attributes?: JsonObject;
   createdAt: Date;
   updatedAt: Date;
+  /** The stored version this view was read at (0: stored before versioning); absent until first stored. */
+  version?: number;
 }
 
 export type MergePolicyKind = 'TIMESTAMP_ORDERED' | 'SOURCE_PRIORITY';
@@ -137,7 +139,7 @@ export function mergeValues(fragments: readonly Fragment[], policy: MergePolicy)
 
 /** Recomputes a profile's view from its fragments. Fragments must already hold no dropped identity. */
 export function buildProfile(
-  base: { id: string; absorbedIds: string[]; createdAt: Date; updatedAt: Date },
+  base: { id: string; absorbedIds: string[]; createdAt: Date; updatedAt: Date; version?: number },
   fragments: readonly Fragment[],
   policy: MergePolicy,
 ): ProfileRecord {
@@ -156,6 +158,8 @@ export function buildProfile(
     createdAt: base.createdAt,
     updatedAt: base.updatedAt,
   };
+  // The version read, so the write replaces only that one.
+  if (base.version !== undefined) profile.version = base.version;
   const attributes: JsonObject = {};
   for (const [path, value] of mergeValues(fragments, policy)) {
     if (path === CONSENT_PATH) profile.consents.marketingEmail = value as string;

@@ -1,0 +1,127 @@
+/**
+ * Optimistic concurrency on `people`: writers in different processes (here: separate
+ * module instances over separate clients, so the in-process queue is not shared)
+ * never overwrite a profile they did not read.
+ */
+import type { Db, MongoClient } from 'mongodb';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ErrorCode, type DomainError } from '../../lib/errors.js';
+import { createDatabases } from '../../lib/mongo/databases.js';
+import { createIdGenerator } from '../../lib/subgraph/ids.js';
+import { PeopleRepository, ProfileVersionConflict } from '../../subgraphs/profile/people.repository.js';
+import { normalisePerson } from '../../subgraphs/profile/personInput.js';
+import type { ProfileRecord } from '../../subgraphs/profile/profileView.js';
+import { connectTestClient, dropDatabasesWithPrefix, uniqueName } from '../support/mongo.js';
+
+const now = new Date('2026-03-01T09:00:00.000Z');
+const ids = createIdGenerator(() => now);
+const record = (input: Parameters<typeof normalisePerson>[0]) => normalisePerson(input, now);
+
+/** One "process": its own module instances (so its own queue) and its own client. */
+async function startProcess(db: Db, retry?: { attempts: number; backoffMs: number }) {
+  vi.resetModules();
+  const [{ PersonWriter }, people, { FragmentsRepository }, { MergesRepository }, { SettingsRepository }] = await Promise.all([
+    import('../../subgraphs/profile/personWriter.js'),
+    import('../../subgraphs/profile/people.repository.js'),
+    import('../../subgraphs/profile/fragments.repository.js'),
+    import('../../subgraphs/profile/merges.repository.js'),
+    import('../../subgraphs/profile/settings.repository.js'),
+  ]);
+  const repos = { people: new people.PeopleRepository(db), fragments: new FragmentsRepository(db), merges: new MergesRepository(db), settings: new SettingsRepository(db) };
+  return { repos, writer: new PersonWriter(repos, { now: () => now, ids, ...(retry ? { retry } : {}) }) };
+}
+
+describe('profile writes across processes', () => {
+  let clients: MongoClient[];
+  let prefix: string;
+  const sandbox = (client: MongoClient, name: string) => createDatabases(client, `${prefix}_`).sandbox(name);
+
+  beforeAll(async () => {
+    clients = await Promise.all([connectTestClient(), connectTestClient()]);
+    prefix = uniqueName('t_occ_');
+  });
+  afterAll(async () => {
+    await dropDatabasesWithPrefix(clients[0]!, prefix);
+    await Promise.all(clients.map((client) => client.close()));
+  });
+
+  it('concurrent records for one profile from two processes all land in it', async () => {
+    const name = uniqueName('sb');
+    const a = await startProcess(sandbox(clients[0]!, name));
+    const b = await startProcess(sandbox(clients[1]!, name));
+    const [seed] = (await a.writer.apply([record({ sourceKey: '0@seed.Marketo', workEmail: 'race@one.example' })])).results;
+
+    const n = 20;
+    const outcomes = await Promise.all(
+      Array.from({ length: n }, (_, i) =>
+        (i % 2 ? b : a).writer.apply([record({ sourceKey: `${i + 1}@inst.Salesforce`, workEmail: 'race@one.example', attributes: { [`k${i}`]: i } })]),
+      ),
+    );
+    expect(new Set(outcomes.map((outcome) => outcome.results[0]!.profileId))).toEqual(new Set([seed!.profileId]));
+
+    const docs = await sandbox(clients[0]!, name).collection('people').find().toArray();
+    expect(docs).toHaveLength(1);
+    const [profile] = docs;
+    expect(Object.keys(profile!.attributes).sort()).toEqual(Array.from({ length: n }, (_, i) => `k${i}`).sort());
+    expect(profile!.sourceKeys).toHaveLength(n + 1);
+    // One version per successful write: the seed, then each record once.
+    expect(profile!.version).toBe(n + 1);
+  });
+
+  it('the repository refuses a write from a stale read, a stale removal, and a second insert of one id', async () => {
+    const db = sandbox(clients[0]!, uniqueName('sb'));
+    const people = new PeopleRepository(db);
+    const profile: ProfileRecord = {
+      id: 'prof_1',
+      identities: [],
+      identityKeys: [],
+      sourceKeys: [],
+      absorbedIds: [],
+      consents: {},
+      createdAt: now,
+      updatedAt: now,
+    };
+    await people.save([profile]);
+    const [read] = await people.findOwnIds(['prof_1']);
+    expect(read!.version).toBe(1);
+    await people.save([{ ...read!, firstName: 'First' }]);
+    await expect(people.save([{ ...read!, firstName: 'Stale' }])).rejects.toEqual(new ProfileVersionConflict(['prof_1']));
+    await expect(people.remove([{ id: 'prof_1', version: 1 }])).rejects.toBeInstanceOf(ProfileVersionConflict);
+    await expect(people.save([profile])).rejects.toBeInstanceOf(ProfileVersionConflict);
+    expect((await people.findOwnIds(['prof_1']))[0]).toMatchObject({ firstName: 'First', version: 2 });
+  });
+
+  it('a profile stored before versioning reads as version 0 and is replaced once', async () => {
+    const db = sandbox(clients[0]!, uniqueName('sb'));
+    const people = new PeopleRepository(db);
+    await db.collection('people').insertOne({ _id: 'prof_old', identities: [], identityKeys: [], sourceKeys: [], absorbedIds: [], consents: {}, createdAt: now, updatedAt: now } as never);
+    const [legacy] = await people.findOwnIds(['prof_old']);
+    expect(legacy!.version).toBe(0);
+    await people.save([{ ...legacy!, jobTitle: 'CTO' }]);
+    await expect(people.save([{ ...legacy!, jobTitle: 'Stale' }])).rejects.toBeInstanceOf(ProfileVersionConflict);
+    expect((await people.findOwnIds(['prof_old']))[0]).toMatchObject({ jobTitle: 'CTO', version: 1 });
+  });
+
+  it('gives CONFLICT, asking for a retry, once every attempt lost the race', async () => {
+    const name = uniqueName('sb');
+    const db = sandbox(clients[0]!, name);
+    const setup = await startProcess(db);
+    await setup.writer.apply([record({ sourceKey: '1@inst.Marketo', workEmail: 'busy@one.example' })]);
+
+    const { writer, repos } = await startProcess(db, { attempts: 3, backoffMs: 1 });
+    let saves = 0;
+    const save = repos.people.save.bind(repos.people);
+    // Another writer changes the profile between every read and write of this one.
+    repos.people.save = async (profiles, claims) => {
+      saves++;
+      await db.collection('people').updateMany({}, { $inc: { version: 1 } });
+      return save(profiles, claims);
+    };
+    const failure = await writer.apply([record({ sourceKey: '2@inst.Marketo', workEmail: 'busy@one.example' })]).catch((error: unknown) => error);
+    // The writer's own module instance of DomainError: compare by name and code.
+    expect(failure).toMatchObject({ name: 'DomainError' });
+    expect(failure).toMatchObject({ code: ErrorCode.Conflict, details: { attempts: 3, retryable: true } });
+    expect((failure as DomainError).message).toMatch(/retry the request/);
+    expect(saves).toBe(3);
+  });
+});
