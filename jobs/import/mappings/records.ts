@@ -1,6 +1,6 @@
 /**
- * The ingestion inputs an import sends to the subgraphs' bulk mutations, as the
- * shared contract of issue #4 defines them (PersonInput, AccountInput, ...).
+ * The ingestion inputs an import sends to the subgraphs' bulk mutations, as
+ * their schemas define them (PersonInput, AccountInput, ...).
  * Dates travel as ISO-8601 strings, the GraphQL `DateTime` form.
  */
 export interface IdentityInput {
