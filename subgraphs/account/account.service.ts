@@ -13,7 +13,7 @@ import { definedFields, optionalNumber, optionalText } from '../../lib/subgraph/
 import type { AccountFields, AccountRecord, AccountsRepository, AccountWrite } from './accounts.repository.js';
 import { toConnection, type Connection } from '../../lib/subgraph/connection.js';
 import { collectReferences, KnownRecords, type Reference } from './knownRecords.js';
-import { concurrentCreate, mergeAttributes } from './recordRules.js';
+import { addToWrite, concurrentCreate, isOlderThanStored, mergeAttributes } from './recordRules.js';
 import { oneReference, optionalId, optionalSourceKey } from './references.js';
 
 export interface AccountInput {
@@ -128,13 +128,21 @@ export class AccountService {
     });
 
     const batch = [...writes.values()];
-    const failed = await this.accounts.saveAll(batch);
+    const { failed, superseded } = await this.accounts.saveAll(batch);
     if (failed.size > 0) {
       const failedIds = new Set([...failed].map((i) => batch[i]!.id));
       for (const result of results) {
         if (result.account && failedIds.has(result.account.id)) {
           Object.assign(result, { status: 'REJECTED', account: null, error: concurrentCreate('account') });
         }
+      }
+    }
+    if (superseded.size > 0) {
+      // A newer version was stored meanwhile: answer with it, as for an older record seen at planning.
+      const stored = new Map([...superseded].map(([i, record]) => [batch[i]!.id, record]));
+      for (const result of results) {
+        const newer = result.account ? stored.get(result.account.id) : undefined;
+        if (newer) Object.assign(result, { status: 'UPDATED', account: newer });
       }
     }
     return results;
@@ -160,6 +168,17 @@ export class AccountService {
       existing = known.bySourceKey(record.sourceKey);
     }
 
+    if (existing && isOlderThanStored(existing.sourceUpdatedAt, record.sourceUpdatedAt)) {
+      // Older than the stored version (a replayed export): values stay; a new source key still joins.
+      const addSourceKeys = record.sourceKey && !existing.sourceKeys.includes(record.sourceKey) ? [record.sourceKey] : [];
+      const account: AccountRecord = { ...existing, sourceKeys: [...existing.sourceKeys, ...addSourceKeys] };
+      if (addSourceKeys.length > 0) {
+        known.put(account);
+        addToWrite(writes, { id: existing.id, create: false, fields: {}, addSourceKeys, values: false, now });
+      }
+      return { status: 'UPDATED', account };
+    }
+
     const fields: AccountFields = { ...record.fields, sourceUpdatedAt: record.sourceUpdatedAt ?? now };
     if (record.parent) {
       const parent = known.resolve(record.parent, 'id' in record.parent ? 'parentAccountId' : 'parentSourceKey');
@@ -181,11 +200,7 @@ export class AccountService {
     if (account.attributes === undefined) delete account.attributes;
     known.put(account);
 
-    const write = writes.get(id) ?? { id, create: !existing, set: {}, attributes: {}, addSourceKeys: [], now };
-    Object.assign(write.set, fields);
-    Object.assign(write.attributes, record.attributes);
-    write.addSourceKeys.push(...addSourceKeys);
-    writes.set(id, write);
+    addToWrite(writes, { id, create: !existing, fields, attributes: record.attributes, addSourceKeys, sourceUpdatedAt: record.sourceUpdatedAt, values: true, now });
     return { status: existing ? 'UPDATED' : 'CREATED', account };
   }
 }

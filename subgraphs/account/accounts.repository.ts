@@ -43,6 +43,20 @@ export interface SourcedWrite<F> {
   attributes: JsonObject;
   addSourceKeys: string[];
   now: Date;
+  /**
+   * A date when every record behind an update carried its `sourceUpdatedAt` (the latest of them):
+   * the update applies only while the stored `sourceUpdatedAt` is not later, so a newer version
+   * written meanwhile by another request is never overwritten. null: some record had none.
+   */
+  ifNotNewerThan?: Date | null;
+}
+
+/** What a batch's bulkWrite did not write: refused by the unique index, or superseded by a newer stored version. */
+export interface SaveOutcome<D> {
+  /** Indexes of writes that lost a race for a new source key. */
+  failed: Set<number>;
+  /** Indexes of guarded updates skipped because the stored version was newer, with that version. */
+  superseded: Map<number, D>;
 }
 
 export type AccountWrite = SourcedWrite<AccountFields>;
@@ -73,14 +87,15 @@ export async function findSourcedRecords<D extends { _id: string; sourceKeys?: s
 
 /**
  * Writes a planned batch of source-keyed records (accounts, opportunities) with one bulkWrite.
- * Returns the indexes of writes refused because another request created one of their source
- * keys meanwhile (unique index); the rest are written.
+ * Reports the writes refused because another request created one of their source keys meanwhile
+ * (unique index), and the guarded updates a newer stored version superseded; the rest are written.
  */
-export async function saveSourcedRecords<D extends { _id: string }, F extends object>(
+export async function saveSourcedRecords<D extends { _id: string; sourceUpdatedAt?: Date }, F extends object>(
   collection: Collection<D>,
   writes: readonly SourcedWrite<F>[],
-): Promise<Set<number>> {
-  if (writes.length === 0) return new Set();
+): Promise<SaveOutcome<D>> {
+  const outcome: SaveOutcome<D> = { failed: new Set(), superseded: new Map() };
+  if (writes.length === 0) return outcome;
   const operations = writes.map((write) => {
     // Attributes are set key by key; the JSON scalar guarantees keys without `$` or `.`.
     const set: Record<string, unknown> = { ...write.set, updatedAt: write.now };
@@ -88,18 +103,36 @@ export async function saveSourcedRecords<D extends { _id: string }, F extends ob
     const update: Record<string, unknown> = { $set: set };
     if (write.addSourceKeys.length > 0) update.$addToSet = { sourceKeys: { $each: write.addSourceKeys } };
     if (write.create) update.$setOnInsert = { createdAt: write.now };
-    return { updateOne: { filter: { _id: write.id }, update, upsert: write.create } } as AnyBulkWriteOperation<D>;
-  });
-  try {
-    await collection.bulkWrite(operations, { ordered: false });
-    return new Set();
-  } catch (error) {
-    if (error instanceof MongoBulkWriteError) {
-      const failures = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
-      if (failures.every((failure) => failure.code === 11000)) return new Set(failures.map((failure) => failure.index));
+    const filter: Record<string, unknown> = { _id: write.id };
+    if (!write.create && write.ifNotNewerThan instanceof Date) {
+      filter.$or = [{ sourceUpdatedAt: { $lte: write.ifNotNewerThan } }, { sourceUpdatedAt: { $exists: false } }];
     }
-    throw error;
+    return { updateOne: { filter, update, upsert: write.create } } as AnyBulkWriteOperation<D>;
+  });
+  const updates = writes.filter((write) => !write.create).length;
+  let matched: number;
+  try {
+    matched = (await collection.bulkWrite(operations, { ordered: false })).matchedCount;
+  } catch (error) {
+    if (!(error instanceof MongoBulkWriteError)) throw error;
+    const failures = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
+    if (!failures.every((failure) => failure.code === 11000)) throw error;
+    for (const failure of failures) outcome.failed.add(failure.index);
+    matched = error.result.matchedCount;
   }
+  // Rare: only when another request stored a newer version between this batch's read and its write.
+  if (matched < updates) {
+    const guarded = writes.flatMap((write, index) => (!write.create && write.ifNotNewerThan instanceof Date ? [{ write, guard: write.ifNotNewerThan, index }] : []));
+    if (guarded.length > 0) {
+      const stored = await collection.find({ _id: { $in: guarded.map(({ write }) => write.id) } } as Filter<D>).toArray();
+      const byId = new Map<string, D>(stored.map((doc) => [doc._id as string, doc as D]));
+      for (const { write, guard, index } of guarded) {
+        const doc = byId.get(write.id);
+        if (doc?.sourceUpdatedAt && doc.sourceUpdatedAt.getTime() > guard.getTime()) outcome.superseded.set(index, doc);
+      }
+    }
+  }
+  return outcome;
 }
 
 export class AccountsRepository {
@@ -141,7 +174,8 @@ export class AccountsRepository {
     return docs.map(toAccountRecord);
   }
 
-  saveAll(writes: readonly AccountWrite[]): Promise<Set<number>> {
-    return saveSourcedRecords(this.accounts, writes);
+  async saveAll(writes: readonly AccountWrite[]): Promise<SaveOutcome<AccountRecord>> {
+    const { failed, superseded } = await saveSourcedRecords(this.accounts, writes);
+    return { failed, superseded: new Map([...superseded].map(([index, doc]) => [index, toAccountRecord(doc)])) };
   }
 }

@@ -8,13 +8,26 @@ import type { PersonLink, PersonLinksRepository, PersonLinkWithTarget } from './
 export interface AccountLoaders {
   accountById: DataLoader<string, AccountRecord | null>;
   opportunityById: DataLoader<string, OpportunityRecord | null>;
-  opportunitiesByAccountId: DataLoader<string, OpportunityRecord[]>;
-  relationsByAccountId: DataLoader<string, PersonLink[]>;
-  contactsByOpportunityId: DataLoader<string, PersonLink[]>;
+  /** The first `limit` of each key's group: one loader per limit, so one query per batch. */
+  opportunitiesByAccountId: LimitedGroupLoaders<OpportunityRecord>;
+  relationsByAccountId: LimitedGroupLoaders<PersonLink>;
+  contactsByOpportunityId: LimitedGroupLoaders<PersonLink>;
   /** Account links of a person key with their accounts joined: one aggregate per batch of keys. */
   accountLinksByPersonKey: DataLoader<string, PersonLinkWithTarget<AccountRecord>[]>;
   /** Opportunity contacts of a person key with their opportunities joined: one aggregate per batch. */
   opportunityLinksByPersonKey: DataLoader<string, PersonLinkWithTarget<OpportunityRecord>[]>;
+}
+
+export type LimitedGroupLoaders<T> = (limit: number) => DataLoader<string, T[]>;
+
+/** Group loaders made on first use for each limit a request asks for. */
+function limitedGroupLoaders<T>(fetch: (keys: readonly string[], limit: number) => Promise<readonly T[]>, keyOf: (item: T) => string): LimitedGroupLoaders<T> {
+  const byLimit = new Map<number, DataLoader<string, T[]>>();
+  return (limit) => {
+    let loader = byLimit.get(limit);
+    if (!loader) byLimit.set(limit, (loader = createGroupLoader((keys) => fetch(keys, limit), keyOf)));
+    return loader;
+  };
 }
 
 export function createAccountLoaders(repositories: {
@@ -27,9 +40,9 @@ export function createAccountLoaders(repositories: {
   return {
     accountById: createByIdLoader((ids) => accounts.findByIds(ids), (account) => account.id),
     opportunityById: createByIdLoader((ids) => opportunities.findByIds(ids), (opportunity) => opportunity.id),
-    opportunitiesByAccountId: createGroupLoader((ids) => opportunities.findByAccountIds(ids), (opportunity) => opportunity.accountId),
-    relationsByAccountId: createGroupLoader((ids) => accountLinks.findByTargetIds(ids), (link) => link.targetId),
-    contactsByOpportunityId: createGroupLoader((ids) => opportunityContacts.findByTargetIds(ids), (link) => link.targetId),
+    opportunitiesByAccountId: limitedGroupLoaders((ids, limit) => opportunities.findByAccountIds(ids, limit), (opportunity) => opportunity.accountId),
+    relationsByAccountId: limitedGroupLoaders((ids, limit) => accountLinks.findByTargetIds(ids, limit), (link) => link.targetId),
+    contactsByOpportunityId: limitedGroupLoaders((ids, limit) => opportunityContacts.findByTargetIds(ids, limit), (link) => link.targetId),
     accountLinksByPersonKey: createGroupLoader(
       (keys) => accountLinks.findByPersonKeysWithTargets(keys, (doc) => toAccountRecord(doc as AccountDocument)),
       (link) => link.personKey,

@@ -2,7 +2,7 @@
 import type { Collection, Db } from 'mongodb';
 import { oncePerKey } from '../../lib/subgraph/once.js';
 import type { JsonObject } from '../../lib/subgraph/scalars.js';
-import { findSourcedRecords, saveSourcedRecords, type SourcedWrite } from './accounts.repository.js';
+import { findSourcedRecords, saveSourcedRecords, type SaveOutcome, type SourcedWrite } from './accounts.repository.js';
 
 export interface OpportunityFields {
   accountId?: string;
@@ -68,16 +68,31 @@ export class OpportunitiesRepository {
     return (await findSourcedRecords(this.opportunities, ids, sourceKeys)).map(toOpportunityRecord);
   }
 
-  /** One `$in` query for a batch of accounts, oldest first. */
-  async findByAccountIds(accountIds: readonly string[]): Promise<OpportunityRecord[]> {
-    const docs = await this.opportunities
-      .find({ accountId: { $in: [...accountIds] } })
-      .sort({ _id: 1 })
+  /**
+   * The first `limit` opportunities of each account of a batch, oldest first, in one query: a
+   * `$lookup` per account whose sub-pipeline is bounded by the `account` index and the limit.
+   */
+  async findByAccountIds(accountIds: readonly string[], limit: number): Promise<OpportunityRecord[]> {
+    const groups = await this.db
+      .collection('accounts')
+      .aggregate<{ items: OpportunityDocument[] }>([
+        { $match: { _id: { $in: [...accountIds] } } },
+        {
+          $lookup: {
+            from: 'opportunities',
+            let: { accountId: '$_id' },
+            pipeline: [{ $match: { $expr: { $eq: ['$accountId', '$$accountId'] } } }, { $sort: { _id: 1 } }, { $limit: limit }],
+            as: 'items',
+          },
+        },
+        { $project: { _id: 0, items: 1 } },
+      ])
       .toArray();
-    return docs.map(toOpportunityRecord);
+    return groups.flatMap((group) => group.items.map(toOpportunityRecord));
   }
 
-  saveAll(writes: readonly SourcedWrite<OpportunityFields>[]): Promise<Set<number>> {
-    return saveSourcedRecords(this.opportunities, writes);
+  async saveAll(writes: readonly SourcedWrite<OpportunityFields>[]): Promise<SaveOutcome<OpportunityRecord>> {
+    const { failed, superseded } = await saveSourcedRecords(this.opportunities, writes);
+    return { failed, superseded: new Map([...superseded].map(([index, doc]) => [index, toOpportunityRecord(doc)])) };
   }
 }

@@ -12,7 +12,7 @@ import { definedFields, optionalNumber, optionalText } from '../../lib/subgraph/
 import type { AccountRecord, AccountsRepository, SourcedWrite } from './accounts.repository.js';
 import { collectReferences, KnownRecords, type Reference } from './knownRecords.js';
 import type { OpportunitiesRepository, OpportunityFields, OpportunityRecord } from './opportunities.repository.js';
-import { concurrentCreate, mergeAttributes } from './recordRules.js';
+import { addToWrite, concurrentCreate, isOlderThanStored, mergeAttributes } from './recordRules.js';
 import { oneReference, optionalId, optionalSourceKey } from './references.js';
 
 export interface OpportunityInput {
@@ -108,13 +108,21 @@ export class OpportunityService {
     });
 
     const batch = [...writes.values()];
-    const failed = await this.opportunities.saveAll(batch);
+    const { failed, superseded } = await this.opportunities.saveAll(batch);
     if (failed.size > 0) {
       const failedIds = new Set([...failed].map((i) => batch[i]!.id));
       for (const result of results) {
         if (result.opportunity && failedIds.has(result.opportunity.id)) {
           Object.assign(result, { status: 'REJECTED', opportunity: null, error: concurrentCreate('opportunity') });
         }
+      }
+    }
+    if (superseded.size > 0) {
+      // A newer version was stored meanwhile: answer with it, as for an older record seen at planning.
+      const stored = new Map([...superseded].map(([i, record]) => [batch[i]!.id, record]));
+      for (const result of results) {
+        const newer = result.opportunity ? stored.get(result.opportunity.id) : undefined;
+        if (newer) Object.assign(result, { status: 'UPDATED', opportunity: newer });
       }
     }
     return results;
@@ -141,6 +149,17 @@ export class OpportunityService {
       existing = known.bySourceKey(record.sourceKey);
     }
 
+    if (existing && isOlderThanStored(existing.sourceUpdatedAt, record.sourceUpdatedAt)) {
+      // Older than the stored version (a replayed export): values stay; a new source key still joins.
+      const addSourceKeys = record.sourceKey && !existing.sourceKeys.includes(record.sourceKey) ? [record.sourceKey] : [];
+      const opportunity: OpportunityRecord = { ...existing, sourceKeys: [...existing.sourceKeys, ...addSourceKeys] };
+      if (addSourceKeys.length > 0) {
+        known.put(opportunity);
+        addToWrite(writes, { id: existing.id, create: false, fields: {}, addSourceKeys, values: false, now });
+      }
+      return { status: 'UPDATED', opportunity };
+    }
+
     const fields: OpportunityFields = { ...record.fields, sourceUpdatedAt: record.sourceUpdatedAt ?? now };
     if (record.account) {
       fields.accountId = knownAccounts.resolve(record.account, 'id' in record.account ? 'accountId' : 'accountSourceKey').id;
@@ -163,11 +182,7 @@ export class OpportunityService {
     if (opportunity.attributes === undefined) delete opportunity.attributes;
     known.put(opportunity);
 
-    const write = writes.get(id) ?? { id, create: !existing, set: {}, attributes: {}, addSourceKeys: [], now };
-    Object.assign(write.set, fields);
-    Object.assign(write.attributes, record.attributes);
-    write.addSourceKeys.push(...addSourceKeys);
-    writes.set(id, write);
+    addToWrite(writes, { id, create: !existing, fields, attributes: record.attributes, addSourceKeys, sourceUpdatedAt: record.sourceUpdatedAt, values: true, now });
     return { status: existing ? 'UPDATED' : 'CREATED', opportunity };
   }
 }

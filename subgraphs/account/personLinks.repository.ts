@@ -103,13 +103,27 @@ export class PersonLinksRepository {
     return docs.map((doc) => this.toLink(doc));
   }
 
-  /** Every link of a batch of accounts or opportunities, oldest first, in one query. */
-  async findByTargetIds(targetIds: readonly string[]): Promise<PersonLink[]> {
-    const docs = await this.links
-      .find({ [this.kind.targetField]: { $in: [...targetIds] } })
-      .sort({ _id: 1 })
+  /**
+   * The first `limit` links of each account or opportunity of a batch, oldest first, in one query:
+   * a `$lookup` per target whose sub-pipeline is bounded by the target index and the limit.
+   */
+  async findByTargetIds(targetIds: readonly string[], limit: number): Promise<PersonLink[]> {
+    const groups = await this.db
+      .collection(this.kind.targetCollection)
+      .aggregate<{ items: Document[] }>([
+        { $match: { _id: { $in: [...targetIds] } } },
+        {
+          $lookup: {
+            from: this.kind.collection,
+            let: { targetId: '$_id' },
+            pipeline: [{ $match: { $expr: { $eq: [`$${this.kind.targetField}`, '$$targetId'] } } }, { $sort: { _id: 1 } }, { $limit: limit }],
+            as: 'items',
+          },
+        },
+        { $project: { _id: 0, items: 1 } },
+      ])
       .toArray();
-    return docs.map((doc) => this.toLink(doc));
+    return groups.flatMap((group) => group.items.map((doc) => this.toLink(doc)));
   }
 
   /**

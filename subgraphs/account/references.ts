@@ -27,6 +27,19 @@ export function optionalSourceKey(value: string | null | undefined, field: strin
   return trimmed;
 }
 
+/** Default and largest `first` of the lists on an account or opportunity (people, opportunities, contacts). */
+export const DEFAULT_LIST_SIZE = 100;
+export const MAX_LIST_SIZE = 500;
+
+/** `first` of a nested list; BAD_USER_INPUT outside 1 to MAX_LIST_SIZE. */
+export function listSize(first: number | null | undefined): number {
+  const size = first ?? DEFAULT_LIST_SIZE;
+  if (!Number.isInteger(size) || size < 1 || size > MAX_LIST_SIZE) {
+    throw badInput(`first must be an integer from 1 to ${MAX_LIST_SIZE} (got ${size})`, { field: 'first' });
+  }
+  return size;
+}
+
 export function optionalId(value: string | null | undefined, field: string): string | undefined {
   if (value == null) return undefined;
   const trimmed = value.trim();

@@ -10,10 +10,11 @@ import type { OpportunityRecord } from './opportunities.repository.js';
 import type { OpportunityInput } from './opportunity.service.js';
 import { distinctByTarget, primaryTarget, type PersonLinkResult } from './personLink.service.js';
 import type { PersonLink, PersonLinkWithTarget } from './personLinks.repository.js';
-import { profileIdOf, profileLinkKeys } from './references.js';
+import { listSize, profileIdOf, profileLinkKeys } from './references.js';
 
 type Ctx = AccountContext;
 type PageArgs = { first?: number | null; after?: string | null };
+type ListArgs = { first?: number | null };
 /** A Profile representation after `__resolveReference`: its id and the person keys links may use. */
 type ProfileRef = { id: string; linkKeys: string[] };
 type Link = PersonLink | PersonLinkWithTarget<AccountRecord | OpportunityRecord>;
@@ -44,13 +45,13 @@ export const resolvers: GraphQLResolverMap<Ctx> = {
   Account: {
     __resolveReference: (reference: { id: string }, ctx: Ctx) => ctx.loaders.accountById.load(reference.id),
     parent: (account: AccountRecord, _: unknown, ctx: Ctx) => (account.parentId ? ctx.loaders.accountById.load(account.parentId) : null),
-    opportunities: (account: AccountRecord, _: unknown, ctx: Ctx) => ctx.loaders.opportunitiesByAccountId.load(account.id),
-    people: (account: AccountRecord, _: unknown, ctx: Ctx) => ctx.loaders.relationsByAccountId.load(account.id),
+    opportunities: (account: AccountRecord, args: ListArgs, ctx: Ctx) => ctx.loaders.opportunitiesByAccountId(listSize(args.first)).load(account.id),
+    people: (account: AccountRecord, args: ListArgs, ctx: Ctx) => ctx.loaders.relationsByAccountId(listSize(args.first)).load(account.id),
   },
   Opportunity: {
     __resolveReference: (reference: { id: string }, ctx: Ctx) => ctx.loaders.opportunityById.load(reference.id),
     account: (opportunity: OpportunityRecord, _: unknown, ctx: Ctx) => ctx.loaders.accountById.load(opportunity.accountId),
-    contacts: (opportunity: OpportunityRecord, _: unknown, ctx: Ctx) => ctx.loaders.contactsByOpportunityId.load(opportunity.id),
+    contacts: (opportunity: OpportunityRecord, args: ListArgs, ctx: Ctx) => ctx.loaders.contactsByOpportunityId(listSize(args.first)).load(opportunity.id),
   },
   // Profiles are owned by the profile subgraph; here a reference is its id and the keys links may name it by.
   Profile: {

@@ -15,6 +15,30 @@ export interface ImportJobScheduler {
   schedule(payload: ImportJobPayload): Promise<void>;
 }
 
+/**
+ * Writes the import's job: one per import (unique on sandbox and import id, insert only), so
+ * scheduling again, from a retried completeUpload or the sweep, leaves the existing job alone.
+ */
+export async function scheduleImportJob(agenda: Agenda, payload: ImportJobPayload): Promise<void> {
+  await agenda
+    .create(IMPORT_JOB_NAME, payload)
+    .unique({ 'data.sandbox': payload.sandbox, 'data.importId': payload.importId }, { insertOnly: true })
+    .schedule(new Date())
+    .save();
+}
+
+/** Of these imports of `sandbox`, those with no import job in Agenda's collection (waiting, running or done). */
+export async function importsWithoutJob(databases: Databases, sandbox: string, importIds: readonly string[]): Promise<string[]> {
+  if (importIds.length === 0) return [];
+  const jobs = await databases
+    .platform()
+    .collection(JOBS_COLLECTION)
+    .find({ name: IMPORT_JOB_NAME, 'data.sandbox': sandbox, 'data.importId': { $in: [...importIds] } }, { projection: { 'data.importId': 1 } })
+    .toArray();
+  const scheduled = new Set(jobs.map((job) => (job.data as { importId?: unknown } | undefined)?.importId));
+  return importIds.filter((id) => !scheduled.has(id));
+}
+
 export function createImportJobScheduler(databases: Databases): ImportJobScheduler {
   let agenda: Promise<Agenda> | undefined;
   const writer = () =>
@@ -28,11 +52,7 @@ export function createImportJobScheduler(databases: Databases): ImportJobSchedul
     }));
   return {
     async schedule(payload) {
-      await (await writer())
-        .create(IMPORT_JOB_NAME, payload)
-        .unique({ 'data.sandbox': payload.sandbox, 'data.importId': payload.importId }, { insertOnly: true })
-        .schedule(new Date())
-        .save();
+      await scheduleImportJob(await writer(), payload);
     },
   };
 }

@@ -6,6 +6,7 @@
  * the profile subgraph and by the import job, which runs in the worker.
  */
 import type { Collection, Db } from 'mongodb';
+import type { Principal } from '../../../lib/auth/roles.js';
 import { oncePerKey } from '../../../lib/subgraph/once.js';
 
 export const IMPORT_STATUSES = ['UPLOADING', 'QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED'] as const;
@@ -32,6 +33,10 @@ export interface ImportRecord {
   startedAt: Date | null;
   finishedAt: Date | null;
   failure: string | null;
+  /** Who started the import: its job writes as them (imports from before this field: an editor of the sandbox). */
+  principal?: Principal;
+  /** Set while `completeUpload` checks the chunks: no chunk write may land from then on. */
+  uploadSealedAt?: Date | null;
 }
 
 export interface ImportRowError {
@@ -47,7 +52,19 @@ interface ChunkDocument {
   index: number;
   content: string;
   bytes: number;
+  /**
+   * false until `completeUpload` seals the import's chunks; a sealed chunk is part of the file and
+   * is never replaced. Chunks written before this field existed count as sealed.
+   */
+  sealed?: boolean;
+  /** Which `putChunk` call wrote this version, so it can take back only its own write. */
+  writeId?: string;
 }
+
+/** What `putChunk` did: the chunk is part of the upload, or the upload was completed first and nothing landed. */
+export type PutChunkOutcome = 'stored' | 'refused';
+
+const isDuplicateKey = (error: unknown) => typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
 interface ErrorDocument extends ImportRowError {
   _id: string;
   importId: string;
@@ -74,6 +91,7 @@ export class ImportsRepository {
     return ensureIndexes(this.db.databaseName, () =>
       Promise.all([
         this.imports.createIndex({ createdAt: -1 }, { name: 'createdAt' }),
+        this.imports.createIndex({ status: 1, updatedAt: 1 }, { name: 'status_updatedAt' }),
         this.chunks.createIndex({ importId: 1, index: 1 }, { name: 'importId_index' }),
         this.errors.createIndex({ importId: 1, line: 1 }, { name: 'importId_line' }),
       ]),
@@ -91,25 +109,75 @@ export class ImportsRepository {
     return doc ? toRecord(doc) : null;
   }
 
+  /** Imports QUEUED since before `before`, oldest first, at most `limit`. */
+  async listQueuedSince(before: Date, limit: number): Promise<ImportRecord[]> {
+    const docs = await this.imports.find({ status: 'QUEUED', updatedAt: { $lt: before } }).sort({ updatedAt: 1 }).limit(limit).toArray();
+    return docs.map(toRecord);
+  }
+
   /** Newest first. */
   async list(limit: number): Promise<ImportRecord[]> {
     const docs = await this.imports.find({}).sort({ createdAt: -1, _id: -1 }).limit(limit).toArray();
     return docs.map(toRecord);
   }
 
-  async putChunk(importId: string, index: number, content: string, bytes: number): Promise<void> {
-    await this.chunks.replaceOne({ _id: chunkId(importId, index) }, { importId, index, content, bytes }, { upsert: true });
+  /**
+   * Stores chunk `index` unless the import's upload is completed or being completed, without a
+   * transaction. The write never replaces a sealed chunk; after writing, the import is read again,
+   * and a write that raced `completeUpload` is taken back (the previous version restored) unless
+   * `sealChunks` got to it first, in which case the chunk is part of the file. Either way, what
+   * the caller is told matches what the import job will read.
+   */
+  async putChunk(importId: string, index: number, content: string, bytes: number, writeId: string): Promise<PutChunkOutcome> {
+    const _id = chunkId(importId, index);
+    let previous: ChunkDocument | null;
+    try {
+      previous = await this.chunks.findOneAndReplace(
+        { _id, sealed: { $ne: true } },
+        { importId, index, content, bytes, sealed: false, writeId },
+        { upsert: true, returnDocument: 'before' },
+      );
+    } catch (error) {
+      // The chunk exists and is sealed: the upsert's insert collided with it.
+      if (isDuplicateKey(error)) return 'refused';
+      throw error;
+    }
+    const current = await this.imports.findOne({ _id: importId }, { projection: { status: 1, uploadSealedAt: 1 } });
+    if (current?.status === 'UPLOADING' && !current.uploadSealedAt) return 'stored';
+    const mine = { _id, writeId, sealed: { $ne: true } };
+    const undone = previous
+      ? (await this.chunks.replaceOne(mine, previous)).matchedCount
+      : (await this.chunks.deleteOne(mine)).deletedCount;
+    return undone === 1 ? 'refused' : 'stored';
   }
 
-  /** Indexes of the chunks stored for an import, ascending. */
+  /** Marks the import's upload as being completed; null when it is no longer UPLOADING. */
+  async sealUpload(id: string, now: Date): Promise<ImportRecord | null> {
+    const doc = await this.imports.findOneAndUpdate({ _id: id, status: 'UPLOADING' }, { $set: { uploadSealedAt: now } }, { returnDocument: 'after' });
+    return doc ? toRecord(doc) : null;
+  }
+
+  /** Makes every chunk written so far part of the file; run after `sealUpload`, before `chunkIndexes`. */
+  async sealChunks(importId: string): Promise<void> {
+    await this.chunks.updateMany({ importId, sealed: false }, { $set: { sealed: true } });
+  }
+
+  /** Reopens an upload whose completion was refused (chunks missing), so chunks can be sent again. */
+  async unsealUpload(id: string): Promise<void> {
+    await this.chunks.updateMany({ importId: id, sealed: true }, { $set: { sealed: false } });
+    await this.imports.updateOne({ _id: id, status: 'UPLOADING' }, { $set: { uploadSealedAt: null } });
+  }
+
+  /** Indexes of the sealed chunks of an import, ascending. */
   async chunkIndexes(importId: string): Promise<number[]> {
-    const docs = await this.chunks.find({ importId }, { projection: { index: 1 } }).sort({ index: 1 }).toArray();
+    const docs = await this.chunks.find({ importId, sealed: { $ne: false } }, { projection: { index: 1 } }).sort({ index: 1 }).toArray();
     return docs.map((doc) => doc.index);
   }
 
   /** The file's content, one chunk at a time, in order: never the whole file in memory. */
   async *readChunks(importId: string): AsyncGenerator<string> {
-    const cursor = this.chunks.find({ importId }, { projection: { content: 1 } }).sort({ index: 1 }).batchSize(2);
+    // Only sealed chunks: a write that lost the race with completeUpload may linger unsealed after a crash.
+    const cursor = this.chunks.find({ importId, sealed: { $ne: false } }, { projection: { content: 1 } }).sort({ index: 1 }).batchSize(2);
     try {
       for await (const doc of cursor) yield doc.content;
     } finally {

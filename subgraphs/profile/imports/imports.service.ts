@@ -113,9 +113,11 @@ export class ImportsService {
     const parsed = parseStartImportInput(input);
     await this.imports.ensureIndexes();
     const now = this.deps.now();
+    const { sandbox, role, keyId } = this.deps.principal;
     return this.imports.insert({
       id: this.newId(),
       ...parsed,
+      principal: keyId === undefined ? { sandbox, role } : { sandbox, role, keyId },
       status: 'UPLOADING',
       rowsTotal: 0,
       rowsImported: 0,
@@ -139,7 +141,9 @@ export class ImportsService {
       throw badInput(`A chunk may hold at most ${MAX_CHUNK_BYTES} bytes of CSV text (got ${bytes}); send smaller chunks`, { field: 'content' });
     }
     const record = await this.uploading(importId);
-    await this.imports.putChunk(importId, index, content, bytes);
+    const outcome = await this.imports.putChunk(importId, index, content, bytes, randomBytes(8).toString('hex'));
+    // completeUpload won the race: the chunk did not land, and the file is the one it checked.
+    if (outcome === 'refused') throw this.notUploading((await this.imports.findById(importId)) ?? record);
     return record;
   }
 
@@ -156,6 +160,24 @@ export class ImportsService {
       if (record.status === 'QUEUED') await this.schedule(record.id);
       return record;
     }
+    // Seal first, then read: a chunk write still in flight either lands before the seal (and is
+    // counted) or is refused and taken back (putChunk), never both.
+    if (!(await this.imports.sealUpload(importId, this.deps.now()))) return this.completeUpload(importId, chunkCount);
+    await this.imports.sealChunks(importId);
+    try {
+      await this.checkChunks(importId, chunkCount);
+    } catch (error) {
+      await this.imports.unsealUpload(importId);
+      throw error;
+    }
+    const queued = await this.imports.transition(importId, ['UPLOADING'], 'QUEUED', { chunkCount, uploadSealedAt: null }, this.deps.now());
+    if (!queued) return this.completeUpload(importId, chunkCount);
+    await this.schedule(importId);
+    return queued;
+  }
+
+  /** BAD_USER_INPUT unless exactly chunks 0..chunkCount-1 are sealed. */
+  private async checkChunks(importId: string, chunkCount: number): Promise<void> {
     const indexes = await this.imports.chunkIndexes(importId);
     const missing: number[] = [];
     for (let index = 0, at = 0; index < chunkCount && missing.length < 10; index++) {
@@ -174,10 +196,6 @@ export class ImportsService {
         field: 'chunkCount',
       });
     }
-    const queued = await this.imports.transition(importId, ['UPLOADING'], 'QUEUED', { chunkCount }, this.deps.now());
-    if (!queued) return this.completeUpload(importId, chunkCount);
-    await this.schedule(importId);
-    return queued;
   }
 
   get(id: string): Promise<ImportRecord | null> {
@@ -204,11 +222,16 @@ export class ImportsService {
 
   private async uploading(importId: string): Promise<ImportRecord> {
     const record = await this.find(importId);
-    if (record.status !== 'UPLOADING') throw this.notUploading(record);
+    if (record.status !== 'UPLOADING' || record.uploadSealedAt) throw this.notUploading(record);
     return record;
   }
 
   private notUploading(record: ImportRecord): DomainError {
+    if (record.status === 'UPLOADING') {
+      return new DomainError(ErrorCode.Conflict, `Import ${record.id} is completing its upload; no more chunks can be sent`, {
+        details: { status: record.status },
+      });
+    }
     return new DomainError(
       ErrorCode.Conflict,
       `Import ${record.id} is ${record.status}: its upload was completed with ${record.chunkCount} chunks; start a new import to send another file`,
