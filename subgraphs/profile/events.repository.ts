@@ -3,7 +3,7 @@
  * arrived with; a profile finds its events through its identity keys, so merges
  * and unmerges never rewrite events.
  */
-import type { Collection, Db, Filter } from 'mongodb';
+import { MongoBulkWriteError, type Collection, type Db, type Filter } from 'mongodb';
 import type { Identity } from '../../lib/identity/namespaces.js';
 import { oncePerKey } from '../../lib/subgraph/once.js';
 import type { JsonObject } from '../../lib/subgraph/scalars.js';
@@ -33,6 +33,7 @@ export interface EventPageQuery {
   limit: number;
 }
 
+const DUPLICATE_KEY = 11000;
 const ensureIndexes = oncePerKey();
 
 function toRecord({ _id, ...rest }: EventDocument): EventRecord {
@@ -52,14 +53,39 @@ export class EventsRepository {
     );
   }
 
-  /** One bulk write of replace-or-insert by id; returns the positions that were new. */
+  /**
+   * Inserts the events, then replaces whole the ones whose id was already stored
+   * (sent before); returns the positions that were new. Inserting first keeps the
+   * common case, new events, to the cheapest write.
+   */
   async write(events: readonly EventRecord[]): Promise<Set<number>> {
     if (events.length === 0) return new Set();
-    const result = await this.events.bulkWrite(
-      events.map(({ id, ...rest }) => ({ replaceOne: { filter: { _id: id }, replacement: rest, upsert: true } })),
-      { ordered: false },
-    );
-    return new Set(Object.keys(result.upsertedIds).map(Number));
+    const documents = events.map(({ id, ...rest }): EventDocument => ({ _id: id, ...rest }));
+    const stored = new Set<number>();
+    try {
+      await this.events.insertMany(documents, { ordered: false });
+    } catch (error) {
+      const errors = error instanceof MongoBulkWriteError ? error.writeErrors : [];
+      const list = Array.isArray(errors) ? errors : [errors];
+      if (list.length === 0 || list.some((entry) => entry.code !== DUPLICATE_KEY)) throw error;
+      for (const entry of list) stored.add(entry.index);
+    }
+    const created = new Set(events.keys());
+    if (stored.size > 0) {
+      const result = await this.events.bulkWrite(
+        [...stored].map((position) => {
+          const { _id, ...replacement } = documents[position]!;
+          return { replaceOne: { filter: { _id }, replacement, upsert: true } };
+        }),
+        { ordered: false },
+      );
+      const upserted = new Set(Object.keys(result.upsertedIds).map(Number));
+      // One gone since the insert failed is upserted: new after all.
+      [...stored].forEach((position, order) => {
+        if (!upserted.has(order)) created.delete(position);
+      });
+    }
+    return created;
   }
 
   /** Newest first, then by id descending: a stable order for cursors. */

@@ -8,6 +8,7 @@
  * fragment's profile); a record reaching two or more profiles merges them into
  * the oldest; a profile keeps at most 50 identities, dropping the oldest.
  */
+import { isDeepStrictEqual } from 'node:util';
 import { identityKey } from '../../lib/identity/namespaces.js';
 import type { PersonRecordInput } from './personInput.js';
 import { buildProfile, profileIdentities, type Fragment, type MergePolicy, type ProfileRecord } from './profileView.js';
@@ -53,8 +54,22 @@ export interface GraphOutcome {
 export interface GraphDeps {
   now: Date;
   policy: MergePolicy;
+  /** Leave out records their fragments already say, when their profiles are already up to date (see below). */
+  skipRestated?: boolean;
   newProfileId: () => string;
   newMergeId: () => string;
+}
+
+/** Whether the fragment already holds every identity and value of the record, each value as of the same time. */
+function restates(fragment: Fragment, record: PersonRecordInput): boolean {
+  if (record.sourceKey !== undefined && fragment.sourceKey !== record.sourceKey) return false;
+  const held = new Set(fragment.identities.map(identityKey));
+  if (!record.identities.every((identity) => held.has(identityKey(identity)))) return false;
+  const values = new Map(fragment.values.map((field) => [field.path, field]));
+  return record.values.every(({ path, value }) => {
+    const field = values.get(path);
+    return field !== undefined && field.at.getTime() === record.at.getTime() && isDeepStrictEqual(field.value, value);
+  });
 }
 
 export function applyRecords(state: GraphState, records: readonly PersonRecordInput[], deps: GraphDeps): GraphOutcome {
@@ -92,6 +107,16 @@ export function applyRecords(state: GraphState, records: readonly PersonRecordIn
     }
     const existing = fragments.get(record.fragmentId);
     if (existing && profiles.has(existing.profileId)) owners.add(existing.profileId);
+    // A record its fragment already says, value for value and time for time (a file imported again), changes
+    // nothing when its profile is already the view of its fragments: neither is rewritten. (After a write that
+    // lost a race, the fragment may be stored and the profile not: then both are written as usual.)
+    if (deps.skipRestated && existing && owners.size === 1 && owners.has(existing.profileId) && restates(existing, record)) {
+      const current = profiles.get(existing.profileId)!;
+      if (isDeepStrictEqual(buildProfile(current, fragmentsOf(current.id), deps.policy), current)) {
+        results.push({ status: 'UPDATED', profileId: current.id });
+        continue;
+      }
+    }
 
     let status: GraphStatus;
     let survivor: ProfileRecord;

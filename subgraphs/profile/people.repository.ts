@@ -88,10 +88,10 @@ export class PeopleRepository {
   async findOwners(keys: readonly string[]): Promise<Map<string, string>> {
     const wanted = new Set(keys);
     const owners = new Map<string, string>();
-    const docs = await this.people
-      .find({ identityKeys: { $in: [...keys] } }, { projection: { identityKeys: 1, createdAt: 1 } })
-      .sort({ createdAt: 1, _id: 1 })
-      .toArray();
+    if (keys.length === 0) return owners;
+    const docs = await this.people.find({ identityKeys: { $in: [...keys] } }, { projection: { identityKeys: 1, createdAt: 1 } }).toArray();
+    // Oldest first, so a key two profiles hold goes to the older; sorted here, which spares the server an in-memory sort.
+    docs.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a._id < b._id ? -1 : a._id > b._id ? 1 : 0));
     for (const doc of docs) for (const key of doc.identityKeys) if (wanted.has(key) && !owners.has(key)) owners.set(key, doc._id);
     return owners;
   }

@@ -1,7 +1,9 @@
 /**
  * Applies a batch of valid person records to the identity graph: three indexed
- * reads (the batch's existing fragments, the profiles holding its identities,
- * those profiles' fragments), the graph in memory, then one bulk write per collection.
+ * reads (the batch's existing fragments and the profiles holding its identities,
+ * together; then those profiles' fragments), the graph in memory, then one bulk
+ * write per collection: inserts for what is new, replacements for what was read,
+ * nothing for records that restate their fragments.
  *
  * Correctness across processes comes from the profiles' versions: a batch whose
  * profiles another writer changed after it read them is refused by the repository
@@ -59,16 +61,22 @@ export class PersonWriter {
 
   async apply(records: readonly PersonRecordInput[]): Promise<GraphOutcome> {
     await this.ensureIndexes();
+    // Only a first attempt may skip records its fragments already say: on a retry they may be this batch's own
+    // fragments, stored before its profiles lost the race, and each record still writes its profile once.
+    let attempts = 0;
     return oneAtATime(this.repos.people.databaseName, () =>
-      retryOnConflict('Writing these records', () => this.applyNow(records), this.retryPolicy),
+      retryOnConflict('Writing these records', () => this.applyNow(records, attempts++ === 0), this.retryPolicy),
     );
   }
 
-  private async applyNow(records: readonly PersonRecordInput[]): Promise<GraphOutcome> {
+  private async applyNow(records: readonly PersonRecordInput[], skipRestated: boolean): Promise<GraphOutcome> {
     const { people, fragments, merges, settings } = this.repos;
-    const [own, policy] = await Promise.all([fragments.findByIds(records.map((record) => record.fragmentId)), settings.mergePolicy()]);
     const keys = [...new Set(records.flatMap((record) => record.identities.map(identityKey)))];
-    const profiles = await people.findByIdentityKeys(keys);
+    const [own, profiles, policy] = await Promise.all([
+      fragments.findByIds(records.map((record) => record.fragmentId)),
+      people.findByIdentityKeys(keys),
+      settings.mergePolicy(),
+    ]);
     // A record's profile no longer holding the record's identities (the 50-identity cap dropped them) costs one more query.
     const loaded = new Set(profiles.map((profile) => profile.id));
     const unseen = [...new Set(own.map((fragment) => fragment.profileId))].filter((id) => !loaded.has(id));
@@ -80,14 +88,17 @@ export class PersonWriter {
     const outcome = applyRecords({ profiles, fragments: [...all.values()] }, records, {
       now: this.deps.now(),
       policy,
+      skipRestated,
       newProfileId: () => this.deps.ids('prof'),
       newMergeId: () => this.deps.ids('mrg'),
     });
     const absorbed = outcome.writes.deletedProfiles;
+    // A fragment not read did not exist (the batch read its own and its profiles'): inserted, the cheaper write.
+    const created = new Set(outcome.writes.fragments.filter((fragment) => !all.has(fragment.id)).map((fragment) => fragment.id));
     // Fragments first, so a profile version once visible was built only from stored fragments: a writer that
     // reads it reads them too. Then the profiles at the versions read (absorbed ones claimed) and, once the
     // survivor lists them, the absorbed profiles go.
-    await fragments.write(outcome.writes.fragments);
+    await fragments.write(outcome.writes.fragments, created);
     await people.save(outcome.writes.profiles, absorbed);
     await people.remove(absorbed.map(({ id, version }) => ({ id, version: version + 1 })));
     await merges.insert(outcome.writes.merges);

@@ -124,4 +124,32 @@ describe('profile writes across processes', () => {
     expect((failure as DomainError).message).toMatch(/retry the request/);
     expect(saves).toBe(3);
   });
+  it('a record sent again unchanged rewrites nothing, unless a lost race left its profile behind its fragment', async () => {
+    const name = uniqueName('sb');
+    const db = sandbox(clients[0]!, name);
+    const { writer, repos } = await startProcess(db, { attempts: 3, backoffMs: 1 });
+    const input = { sourceKey: '1@inst.Marketo', workEmail: 'same@one.example', firstName: 'Ada' };
+    const [first] = (await writer.apply([record(input)])).results;
+    const stored = async () => ({
+      people: await db.collection('people').find().toArray(),
+      fragments: await db.collection('personFragments').find().toArray(),
+    });
+    const before = await stored();
+
+    const [again] = (await writer.apply([record(input)])).results;
+    expect(again).toEqual({ status: 'UPDATED', profileId: first!.profileId });
+    expect(await stored()).toEqual(before);
+
+    // The first attempt stores the fragment, then loses the profile to another writer; the retry finds the
+    // record already in the fragment but not in the profile, and writes the profile.
+    let saves = 0;
+    const save = repos.people.save.bind(repos.people);
+    repos.people.save = async (profiles, claims) => {
+      if (saves++ === 0) await db.collection('people').updateMany({}, { $inc: { version: 1 } });
+      return save(profiles, claims);
+    };
+    await writer.apply([record({ ...input, firstName: 'Grace' })]);
+    expect(saves).toBe(2);
+    expect(await db.collection('people').findOne({ _id: first!.profileId } as never)).toMatchObject({ firstName: 'Grace', version: 3 });
+  });
 });
