@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ObjectId, type Collection, type Document } from 'mongodb';
+import { Double, Long, ObjectId, type Collection, type Document } from 'mongodb';
 import { eventually, openConformance, type ConformanceContext } from './support.js';
 
 let ctx: ConformanceContext;
@@ -39,6 +39,26 @@ describe('insert and find', () => {
     expect(await names({ s: { $regex: 'AN', $options: 'i' } })).toEqual(['banana']);
     expect(await names({ n: { $not: { $gt: 1 } } })).toEqual(['apple', 'date', 'elder']);
     expect(await names({ $expr: { $gt: [{ $strLenCP: '$s' }, 5] } })).toEqual(['banana', 'cherry']);
+  });
+
+  it('matches $in lists by value across numeric types, inside arrays, and long lists alike', async () => {
+    const c = coll('inlists');
+    await c.insertMany([
+      { _id: 1 as unknown as ObjectId, a: 1 },
+      { _id: 2 as unknown as ObjectId, a: Long.fromNumber(2) },
+      { _id: 3 as unknown as ObjectId, a: [3, 4] },
+      { _id: 4 as unknown as ObjectId, a: 'x' },
+      { _id: 5 as unknown as ObjectId, a: null },
+      { _id: 6 as unknown as ObjectId, b: 1 },
+    ]);
+    const ids = async (filter: Document) => (await c.find(filter).sort({ _id: 1 }).toArray()).map((d) => d._id);
+    expect(await ids({ a: { $in: [2, 4, 'x'] } })).toEqual([2, 3, 4]);
+    expect(await ids({ a: { $in: [new Double(1)] } })).toEqual([1]);
+    expect(await ids({ a: { $in: [] } })).toEqual([]);
+    expect(await ids({ a: { $in: [null] } })).toEqual([5, 6]);
+    const many = Array.from({ length: 2_000 }, (_, i) => `k${i}`).concat(['x']);
+    expect(await ids({ a: { $in: many } })).toEqual([4]);
+    expect(await ids({ _id: { $in: [6, 1, 99] } })).toEqual([1, 6]);
   });
 
   it('sorts, skips, limits and projects', async () => {
