@@ -12,6 +12,7 @@
 import { bearerToken } from '../lib/auth/apiKeys.js';
 import type { GatewayTokenSigner } from '../lib/auth/gatewayToken.js';
 import type { Principal } from '../lib/auth/roles.js';
+import type { RateLimiter } from '../lib/tenancy/rateLimiter.js';
 import { DomainError, ErrorCode, httpStatusFor } from '../lib/errors.js';
 import { headerValue } from '../lib/headers.js';
 import { parseSandboxName } from '../lib/sandbox.js';
@@ -94,15 +95,31 @@ export function sandboxNotFound(name: string): DomainError {
   return new DomainError(ErrorCode.NotFound, `Sandbox ${JSON.stringify(name)} was not found`, { details: { id: name } });
 }
 
-export function rateLimited(retryAfterSeconds: number): DomainError {
-  return new DomainError(ErrorCode.RateLimited, `Too many requests for this API key; retry after ${retryAfterSeconds} s`, {
-    details: { retryAfterSeconds },
-  });
+/**
+ * Charges one request (an HTTP request, a websocket connection or operation, an
+ * admin call) to its key's budget; RATE_LIMITED once the budget is spent.
+ */
+export async function chargeRequest(rateLimiter: RateLimiter | undefined, principal: Principal): Promise<void> {
+  const decision = await rateLimiter?.consume(principal.keyId ?? principal.sandbox);
+  if (decision && !decision.allowed) {
+    throw new DomainError(ErrorCode.RateLimited, `Too many requests for this API key; retry after ${decision.retryAfterSeconds} s`, {
+      details: { retryAfterSeconds: decision.retryAfterSeconds },
+    });
+  }
 }
 
 /** HTTP status for a refused request. */
 export function refusalStatus(error: DomainError): number {
   return httpStatusFor(error.code);
+}
+
+/** Headers of a refused HTTP request: its media type, and `Retry-After` when it was rate limited. */
+export function refusalHeaders(error: DomainError): Record<string, string> {
+  const retryAfter = error.details?.retryAfterSeconds;
+  return {
+    'content-type': 'application/graphql-response+json; charset=utf-8',
+    ...(typeof retryAfter === 'number' ? { 'retry-after': String(retryAfter) } : {}),
+  };
 }
 
 /** The GraphQL-over-HTTP body of a refused request: the error's code and safe details only. */

@@ -14,7 +14,7 @@ import type { Logger } from '../lib/logger.js';
 import { urlHost, type RunningService } from '../lib/service.js';
 import type { RateLimiter } from '../lib/tenancy/rateLimiter.js';
 import { ADMIN_PATH, type AdminEndpoint } from './admin/adminServer.js';
-import { rateLimited, refusalBody, refusalStatus, type Authenticator, type GatewayIdentity } from './authenticate.js';
+import { chargeRequest, refusalBody, refusalHeaders, refusalStatus, type Authenticator, type GatewayIdentity } from './authenticate.js';
 import { checkSubgraphs } from './health.js';
 import { createRuntime, type CdpGatewayRuntime } from './runtime.js';
 import type { RequestIdentityContext } from './plugins/useRequestIdentity.js';
@@ -110,8 +110,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       onConnect: async (ctx) => {
         try {
           const identity = await options.authenticator.authenticate({ ...ctx.extra.request.headers, ...ctx.connectionParams });
-          const decision = await options.rateLimiter?.consume(rateKey(identity));
-          if (decision?.allowed === false) return false;
+          await chargeRequest(options.rateLimiter, identity.principal);
           identities.set(ctx.extra.socket, identity);
           return true;
         } catch (error) {
@@ -122,10 +121,11 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       },
       onSubscribe: async (ctx, id, payload) => {
         const identity = identities.get(ctx.extra.socket);
-        const decision = identity && (await options.rateLimiter?.consume(rateKey(identity)));
-        if (decision && !decision.allowed) {
-          const refusal = rateLimited(decision.retryAfterSeconds);
-          return [new GraphQLError(refusal.message, { extensions: { code: refusal.code, details: refusal.details } })];
+        try {
+          if (identity) await chargeRequest(options.rateLimiter, identity.principal);
+        } catch (error) {
+          if (!(error instanceof DomainError)) throw error;
+          return [new GraphQLError(error.message, { extensions: { code: error.code, details: error.details } })];
         }
         return wsOptions.onSubscribe?.(ctx, id, payload);
       },
@@ -182,11 +182,6 @@ async function respondHealth(
   res.end(JSON.stringify(report));
 }
 
-/** Requests are counted per API key. */
-function rateKey(identity: GatewayIdentity): string {
-  return identity.principal.keyId ?? identity.sandbox;
-}
-
 /**
  * Bodies are limited before anything reads them. A POST must declare its
  * length, so an endless chunked body cannot hold a connection and memory.
@@ -208,7 +203,7 @@ function bodySizeRefusal(req: IncomingMessage, maxBodyBytes: number): DomainErro
 }
 
 function refuse(res: ServerResponse, error: DomainError, status = refusalStatus(error)): void {
-  res.writeHead(status, { 'content-type': 'application/graphql-response+json; charset=utf-8', connection: 'close' });
+  res.writeHead(status, { ...refusalHeaders(error), connection: 'close' });
   res.end(refusalBody(error));
 }
 

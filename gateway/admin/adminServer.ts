@@ -13,7 +13,7 @@ import type { Logger } from '../../lib/logger.js';
 import { handleGraphQLRequest } from '../../lib/subgraph/http.js';
 import type { TenancyService } from '../../lib/tenancy/tenancy.service.js';
 import type { RateLimiter } from '../../lib/tenancy/rateLimiter.js';
-import { rateLimited, refusalBody, refusalStatus, type Authenticator } from '../authenticate.js';
+import { chargeRequest, refusalBody, refusalHeaders, refusalStatus, type Authenticator } from '../authenticate.js';
 import { adminResolvers, type AdminContext } from './resolvers.js';
 
 export const ADMIN_PATH = '/admin/graphql';
@@ -48,15 +48,10 @@ export async function startAdminEndpoint(options: {
       let principal;
       try {
         ({ principal } = await options.authenticator.authenticate(req.headers));
-        const decision = await options.rateLimiter?.consume(principal.keyId ?? principal.sandbox);
-        if (decision && !decision.allowed) throw rateLimited(decision.retryAfterSeconds);
+        await chargeRequest(options.rateLimiter, principal);
       } catch (error) {
         if (!(error instanceof DomainError)) throw error;
-        const retryAfter = error.details?.retryAfterSeconds;
-        res.writeHead(refusalStatus(error), {
-          'content-type': 'application/graphql-response+json; charset=utf-8',
-          ...(typeof retryAfter === 'number' ? { 'retry-after': String(retryAfter) } : {}),
-        });
+        res.writeHead(refusalStatus(error), refusalHeaders(error));
         res.end(refusalBody(error));
         return;
       }

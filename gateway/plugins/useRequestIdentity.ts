@@ -13,7 +13,14 @@ import { getOperationAST } from 'graphql';
 import type { GatewayPlugin } from '@graphql-hive/gateway-runtime';
 import { DomainError } from '../../lib/errors.js';
 import type { RateLimiter } from '../../lib/tenancy/rateLimiter.js';
-import { rateLimited, refusalBody, refusalStatus, type Authenticator, type GatewayIdentity } from '../authenticate.js';
+import {
+  chargeRequest,
+  refusalBody,
+  refusalHeaders,
+  refusalStatus,
+  type Authenticator,
+  type GatewayIdentity,
+} from '../authenticate.js';
 import { buildForwardedHeaders, type ForwardedHeaders } from '../forwardedHeaders.js';
 
 export interface RequestIdentityContext {
@@ -34,26 +41,13 @@ export function useRequestIdentity(options: RequestIdentityOptions): GatewayPlug
   return {
     async onRequest({ request, endResponse, fetchAPI }) {
       if (options.graphiql && isGraphiqlPage(request)) return;
-      const refuse = (error: DomainError, headers: Record<string, string> = {}) =>
-        endResponse(
-          new fetchAPI.Response(refusalBody(error), {
-            status: refusalStatus(error),
-            headers: { 'content-type': 'application/graphql-response+json; charset=utf-8', ...headers },
-          }),
-        );
       try {
         const identity = await authenticator.authenticate(Object.fromEntries(request.headers.entries()));
-        if (rateLimiter) {
-          const decision = await rateLimiter.consume(identity.principal.keyId ?? identity.sandbox);
-          if (!decision.allowed) {
-            refuse(rateLimited(decision.retryAfterSeconds), { 'retry-after': String(decision.retryAfterSeconds) });
-            return;
-          }
-        }
+        await chargeRequest(rateLimiter, identity.principal);
         identities.set(request, identity);
       } catch (error) {
         if (!(error instanceof DomainError)) throw error;
-        refuse(error);
+        endResponse(new fetchAPI.Response(refusalBody(error), { status: refusalStatus(error), headers: refusalHeaders(error) }));
       }
     },
     async onContextBuilding({ context, extendContext }) {
