@@ -62,11 +62,15 @@ export async function runImport(importId: string, deps: RunImportDeps): Promise<
       ? ((await imports.transition(importId, ['QUEUED'], 'RUNNING', { startedAt: deps.now() }, deps.now())) ?? found)
       : found;
   try {
-    if (record.rowsTotal === 0) {
-      record.rowsTotal = await countCsvRecords(imports.readChunks(importId));
-      await imports.setRowsTotal(importId, record.rowsTotal, deps.now());
-    }
-    const progress = await processRows(record, deps);
+    // Counted beside the import rather than before it: the total only serves progress, so the first batch need not wait.
+    const counting = record.rowsTotal === 0 ? countRows(importId, imports, deps.now) : Promise.resolve();
+    const counted = counting.then(
+      () => undefined,
+      () => undefined,
+    );
+    // Nothing of this import keeps running once it has ended, either way.
+    const progress = await processRows(record, deps).finally(() => counted);
+    await counting;
     const done = await imports.transition(
       importId,
       ['RUNNING'],
@@ -88,6 +92,10 @@ export async function runImport(importId: string, deps: RunImportDeps): Promise<
     logger.warn({ importId, failure }, 'Import failed');
     return imports.transition(importId, ['RUNNING'], 'FAILED', { failure, finishedAt: deps.now() }, deps.now());
   }
+}
+
+async function countRows(importId: string, imports: ImportsRepository, now: () => Date): Promise<void> {
+  await imports.setRowsTotal(importId, await countCsvRecords(imports.readChunks(importId)), now());
 }
 
 async function processRows(record: ImportRecord, deps: RunImportDeps) {
