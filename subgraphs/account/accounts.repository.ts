@@ -97,17 +97,23 @@ export async function saveSourcedRecords<D extends { _id: string; sourceUpdatedA
   const outcome: SaveOutcome<D> = { failed: new Set(), superseded: new Map() };
   if (writes.length === 0) return outcome;
   const operations = writes.map((write) => {
+    if (write.create) {
+      // A new id: inserted whole, the cheapest write; the unique index still refuses a source key created meanwhile.
+      const document: Record<string, unknown> = { _id: write.id, ...write.set, createdAt: write.now, updatedAt: write.now };
+      if (Object.keys(write.attributes).length > 0) document.attributes = write.attributes;
+      if (write.addSourceKeys.length > 0) document.sourceKeys = [...new Set(write.addSourceKeys)];
+      return { insertOne: { document } } as AnyBulkWriteOperation<D>;
+    }
     // Attributes are set key by key; the JSON scalar guarantees keys without `$` or `.`.
     const set: Record<string, unknown> = { ...write.set, updatedAt: write.now };
     for (const [key, value] of Object.entries(write.attributes)) set[`attributes.${key}`] = value;
     const update: Record<string, unknown> = { $set: set };
     if (write.addSourceKeys.length > 0) update.$addToSet = { sourceKeys: { $each: write.addSourceKeys } };
-    if (write.create) update.$setOnInsert = { createdAt: write.now };
     const filter: Record<string, unknown> = { _id: write.id };
-    if (!write.create && write.ifNotNewerThan instanceof Date) {
+    if (write.ifNotNewerThan instanceof Date) {
       filter.$or = [{ sourceUpdatedAt: { $lte: write.ifNotNewerThan } }, { sourceUpdatedAt: { $exists: false } }];
     }
-    return { updateOne: { filter, update, upsert: write.create } } as AnyBulkWriteOperation<D>;
+    return { updateOne: { filter, update } } as AnyBulkWriteOperation<D>;
   });
   const updates = writes.filter((write) => !write.create).length;
   let matched: number;

@@ -77,6 +77,22 @@ describe('upsertAccounts', () => {
     expect(b.account.id).not.toBe(a.account.id);
   });
 
+  it('creates an account once when several requests send the same new source key at the same time', async () => {
+    const sourceKey = '001RACE@00D5e000001XyZ.Salesforce';
+    const calls = await Promise.all(Array.from({ length: 6 }, (_, n) => upsert([{ sourceKey, name: `Racer ${n}` }])));
+    const results = calls.map(([result]) => result);
+    const stored = await t.suite.databases.sandbox(SANDBOX).collection('accounts').find({ sourceKeys: sourceKey }).toArray();
+    expect(stored).toHaveLength(1);
+    expect(results.filter((result) => result.status === 'CREATED').length).toBeGreaterThanOrEqual(1);
+    for (const result of results) {
+      if (result.status === 'REJECTED') expect(result.error).toMatchObject({ code: 'CONFLICT', field: 'sourceKey' });
+      else expect(result.account.id).toBe(stored[0]!._id);
+    }
+    // A record that lost the race is simply sent again: it updates the account that won.
+    const [again] = await upsert([{ sourceKey, name: 'Racer again' }]);
+    expect(again).toMatchObject({ status: 'UPDATED', account: { id: stored[0]!._id, name: 'Racer again' } });
+  });
+
   it('sets the parent by source key, also from a parent created earlier in the same call', async () => {
     const [holding, subsidiary, byId] = await upsert([
       { sourceKey: 'HQ@00DORG.Salesforce', name: 'Holding' },
