@@ -70,6 +70,21 @@ describe('insert and find', () => {
     expect(excluded).toEqual({ i: 3, even: false });
   });
 
+  it('projects top-level fields in the document order, the id kept unless excluded', async () => {
+    const c = coll('topLevelProjection');
+    await c.insertOne({ _id: 'p1', b: 2, a: 1, c: { d: 3 } } as never);
+    const keysOf = async (projection: Record<string, number | boolean>) => {
+      const doc = await c.findOne({}, { projection });
+      return doc ? Object.entries(doc) : null;
+    };
+    expect(await keysOf({ a: 1, b: 1 })).toEqual([['_id', 'p1'], ['b', 2], ['a', 1]]);
+    expect(await keysOf({ _id: 0, c: true })).toEqual([['c', { d: 3 }]]);
+    expect(await keysOf({ b: 0 })).toEqual([['_id', 'p1'], ['a', 1], ['c', { d: 3 }]]);
+    expect(await keysOf({ _id: 1 })).toEqual([['_id', 'p1']]);
+    expect(await keysOf({ _id: 0 })).toEqual([['b', 2], ['a', 1], ['c', { d: 3 }]]);
+    expect(await keysOf({ missing: 1 })).toEqual([['_id', 'p1']]);
+  });
+
   it('returns large results across getMore batches', async () => {
     const c = coll('batches');
     await c.insertMany(Array.from({ length: 1050 }, (_, i) => ({ i })));
