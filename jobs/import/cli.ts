@@ -8,10 +8,10 @@
  * memory), then follows the import job with a progress bar on stderr until it
  * ends. Exits 0 when the import succeeded, 1 when it failed, 2 on bad usage.
  */
-import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { createProgressBar } from './progressBar.js';
+import { uploadFile } from './upload.js';
 
 const USAGE =
   'Usage: npm run import -- --source <marketo|salesforce> --instance <id> --entity <entity> [--crm-instance <orgId>] [--mapping <file.json>] <file.csv>\n' +
@@ -19,9 +19,6 @@ const USAGE =
   '       npm run import -- --source marketo --instance 123-ABC-456 --entity leads --crm-instance 00D5e000001XyZ leads.csv\n' +
   'Environment: GATEWAY_URL (default http://localhost:4000/graphql), CDP_API_KEY (an editor key of the sandbox to import into).';
 
-/** Characters per chunk: at most 512 KiB of UTF-8, well inside the 1 MiB chunk limit and the request limits. */
-const CHUNK_CHARS = 128 * 1024;
-const UPLOADS_IN_FLIGHT = 4;
 const POLL_MS = 500;
 
 interface ImportState {
@@ -111,33 +108,14 @@ async function main(): Promise<number> {
   process.stderr.write(`Import ${importId}: ${options.source} ${options.entity} from ${options.file}\n`);
   const bar = createProgressBar(process.stderr);
 
-  // Upload: a few chunks in flight, each chunk read from the file as it is needed.
-  let index = 0;
-  let bytesSent = 0;
-  const inFlight = new Set<Promise<void>>();
-  const stream = createReadStream(options.file, { encoding: 'utf8', highWaterMark: CHUNK_CHARS });
-  for await (const content of stream as AsyncIterable<string>) {
-    const chunkIndex = index++;
-    const upload = call(`mutation Upload($id: ID!, $index: Int!, $content: String!) { uploadImportChunk(importId: $id, index: $index, content: $content) { id } }`, {
-      id: importId,
-      index: chunkIndex,
-      content,
-    }).then(() => {
-      bytesSent += Buffer.byteLength(content);
-      bar.update(bytesSent, fileSize, 'bytes', 'uploading');
-    });
-    inFlight.add(upload);
-    void upload.finally(() => inFlight.delete(upload)).catch(() => {});
-    if (inFlight.size >= UPLOADS_IN_FLIGHT) await Promise.race(inFlight);
-  }
-  await Promise.all(inFlight);
-  if (index === 0) throw new UsageError(`${options.file} is empty`);
+  const chunkCount = await uploadFile(call, importId, options.file, (bytesSent) => bar.update(bytesSent, fileSize, 'bytes', 'uploading'));
+  if (chunkCount === 0) throw new UsageError(`${options.file} is empty`);
   bar.finish();
 
   let state = (
     await call<{ completeImportUpload: ImportState }>(`mutation Complete($id: ID!, $n: Int!) { completeImportUpload(importId: $id, chunkCount: $n) { ${IMPORT_FIELDS} } }`, {
       id: importId,
-      n: index,
+      n: chunkCount,
     })
   ).completeImportUpload;
   while (state.status !== 'SUCCEEDED' && state.status !== 'FAILED') {
