@@ -8,12 +8,13 @@
  * Correctness across processes comes from the profiles' versions: a batch whose
  * profiles another writer changed after it read them is refused by the repository
  * and re-read and re-applied whole (fragments are keyed by source record, so
- * writing them again is safe). Batches of one sandbox are also applied one at a
- * time in this process, which only spares the retries overlapping batches (an
- * import's batches in flight together) would otherwise cost.
+ * writing them again is safe). In this process, a batch also waits for the
+ * batches sharing an identity or a record with it (see batchQueue.ts), which
+ * spares the retries such overlaps would otherwise cost.
  */
 import { identityKey } from '../../lib/identity/namespaces.js';
 import type { IdGenerator } from '../../lib/subgraph/ids.js';
+import { createBatchQueue } from './batchQueue.js';
 import type { FragmentsRepository } from './fragments.repository.js';
 import { applyRecords, type GraphOutcome } from './identityGraph.js';
 import type { MergesRepository } from './merges.repository.js';
@@ -30,19 +31,9 @@ export interface ProfileRepositories {
   settings: SettingsRepository;
 }
 
-/** The tail of each sandbox's queue of batches, by database name. */
-const queues = new Map<string, Promise<unknown>>();
-
-function oneAtATime<T>(key: string, work: () => Promise<T>): Promise<T> {
-  const previous = queues.get(key) ?? Promise.resolve();
-  const result = previous.then(work);
-  const tail = result.catch(() => undefined);
-  queues.set(key, tail);
-  void tail.then(() => {
-    if (queues.get(key) === tail) queues.delete(key);
-  });
-  return result;
-}
+/** Batches applied side by side per sandbox in this process, at most. */
+const MAX_BATCHES_RUNNING = 4;
+const batches = createBatchQueue(MAX_BATCHES_RUNNING);
 
 export class PersonWriter {
   constructor(
@@ -64,7 +55,8 @@ export class PersonWriter {
     // Only a first attempt may skip records its fragments already say: on a retry they may be this batch's own
     // fragments, stored before its profiles lost the race, and each record still writes its profile once.
     let attempts = 0;
-    return oneAtATime(this.repos.people.databaseName, () =>
+    const keys = new Set(records.flatMap((record) => [record.fragmentId, ...record.identities.map(identityKey)]));
+    return batches.run(this.repos.people.databaseName, keys, () =>
       retryOnConflict('Writing these records', () => this.applyNow(records, attempts++ === 0), this.retryPolicy),
     );
   }

@@ -68,6 +68,26 @@ describe('profile writes across processes', () => {
     expect(profile!.version).toBe(n + 1);
   });
 
+  it('batches in one process reaching one profile through different identities run side by side and all land', async () => {
+    const name = uniqueName('sb');
+    const db = sandbox(clients[0]!, name);
+    const { writer } = await startProcess(db);
+    const n = 12;
+    const ecids = Array.from({ length: n }, (_, i) => ({ namespace: 'ECID', value: `ecid-${i}` }));
+    const [seed] = (await writer.apply([record({ sourceKey: '0@seed.Marketo', workEmail: 'many@one.example', identities: ecids })])).results;
+
+    // No two batches share a key, so the queue lets them run together; the profile's version settles who re-reads.
+    const outcomes = await Promise.all(
+      ecids.map((ecid, i) => writer.apply([record({ sourceKey: `${i + 1}@inst.Salesforce`, identities: [ecid], attributes: { [`k${i}`]: i } })])),
+    );
+    expect(new Set(outcomes.map((outcome) => outcome.results[0]!.profileId))).toEqual(new Set([seed!.profileId]));
+    const docs = await db.collection('people').find().toArray();
+    expect(docs).toHaveLength(1);
+    expect(Object.keys(docs[0]!.attributes).sort()).toEqual(Array.from({ length: n }, (_, i) => `k${i}`).sort());
+    expect(docs[0]!.sourceKeys).toHaveLength(n + 1);
+    expect(docs[0]!.version).toBe(n + 1);
+  });
+
   it('the repository refuses a write from a stale read, a stale removal, and a second insert of one id', async () => {
     const db = sandbox(clients[0]!, uniqueName('sb'));
     const people = new PeopleRepository(db);
