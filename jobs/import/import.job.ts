@@ -2,7 +2,7 @@
  * The import job: runs one uploaded file's import (runImport.ts) on a worker,
  * writing through the subgraphs as the principal who started it. A killed
  * worker's job is picked up again when its lock expires and resumes from the
- * last checkpoint; the lock is extended after every batch.
+ * last checkpoint; the lock is extended as batches complete.
  */
 import type { JobModule } from '../jobModule.js';
 import { ImportsRepository } from '../../subgraphs/profile/imports/imports.repository.js';
@@ -12,8 +12,10 @@ import { runImport } from './runImport.js';
 
 export { IMPORT_JOB_NAME, type ImportJobPayload };
 
-/** Longer than any batch takes; each batch extends it. */
+/** Longer than any batch takes; extended while batches complete. */
 const LOCK_LIFETIME_MS = 5 * 60_000;
+/** How often the lock is extended: well within its lifetime, without a write per batch. */
+const LOCK_RENEW_EVERY_MS = 30_000;
 /** The subgraphs and MongoDB work on one batch while the next is read, mapped and sent. */
 export const IMPORT_BATCHES_IN_FLIGHT = 3;
 
@@ -25,6 +27,7 @@ export const importJob: JobModule = {
       async (job) => {
         const { sandbox, importId, principal } = job.attrs.data;
         const logger = deps.logger.child({ job: IMPORT_JOB_NAME, sandbox, importId });
+        let renewedAt = Date.now();
         await runImport(importId, {
           imports: new ImportsRepository(deps.databases.sandbox(sandbox)),
           client: createIngestionClient({
@@ -38,7 +41,10 @@ export const importJob: JobModule = {
           batchesInFlight: IMPORT_BATCHES_IN_FLIGHT,
           onProgress: async (progress) => {
             logger.debug(progress, 'Import progress');
-            await job.touch();
+            if (Date.now() - renewedAt >= LOCK_RENEW_EVERY_MS) {
+              renewedAt = Date.now();
+              await job.touch();
+            }
           },
         });
       },

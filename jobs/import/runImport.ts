@@ -163,21 +163,26 @@ class PendingBatch {
 interface InFlight {
   batch: PendingBatch;
   sent: Promise<ImportRowError[]>;
+  /** Settles once this batch and every batch before it are committed; rejects from the first that failed. */
+  committed: Promise<void>;
   failed: boolean;
 }
 
 /**
  * Up to `batchesInFlight` batches sent at once, while the file is read on. They
  * are committed (errors recorded, counters and checkpoint moved) strictly in
- * file order, so the checkpoint only ever covers a contiguous prefix of finished
- * batches and a resumed import sends again exactly what might not be written.
- * A batch that shares a key with one in flight waits for it, so rows that refer
- * to each other, or to the same person, are written in file order as before.
+ * file order, each as soon as it and the batches before it are written, so the
+ * checkpoint only ever covers a contiguous prefix of finished batches and a
+ * resumed import sends again exactly what might not be written. A batch that
+ * shares a key with one in flight waits for it, so rows that refer to each
+ * other, or to the same person, are written in file order as before.
  */
 class BatchPipeline {
   readonly progress: { checkpointLine: number; rowsImported: number; rowsRejected: number };
   private readonly inFlight: InFlight[] = [];
   private readonly limit: number;
+  /** The newest batch's commit, which the next one's follows. */
+  private lastCommit: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly record: ImportRecord,
@@ -192,29 +197,36 @@ class BatchPipeline {
       this.inFlight.length >= this.limit ||
       this.inFlight.some((entry) => entry.failed || entry.batch.keys.conflictsWith(batch.keys))
     ) {
-      await this.commitOldest();
+      await this.retireOldest();
     }
-    const entry: InFlight = { batch, sent: sendRows(batch.rows, this.deps.client), failed: false };
-    // Noticed here so no further batch is sent; thrown, in order, by commitOldest.
-    entry.sent.catch(() => {
+    const sent = sendRows(batch.rows, this.deps.client);
+    const committed = this.lastCommit.then(() => sent).then((errors) => this.commit(batch, errors));
+    const entry: InFlight = { batch, sent, committed, failed: false };
+    // Noticed here so no further batch is sent; thrown, in file order, by retireOldest.
+    sent.catch(() => {
       entry.failed = true;
     });
+    committed.catch(() => undefined);
+    this.lastCommit = committed;
     this.inFlight.push(entry);
   }
 
   async drain(): Promise<void> {
-    while (this.inFlight.length > 0) await this.commitOldest();
+    while (this.inFlight.length > 0) await this.retireOldest();
   }
 
-  /** Waits for every batch still in flight, ignoring their outcome. */
+  /** Waits for every batch still in flight, and its commit, ignoring their outcome. */
   async settle(): Promise<void> {
-    await Promise.allSettled(this.inFlight.map((entry) => entry.sent));
+    await Promise.allSettled(this.inFlight.flatMap((entry) => [entry.sent, entry.committed]));
   }
 
-  private async commitOldest(): Promise<void> {
-    const { batch, sent } = this.inFlight[0]!;
-    const batchErrors = [...batch.errors, ...(await sent)];
+  private async retireOldest(): Promise<void> {
+    await this.inFlight[0]!.committed;
     this.inFlight.shift();
+  }
+
+  private async commit(batch: PendingBatch, sentErrors: ImportRowError[]): Promise<void> {
+    const batchErrors = [...batch.errors, ...sentErrors];
     await this.deps.imports.recordErrors(this.record.id, batchErrors);
     const rejectedLines = new Set(batchErrors.map((error) => error.line));
     this.progress.rowsRejected += rejectedLines.size;
