@@ -9,12 +9,19 @@ import { ProfileVersionConflict } from './people.repository.js';
 import type { Fragment } from './profileView.js';
 
 type FragmentDocument = Omit<Fragment, 'id'> & { _id: string };
+type FragmentFilter = { _id: string; version?: number | { $exists: false } };
 
 const DUPLICATE_KEY = 11000;
 const ensureIndexes = oncePerKey();
 
-function toFragment({ _id, ...rest }: FragmentDocument): Fragment {
-  return { id: _id, ...rest };
+function toFragment({ _id, version, ...rest }: FragmentDocument): Fragment {
+  // Fragments written before versioning have none: version 0.
+  return { id: _id, ...rest, version: version ?? 0 };
+}
+
+/** The fragment as read: at its version (0 matches a document stored before versioning). */
+function atVersion(id: string, version: number): FragmentFilter {
+  return version === 0 ? { _id: id, version: { $exists: false } } : { _id: id, version };
 }
 
 export class FragmentsRepository {
@@ -39,25 +46,29 @@ export class FragmentsRepository {
   }
 
   /**
-   * One bulk write: fragments in `created` (the caller read them and found none)
-   * are inserted, the others replaced whole. A fragment created meanwhile by
-   * another writer is a conflict (its profile changed too): the caller re-reads
-   * and applies the batch again, and then replaces it.
+   * One bulk write. Fragments never stored (no `version`) are inserted at version 1;
+   * stored ones are replaced only at the version they were read at, and go up by one.
+   * A fragment another writer created or changed meanwhile (the same source record,
+   * sent twice at once) is a conflict: the caller re-reads and applies its batch
+   * again, on top of what the other writer stored.
    */
-  async write(fragments: readonly Fragment[], created: ReadonlySet<string> = new Set()): Promise<void> {
+  async write(fragments: readonly Fragment[]): Promise<void> {
     if (fragments.length === 0) return;
-    const operations = fragments.map(({ id, ...rest }): AnyBulkWriteOperation<FragmentDocument> =>
-      created.has(id)
-        ? { insertOne: { document: { _id: id, ...rest } } }
-        : { replaceOne: { filter: { _id: id }, replacement: rest, upsert: true } },
+    const operations = fragments.map(({ id, version, ...rest }): AnyBulkWriteOperation<FragmentDocument> =>
+      version === undefined
+        ? { insertOne: { document: { _id: id, ...rest, version: 1 } } }
+        : { replaceOne: { filter: atVersion(id, version), replacement: { ...rest, version: version + 1 } } },
     );
+    const replaced = fragments.filter((fragment) => fragment.version !== undefined);
+    let matched: number;
     try {
-      await this.fragments.bulkWrite(operations, { ordered: false });
+      matched = (await this.fragments.bulkWrite(operations, { ordered: false })).matchedCount;
     } catch (error) {
       const errors = error instanceof MongoBulkWriteError ? error.writeErrors : [];
       const list = Array.isArray(errors) ? errors : [errors];
       if (list.length === 0 || list.some((entry) => entry.code !== DUPLICATE_KEY)) throw error;
       throw new ProfileVersionConflict(list.map((entry) => fragments[entry.index]!.profileId));
     }
+    if (matched !== replaced.length) throw new ProfileVersionConflict(replaced.map((fragment) => fragment.profileId));
   }
 }

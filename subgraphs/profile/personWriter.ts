@@ -85,12 +85,10 @@ export class PersonWriter {
       newMergeId: () => this.deps.ids('mrg'),
     });
     const absorbed = outcome.writes.deletedProfiles;
-    // A fragment not read did not exist (the batch read its own and its profiles'): inserted, the cheaper write.
-    const created = new Set(outcome.writes.fragments.filter((fragment) => !all.has(fragment.id)).map((fragment) => fragment.id));
     // Fragments first, so a profile version once visible was built only from stored fragments: a writer that
     // reads it reads them too. Then the profiles at the versions read (absorbed ones claimed) and, once the
     // survivor lists them, the absorbed profiles go.
-    await fragments.write(outcome.writes.fragments, created);
+    await fragments.write(outcome.writes.fragments);
     await people.save(outcome.writes.profiles, absorbed);
     await people.remove(absorbed.map(({ id, version }) => ({ id, version: version + 1 })));
     await merges.insert(outcome.writes.merges);

@@ -46,6 +46,8 @@ export interface Fragment {
   values: FieldValue[];
   createdAt: Date;
   updatedAt: Date;
+  /** The stored version this fragment was read at (0: stored before versioning); absent until first stored. */
+  version?: number;
 }
 
 export type PersonAttributes = { [K in PersonField]?: string | number };

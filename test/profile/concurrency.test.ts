@@ -1,7 +1,8 @@
 /**
- * Optimistic concurrency on `people`: writers in different processes (here: separate
- * module instances over separate clients, so the in-process queue is not shared)
- * never overwrite a profile they did not read.
+ * Optimistic concurrency on `people` and `personFragments`: writers in different
+ * processes (here: separate module instances over separate clients, so the
+ * in-process queue is not shared) never overwrite a profile or a source record's
+ * fragment they did not read.
  */
 import type { Db, MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -10,7 +11,8 @@ import { createDatabases } from '../../lib/mongo/databases.js';
 import { createIdGenerator } from '../../lib/subgraph/ids.js';
 import { PeopleRepository, ProfileVersionConflict } from '../../subgraphs/profile/people.repository.js';
 import { normalisePerson } from '../../subgraphs/profile/personInput.js';
-import type { ProfileRecord } from '../../subgraphs/profile/profileView.js';
+import type { Fragment, ProfileRecord } from '../../subgraphs/profile/profileView.js';
+import { FragmentsRepository } from '../../subgraphs/profile/fragments.repository.js';
 import { connectTestClient, dropDatabasesWithPrefix, uniqueName } from '../support/mongo.js';
 
 const now = new Date('2026-03-01T09:00:00.000Z');
@@ -86,6 +88,44 @@ describe('profile writes across processes', () => {
     expect(Object.keys(docs[0]!.attributes).sort()).toEqual(Array.from({ length: n }, (_, i) => `k${i}`).sort());
     expect(docs[0]!.sourceKeys).toHaveLength(n + 1);
     expect(docs[0]!.version).toBe(n + 1);
+  });
+
+  it('two processes sending the very same source record at once keep every field either sent', async () => {
+    const name = uniqueName('sb');
+    const a = await startProcess(sandbox(clients[0]!, name));
+    const b = await startProcess(sandbox(clients[1]!, name));
+    const sourceKey = '7@same.Marketo';
+    await a.writer.apply([record({ sourceKey, workEmail: 'same@one.example' })]);
+
+    const n = 16;
+    await Promise.all(Array.from({ length: n }, (_, i) => (i % 2 ? b : a).writer.apply([record({ sourceKey, attributes: { [`f${i}`]: i } })])));
+    const db = sandbox(clients[0]!, name);
+    const expected = Array.from({ length: n }, (_, i) => `f${i}`).sort();
+    const [fragment] = await db.collection('personFragments').find().toArray();
+    const paths = (fragment!.values as Array<{ path: string }>).map((field) => field.path).filter((path) => path.startsWith('attributes.'));
+    expect(paths.map((path) => path.slice('attributes.'.length)).sort()).toEqual(expected);
+    const [profile] = await db.collection('people').find().toArray();
+    expect(Object.keys(profile!.attributes).sort()).toEqual(expected);
+  });
+
+  it('the fragment store refuses a write from a stale read and a second insert of one record, and replaces a pre-version fragment once', async () => {
+    const db = sandbox(clients[0]!, uniqueName('sb'));
+    const fragments = new FragmentsRepository(db);
+    const fragment: Fragment = { id: 'b2b_person:1@f.Marketo', profileId: 'prof_1', identities: [], values: [], createdAt: now, updatedAt: now };
+    await fragments.write([fragment]);
+    const [read] = await fragments.findByIds([fragment.id]);
+    expect(read!.version).toBe(1);
+    await fragments.write([{ ...read!, sourceKey: '1@f.Marketo' }]);
+    await expect(fragments.write([{ ...read!, sourceKey: 'stale@f.Marketo' }])).rejects.toEqual(new ProfileVersionConflict(['prof_1']));
+    await expect(fragments.write([fragment])).rejects.toBeInstanceOf(ProfileVersionConflict);
+    expect((await fragments.findByIds([fragment.id]))[0]).toMatchObject({ sourceKey: '1@f.Marketo', version: 2 });
+
+    await db.collection('personFragments').insertOne({ _id: 'b2b_person:old@f.Marketo', profileId: 'prof_2', identities: [], values: [], createdAt: now, updatedAt: now } as never);
+    const [legacy] = await fragments.findByIds(['b2b_person:old@f.Marketo']);
+    expect(legacy!.version).toBe(0);
+    await fragments.write([{ ...legacy!, profileId: 'prof_3' }]);
+    await expect(fragments.write([{ ...legacy!, profileId: 'prof_4' }])).rejects.toBeInstanceOf(ProfileVersionConflict);
+    expect((await fragments.findByIds(['b2b_person:old@f.Marketo']))[0]).toMatchObject({ profileId: 'prof_3', version: 1 });
   });
 
   it('the repository refuses a write from a stale read, a stale removal, and a second insert of one id', async () => {
