@@ -75,10 +75,12 @@ export class Index {
       const v = doc[this.fields[0]];
       if (!Array.isArray(v)) return new Map([[keyOf(v), [v]]]);
     }
-    return this.expandKeys(doc, depth);
+    return this.keysByDepth(doc, depth)[depth - 1];
   }
 
-  private expandKeys(doc: Doc, depth: number): Map<string, unknown[]> {
+  /** Keys for the first 1, 2, ... `depth` fields at once: each field's values are keyed once, not once per prefix. */
+  private keysByDepth(doc: Doc, depth: number): Array<Map<string, unknown[]>> {
+    const byDepth: Array<Map<string, unknown[]>> = [];
     let acc = new Map<string, unknown[]>([['', []]]);
     for (let i = 0; i < depth; i++) {
       const elements: unknown[] = [];
@@ -96,8 +98,14 @@ export class Index {
         for (const [fk, fv] of perField) next.set(i === 0 ? fk : k + SEP + fk, [...vals, fv]);
       }
       acc = next;
+      byDepth.push(acc);
     }
-    return acc;
+    return byDepth;
+  }
+
+  /** The keys of every prefix of the index, the full key last. */
+  private allKeys(doc: Doc): Array<Map<string, unknown[]>> {
+    return this.fields.length === 1 ? [this.keys(doc, 1)] : this.keysByDepth(doc, this.fields.length);
   }
 
   /** Throws DuplicateKey if adding `rec` would break uniqueness. */
@@ -114,9 +122,10 @@ export class Index {
 
   add(rec: Rec): void {
     if (!this.usable || !this.covers(rec)) return;
+    const keysByDepth = this.allKeys(rec.doc);
     for (let d = 0; d < this.fields.length; d++) {
       const map = this.maps[d];
-      for (const [key, values] of this.keys(rec.doc, d + 1)) {
+      for (const [key, values] of keysByDepth[d]) {
         const b = map.get(key);
         if (b === undefined) {
           map.set(key, rec);
@@ -130,9 +139,10 @@ export class Index {
 
   remove(rec: Rec, doc: Doc = rec.doc): void {
     if (!this.usable) return;
+    const keysByDepth = this.allKeys(doc);
     for (let d = 0; d < this.fields.length; d++) {
       const map = this.maps[d];
-      for (const [key, values] of this.keys(doc, d + 1)) {
+      for (const [key, values] of keysByDepth[d]) {
         const b = map.get(key);
         let emptied = false;
         if (b === rec) { map.delete(key); emptied = true; }
