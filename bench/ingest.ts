@@ -7,7 +7,9 @@
  *      1,000 per call, unordered) into scratch collections:
  *        - the same documents: every document the import stored (for a lead, its
  *          profile and its source fragment), with the same indexes as the import's
- *          collections; what writing the result costs without the import;
+ *          collections; what writing the result costs without the import. Only
+ *          new documents count: profiles an import updated are left out, which
+ *          favours the baseline;
  *        - one document per row: the file parsed and mapped by the same code,
  *          each row's main record upserted by source key, no secondary index;
  *   2. streaming `ingestEvents` through the gateway, several clients at once, in

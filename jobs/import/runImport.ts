@@ -63,14 +63,14 @@ export async function runImport(importId: string, deps: RunImportDeps): Promise<
       : found;
   try {
     // Counted beside the import rather than before it: the total only serves progress, so the first batch need not wait.
-    const counting = record.rowsTotal === 0 ? countRows(importId, imports, deps.now) : Promise.resolve();
-    const counted = counting.then(
-      () => undefined,
-      () => undefined,
-    );
-    // Nothing of this import keeps running once it has ended, either way.
-    const progress = await processRows(record, deps).finally(() => counted);
-    await counting;
+    // Both run to their end before the import is reported, whatever happens to the other.
+    const [processed, counted] = await Promise.allSettled([
+      processRows(record, deps),
+      record.rowsTotal === 0 ? countRows(importId, imports, deps.now) : undefined,
+    ]);
+    if (processed.status === 'rejected') throw processed.reason;
+    if (counted.status === 'rejected') throw counted.reason;
+    const progress = processed.value;
     const done = await imports.transition(
       importId,
       ['RUNNING'],

@@ -5,12 +5,12 @@
  * write per collection: inserts for what is new, replacements for what was read,
  * nothing for records that restate their fragments.
  *
- * Correctness across processes comes from the profiles' versions: a batch whose
- * profiles another writer changed after it read them is refused by the repository
- * and re-read and re-applied whole (fragments are keyed by source record, so
- * writing them again is safe). In this process, a batch also waits for the
- * batches sharing an identity or a record with it (see batchQueue.ts), which
- * spares the retries such overlaps would otherwise cost.
+ * Correctness across processes comes from versions on profiles and fragments: a
+ * batch whose profiles or fragments another writer changed after it read them is
+ * refused by the repositories and re-read and re-applied whole (what it had
+ * already written is written again on top). In this process, a batch also waits
+ * for the batches sharing an identity or a record with it (see batchQueue.ts),
+ * which spares the retries such overlaps would otherwise cost.
  */
 import { identityKey } from '../../lib/identity/namespaces.js';
 import type { IdGenerator } from '../../lib/subgraph/ids.js';
