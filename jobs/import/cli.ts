@@ -108,6 +108,7 @@ async function main(): Promise<number> {
   process.stderr.write(`Import ${importId}: ${options.source} ${options.entity} from ${options.file}\n`);
   const bar = createProgressBar(process.stderr);
 
+  bar.start('uploading');
   const chunkCount = await uploadFile(call, importId, options.file, (bytesSent) => bar.update(bytesSent, fileSize, 'bytes', 'uploading'));
   if (chunkCount === 0) throw new UsageError(`${options.file} is empty`);
   bar.finish();
@@ -118,6 +119,7 @@ async function main(): Promise<number> {
       n: chunkCount,
     })
   ).completeImportUpload;
+  bar.start('importing');
   while (state.status !== 'SUCCEEDED' && state.status !== 'FAILED') {
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     const { import: current } = await call<{ import: ImportState | null }>(`query Progress($id: ID!) { import(id: $id) { ${IMPORT_FIELDS} } }`, { id: importId });
