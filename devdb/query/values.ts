@@ -41,10 +41,6 @@ export function numKind(v: unknown): NumKind | undefined {
   }
 }
 
-export function isNumeric(v: unknown): boolean {
-  return numKind(v) !== undefined;
-}
-
 /** The value of any BSON numeric as a JS number (lossy for huge Long and Decimal128). */
 export function toNumber(v: unknown): number {
   if (typeof v === 'number') return v;
@@ -177,6 +173,3 @@ function numKey(n: number): string {
   return 'n' + String(n);
 }
 
-export function bsonEquals(a: unknown, b: unknown): boolean {
-  return keyOf(a) === keyOf(b);
-}

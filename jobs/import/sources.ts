@@ -21,7 +21,6 @@ export const SOURCES = {
 } as const;
 
 export type SourceName = keyof typeof SOURCES;
-export type SourceType = (typeof SOURCES)[SourceName]['sourceType'];
 
 export function isSourceName(value: string): value is SourceName {
   return Object.hasOwn(SOURCES, value);
