@@ -5,6 +5,7 @@
  * profiles at the versions they read and start over when another writer got
  * there first, as batches of records do.
  */
+import { isDeepStrictEqual } from 'node:util';
 import { requireRole } from '../../lib/auth/roles.js';
 import { badInput, DomainError, ErrorCode, notFound } from '../../lib/errors.js';
 import { identityKey } from '../../lib/identity/namespaces.js';
@@ -21,15 +22,6 @@ export interface MergePolicyInput {
 const SOURCE = /^([A-Za-z0-9_-]{1,100}\.)?[A-Za-z][A-Za-z0-9_]{0,49}$/;
 const MAX_SOURCES = 50;
 const RECOMPUTE_PAGE = 500;
-
-/** JSON with object keys sorted, so a stored profile and a recomputed one compare by content. */
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_key, inner: unknown) =>
-    inner && typeof inner === 'object' && !Array.isArray(inner)
-      ? Object.fromEntries(Object.entries(inner).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : inner,
-  );
-}
 
 export function normaliseMergePolicy(input: MergePolicyInput, now: Date): MergePolicy {
   if (input.kind === 'TIMESTAMP_ORDERED') return { kind: input.kind, sourcePriority: [], updatedAt: now };
@@ -163,7 +155,8 @@ export class MergeService {
       const members = await fragments.findByProfileIds(page.map((profile) => profile.id));
       const changed = page.flatMap((profile) => {
         const rebuilt = buildProfile(profile, members.filter((fragment) => fragment.profileId === profile.id), policy);
-        return canonical(rebuilt) === canonical(profile) ? [] : [{ ...rebuilt, updatedAt: this.deps.now() }];
+        // By content, whatever the key order (as the identity graph compares a profile with its fragments' view).
+        return isDeepStrictEqual(rebuilt, profile) ? [] : [{ ...rebuilt, updatedAt: this.deps.now() }];
       });
       await people.save(changed);
       return page.at(-1)!.id;
