@@ -329,11 +329,16 @@ function startWorkerChild(env: Record<string, string>): { child: ChildProcess; r
 /** The import's own bookkeeping, which a raw load would not have: not part of what it stored. */
 const BOOKKEEPING = new Set(['imports', 'importChunks', 'importErrors', 'profileSettings']);
 
+/** The names of the sandbox's data collections: what an import stores, not its bookkeeping. */
+async function dataCollections(db: Db): Promise<string[]> {
+  const all = await db.listCollections({}, { nameOnly: true }).toArray();
+  return all.map(({ name }) => name).filter((name) => !BOOKKEEPING.has(name) && !name.startsWith('system.'));
+}
+
 /** The ids in each of the sandbox's data collections, before an import. */
 async function storedIds(db: Db): Promise<Map<string, Set<unknown>>> {
   const ids = new Map<string, Set<unknown>>();
-  for (const { name } of await db.listCollections({}, { nameOnly: true }).toArray()) {
-    if (BOOKKEEPING.has(name) || name.startsWith('system.')) continue;
+  for (const name of await dataCollections(db)) {
     const set = new Set<unknown>();
     for await (const doc of db.collection(name).find({}, { projection: { _id: 1 } })) set.add(doc._id);
     ids.set(name, set);
@@ -349,8 +354,7 @@ async function storedIds(db: Db): Promise<Map<string, Set<unknown>>> {
 async function rawWriteOfStored(sandbox: Db, scratch: Db, before: Map<string, Set<unknown>>, spec: ImportSpec) {
   let seconds = 0;
   let documents = 0;
-  for (const { name } of await sandbox.listCollections({}, { nameOnly: true }).toArray()) {
-    if (BOOKKEEPING.has(name) || name.startsWith('system.')) continue;
+  for (const name of await dataCollections(sandbox)) {
     const known = before.get(name) ?? new Set();
     const target = scratch.collection(`stored_${spec.entity}_${spec.instance}_${name}`);
     for (const { key, v: _version, ns: _ns, ...options } of await sandbox.collection(name).listIndexes().toArray()) {

@@ -55,15 +55,16 @@ export class PersonWriter {
     // Only a first attempt may skip records its fragments already say: on a retry they may be this batch's own
     // fragments, stored before its profiles lost the race, and each record still writes its profile once.
     let attempts = 0;
-    const keys = new Set(records.flatMap((record) => [record.fragmentId, ...record.identities.map(identityKey)]));
-    return batches.run(this.repos.people.databaseName, keys, () =>
-      retryOnConflict('Writing these records', () => this.applyNow(records, attempts++ === 0), this.retryPolicy),
+    const keys = [...new Set(records.flatMap((record) => record.identities.map(identityKey)))];
+    const touched = new Set([...keys, ...records.map((record) => record.fragmentId)]);
+    return batches.run(this.repos.people.databaseName, touched, () =>
+      retryOnConflict('Writing these records', () => this.applyNow(records, keys, attempts++ === 0), this.retryPolicy),
     );
   }
 
-  private async applyNow(records: readonly PersonRecordInput[], skipRestated: boolean): Promise<GraphOutcome> {
+  /** One attempt: `keys` are the records' identity keys. */
+  private async applyNow(records: readonly PersonRecordInput[], keys: readonly string[], skipRestated: boolean): Promise<GraphOutcome> {
     const { people, fragments, merges, settings } = this.repos;
-    const keys = [...new Set(records.flatMap((record) => record.identities.map(identityKey)))];
     const [own, profiles, policy] = await Promise.all([
       fragments.findByIds(records.map((record) => record.fragmentId)),
       people.findByIdentityKeys(keys),
