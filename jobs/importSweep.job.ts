@@ -13,7 +13,7 @@ import { TenancyRepository } from '../lib/tenancy/tenancy.repository.js';
 import { importsWithoutJob, scheduleImportJob } from '../subgraphs/profile/imports/importJobScheduler.js';
 import { ImportsRepository, type ImportRecord } from '../subgraphs/profile/imports/imports.repository.js';
 import type { ImportJobPayload } from './import/payload.js';
-import type { JobModule } from './jobModule.js';
+import type { JobModule } from '../lib/jobs.js';
 
 export const IMPORT_SWEEP_JOB_NAME = 'import-sweep';
 export const IMPORT_SWEEP_INTERVAL = '1 minute';

@@ -1,5 +1,5 @@
 /** Every job the worker knows. Each job module is added here in one line. */
-import type { JobModule } from './jobModule.js';
+import type { JobModule } from '../lib/jobs.js';
 import { importJob } from './import/import.job.js';
 import { importSweepJob } from './importSweep.job.js';
 

@@ -9,7 +9,7 @@ import type { SecurityConfig, SubgraphName } from '../lib/config.js';
 import { JOBS_COLLECTION } from '../lib/jobs.js';
 import type { Databases } from '../lib/mongo/databases.js';
 import type { Logger } from '../lib/logger.js';
-import type { JobModule } from './jobModule.js';
+import type { JobModule } from '../lib/jobs.js';
 import { JOBS } from './registry.js';
 
 export interface WorkerOptions {

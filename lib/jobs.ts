@@ -1,5 +1,32 @@
 /**
+ * The shape of every job and where Agenda keeps them. A job module lives with
+ * the feature that owns its data (e.g. `subgraphs/profile/imports/import.job.ts`);
+ * the worker (`jobs/`) only registers the modules it is given. A job must be safe
+ * to run twice: several workers may run at once, and a killed worker's job is retried.
+ */
+import type { Agenda } from 'agenda';
+import type { SecurityConfig, SubgraphName } from './config.js';
+import type { Databases } from './mongo/databases.js';
+import type { Logger } from './logger.js';
+
+/**
  * Where Agenda keeps jobs, in the platform database: the worker processes them;
- * subgraphs that start jobs (imports) only write them there.
+ * subgraphs that start jobs (imports, evaluations) only write them there.
  */
 export const JOBS_COLLECTION = 'agendaJobs';
+
+export interface JobDependencies {
+  databases: Databases;
+  logger: Logger;
+  now: () => Date;
+  /** Where jobs reach the subgraphs, which stay the only writers of their collections. */
+  subgraphUrls: Readonly<Record<SubgraphName, string>>;
+  /** Jobs sign their own gateway tokens (for the sandbox and role that started them). */
+  security: Pick<SecurityConfig, 'gatewaySecret'>;
+}
+
+/** One job: a name constant, a typed payload, and a `define` that registers its handler. */
+export interface JobModule {
+  readonly name: string;
+  define(agenda: Agenda, deps: JobDependencies): void;
+}
