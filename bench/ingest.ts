@@ -18,7 +18,7 @@
  *      file of two sizes (the file is streamed, so the peak should not grow with it).
  *
  * The gateway and subgraphs run in this process, each import's worker in a
- * fresh child process (jobs/main.ts), timed from the upload's start once the
+ * fresh child process (platform/worker.ts), timed from the upload's start once the
  * worker is ready (as a long-running worker would be) to the import's success;
  * MongoDB is MONGODB_URI or, failing that, devdb started as a child process, so
  * no RSS measured includes the data.
@@ -41,11 +41,8 @@ import { once } from 'node:events';
 import { MongoClient, type AnyBulkWriteOperation, type Db, type Document } from 'mongodb';
 import { loadConfig } from '../lib/config.js';
 import { createLogger, silentLogger } from '../lib/logger.js';
-import { startPlatform, type RunningPlatform } from '../lib/platform/startPlatform.js';
-import { readCsv } from '../jobs/import/chunkStream.js';
-import { createRowMapper, findMapping, resolveColumns } from '../jobs/import/mappings/index.js';
-import type { SourceName } from '../jobs/import/sources.js';
-import { CHUNK_CHARS, uploadFile } from '../jobs/import/upload.js';
+import { startPlatform, type RunningPlatform } from '../platform/startPlatform.js';
+import { CHUNK_CHARS, createRowMapper, findMapping, readCsv, resolveColumns, uploadFile, type SourceName } from '../subgraphs/profile/imports/index.js';
 import {
   MARKETO_ACTIVITY_COLUMNS,
   MARKETO_LEAD_COLUMNS,
@@ -311,7 +308,7 @@ async function peakRssMb(pid: number): Promise<number> {
  */
 function startWorkerChild(env: Record<string, string>): { child: ChildProcess; ready: Promise<void> } {
   const logLevel = env.CDP_LOG_LEVEL;
-  const child = spawn(process.execPath, [...profilerFlags(), '--import', 'tsx', fileURLToPath(new URL('../jobs/main.ts', import.meta.url))], {
+  const child = spawn(process.execPath, [...profilerFlags(), '--import', 'tsx', fileURLToPath(new URL('../platform/worker.ts', import.meta.url))], {
     stdio: ['ignore', 'pipe', 'inherit'],
     // Info at least, for the line that says it started; shown only when BENCH_LOG asks for logs.
     env: { ...process.env, ...env, CDP_LOG_LEVEL: logLevel === 'silent' ? 'info' : logLevel },

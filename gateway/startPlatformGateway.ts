@@ -1,7 +1,7 @@
 /**
  * The gateway as the platform runs it: API keys checked against the platform
  * database, signed tokens for the subgraphs, the per-key rate limit, request
- * limits, the admin API and the audit log. Used by gateway/main.ts and by the
+ * limits, the admin API and the audit log. Used by platform/gateway.ts and by the
  * all-in-one launcher, so both run the same gateway.
  */
 import type { GatewayPlugin } from '@graphql-hive/gateway-runtime';

@@ -22,6 +22,11 @@ export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 export interface DomainErrorOptions {
   /** Safe, structured details for the client (field names, limits, line numbers). */
   details?: Record<string, unknown>;
+  /**
+   * Safe fields a client reads directly from `extensions`, beside `code` (e.g. the `line` and
+   * `column` of a segment expression's syntax error); they cannot replace `code` or `details`.
+   */
+  extensions?: Record<string, unknown>;
   /** Private cause for logs only; never sent to clients. */
   cause?: unknown;
 }
@@ -29,12 +34,14 @@ export interface DomainErrorOptions {
 export class DomainError extends Error {
   readonly code: ErrorCode;
   readonly details: Record<string, unknown> | undefined;
+  readonly extensions: Record<string, unknown> | undefined;
 
   constructor(code: ErrorCode, message: string, options: DomainErrorOptions = {}) {
     super(message, { cause: options.cause });
     this.name = 'DomainError';
     this.code = code;
     this.details = options.details;
+    this.extensions = options.extensions;
   }
 }
 
@@ -105,7 +112,7 @@ export function formatGraphQLError(
       message: domain.message,
       locations: formatted.locations,
       path: formatted.path,
-      extensions: { code: domain.code, ...(domain.details ? { details: domain.details } : {}) },
+      extensions: { ...domain.extensions, code: domain.code, ...(domain.details ? { details: domain.details } : {}) },
     };
   }
   const code = formatted.extensions?.code;

@@ -4,7 +4,7 @@ import { loadTypeDefs } from '../../lib/subgraph/schema.js';
 import { startSubgraphServer, type SubgraphStartOptions } from '../../lib/subgraph/server.js';
 import type { RunningService } from '../../lib/service.js';
 import { createProfileContext, type ProfileContext } from './context.js';
-import { createImportJobScheduler } from './imports/importJobScheduler.js';
+import { createImportJobScheduler } from './imports/index.js';
 import { resolvers } from './resolvers.js';
 
 export const PROFILE_TYPE_DEFS = loadTypeDefs(new URL('./schema.graphql', import.meta.url));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { countCsvRecords, readCsv, type CsvItem } from '../../jobs/import/chunkStream.js';
+import { countCsvRecords, readCsv, type CsvItem } from '../../subgraphs/profile/imports/chunkStream.js';
 
 async function collect(chunks: string[]): Promise<CsvItem[]> {
   const items: CsvItem[] = [];

@@ -23,7 +23,7 @@ afterAll(async () => {
 
 function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'jobs/import/cli.ts', ...args], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'subgraphs/profile/imports/cli/cli.ts', ...args], {
       cwd: ROOT,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

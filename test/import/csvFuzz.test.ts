@@ -6,9 +6,9 @@
  * exception escapes, no line number is invented, nothing hangs.
  */
 import { describe, expect, it } from 'vitest';
-import { readCsv, type CsvItem } from '../../jobs/import/chunkStream.js';
-import { RowError, createRowMapper, findMapping, resolveColumns } from '../../jobs/import/mappings/index.js';
-import { SOURCES, type SourceName } from '../../jobs/import/sources.js';
+import { readCsv, type CsvItem } from '../../subgraphs/profile/imports/chunkStream.js';
+import { RowError, createRowMapper, findMapping, resolveColumns } from '../../subgraphs/profile/imports/mappings/index.js';
+import { SOURCES, type SourceName } from '../../subgraphs/profile/imports/sources.js';
 import { Fuzz } from '../support/fuzz.js';
 import {
   MARKETO_ACTIVITY_COLUMNS,

@@ -7,8 +7,8 @@ import {
   resolveColumns,
   RowError,
   type MappingContext,
-} from '../../jobs/import/mappings/index.js';
-import type { SourceName } from '../../jobs/import/sources.js';
+} from '../../subgraphs/profile/imports/mappings/index.js';
+import type { SourceName } from '../../subgraphs/profile/imports/sources.js';
 import {
   MARKETO_ACTIVITY_COLUMNS,
   MARKETO_COMPANY_COLUMNS,

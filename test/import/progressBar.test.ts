@@ -1,6 +1,6 @@
 /** The command line's progress line: percent, counts, and a rate counted from when the phase started. */
 import { describe, expect, it } from 'vitest';
-import { createProgressBar } from '../../jobs/import/progressBar.js';
+import { createProgressBar } from '../../subgraphs/profile/imports/cli/progressBar.js';
 
 function fakeOutput() {
   const lines: string[] = [];

@@ -8,7 +8,7 @@ import type { GatewayPlugin } from '@graphql-hive/gateway-runtime';
 import { loadConfig, type SubgraphName } from '../../lib/config.js';
 import { silentLogger, type Logger } from '../../lib/logger.js';
 import type { RunningService } from '../../lib/service.js';
-import { startPlatform } from '../../lib/platform/startPlatform.js';
+import { startPlatform } from '../../platform/startPlatform.js';
 import type { Role } from '../../lib/auth/roles.js';
 import { SANDBOX_NAME_PATTERN } from '../../lib/sandbox.js';
 import type { TenancyService } from '../../lib/tenancy/tenancy.service.js';

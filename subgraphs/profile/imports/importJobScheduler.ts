@@ -8,7 +8,7 @@ import { Agenda } from 'agenda';
 import { MongoBackend } from '@agendajs/mongo-backend';
 import type { Databases } from '../../../lib/mongo/databases.js';
 import { JOBS_COLLECTION } from '../../../lib/jobs.js';
-import { IMPORT_JOB_NAME, type ImportJobPayload } from '../../../jobs/import/payload.js';
+import { IMPORT_JOB_NAME, type ImportJobPayload } from './payload.js';
 
 export interface ImportJobScheduler {
   /** Idempotent per import: scheduling an import twice leaves one job. */

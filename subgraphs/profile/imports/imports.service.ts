@@ -2,7 +2,7 @@
  * Batch imports (backfills) of Marketo and Salesforce export files. A client
  * starts an import, uploads the file's content in chunks (the server never opens
  * a path a client names), then completes the upload, which schedules the import
- * job (jobs/import/import.job.ts) on the worker. Any role reads imports; starting
+ * job (import.job.ts beside this file) on the worker. Any role reads imports; starting
  * and uploading needs the editor role.
  *
  * Wiring (profile subgraph): one scheduler per process, a service per request:
@@ -16,8 +16,8 @@
 import { randomBytes } from 'node:crypto';
 import { requireRole, type Principal } from '../../../lib/auth/roles.js';
 import { badInput, DomainError, ErrorCode, notFound } from '../../../lib/errors.js';
-import { findMapping, mappingOverrideProblems } from '../../../jobs/import/mappings/index.js';
-import { canonicalEntity, isSourceName, SOURCES, type SourceName } from '../../../jobs/import/sources.js';
+import { findMapping, mappingOverrideProblems } from './mappings/index.js';
+import { canonicalEntity, isSourceName, SOURCES, type SourceName } from './sources.js';
 import type { ImportJobScheduler } from './importJobScheduler.js';
 import type { ImportRecord, ImportRowError, ImportsRepository } from './imports.repository.js';
 
@@ -26,7 +26,7 @@ export interface StartImportInput {
   instance: string;
   entity: string;
   crmInstance?: string | null;
-  /** Column -> field; see jobs/import/mappings/index.ts. */
+  /** Column -> field; see mappings/index.ts. */
   mapping?: Record<string, unknown> | null;
 }
 

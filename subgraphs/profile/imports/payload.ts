@@ -1,5 +1,5 @@
 /** The import job's name and payload, shared by the job and the service that schedules it. */
-import type { Principal } from '../../lib/auth/roles.js';
+import type { Principal } from '../../../lib/auth/roles.js';
 
 export const IMPORT_JOB_NAME = 'import-file';
 

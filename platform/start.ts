@@ -4,8 +4,8 @@
  * with MongoDB from MONGODB_URI, mongodb-memory-server or devdb. Ctrl-C or
  * SIGTERM stops everything cleanly.
  */
-import { ConfigError, loadConfig } from '../config.js';
-import { createLogger } from '../logger.js';
+import { ConfigError, loadConfig } from '../lib/config.js';
+import { createLogger } from '../lib/logger.js';
 import { startPlatform } from './startPlatform.js';
 
 let config: ReturnType<typeof loadConfig>;

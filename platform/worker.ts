@@ -2,7 +2,7 @@
 import { loadConfig } from '../lib/config.js';
 import { createLogger } from '../lib/logger.js';
 import { connectMongo, createDatabases } from '../lib/mongo/databases.js';
-import { startWorker } from './worker.js';
+import { startWorker } from '../jobs/worker.js';
 
 const config = loadConfig();
 const logger = createLogger({ name: 'worker', level: config.logLevel });

@@ -1,14 +1,14 @@
 /**
- * Production entry shared by the subgraphs' main.ts: load config, connect to
+ * Production entry shared by the subgraphs' `start:*` entries: load config, connect to
  * MONGODB_URI, start with `config.security` (the gateway's token secret and the
  * encryption key, which every process of a deployment must share), and stop
  * gracefully on SIGINT/SIGTERM.
  */
-import { loadConfig, type SubgraphName } from '../config.js';
-import { createLogger } from '../logger.js';
-import { connectMongo, createDatabases } from '../mongo/databases.js';
-import type { RunningService } from '../service.js';
-import type { SubgraphStartOptions } from './server.js';
+import { loadConfig, type SubgraphName } from '../lib/config.js';
+import { createLogger } from '../lib/logger.js';
+import { connectMongo, createDatabases } from '../lib/mongo/databases.js';
+import type { RunningService } from '../lib/service.js';
+import type { SubgraphStartOptions } from '../lib/subgraph/server.js';
 
 export async function runSubgraphMain(
   name: SubgraphName,

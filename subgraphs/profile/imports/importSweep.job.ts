@@ -6,14 +6,14 @@
  * collection, never from listing databases.
  */
 import type { Agenda } from 'agenda';
-import type { Principal } from '../lib/auth/roles.js';
-import type { Databases } from '../lib/mongo/databases.js';
-import type { Logger } from '../lib/logger.js';
-import { TenancyRepository } from '../lib/tenancy/tenancy.repository.js';
-import { importsWithoutJob, scheduleImportJob } from '../subgraphs/profile/imports/importJobScheduler.js';
-import { ImportsRepository, type ImportRecord } from '../subgraphs/profile/imports/imports.repository.js';
-import type { ImportJobPayload } from './import/payload.js';
-import type { JobModule } from '../lib/jobs.js';
+import type { Principal } from '../../../lib/auth/roles.js';
+import type { Databases } from '../../../lib/mongo/databases.js';
+import type { Logger } from '../../../lib/logger.js';
+import { TenancyRepository } from '../../../lib/tenancy/tenancy.repository.js';
+import { importsWithoutJob, scheduleImportJob } from './importJobScheduler.js';
+import { ImportsRepository, type ImportRecord } from './imports.repository.js';
+import type { ImportJobPayload } from './payload.js';
+import type { JobModule } from '../../../lib/jobs.js';
 
 export const IMPORT_SWEEP_JOB_NAME = 'import-sweep';
 export const IMPORT_SWEEP_INTERVAL = '1 minute';

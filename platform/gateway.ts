@@ -6,8 +6,8 @@
 import { loadConfig } from '../lib/config.js';
 import { createLogger } from '../lib/logger.js';
 import { connectMongo, createDatabases } from '../lib/mongo/databases.js';
-import { composeSupergraph } from './compose.js';
-import { startPlatformGateway } from './startPlatformGateway.js';
+import { composeSupergraph } from '../gateway/compose.js';
+import { startPlatformGateway } from '../gateway/startPlatformGateway.js';
 
 const config = loadConfig();
 const logger = createLogger({ name: 'gateway', level: config.logLevel });

@@ -3,9 +3,9 @@
  * import's starter (its sandbox and role) with a gateway token the job signs
  * itself. The subgraphs stay the only writers of their collections.
  */
-import { createGatewayTokenSigner, GATEWAY_TOKEN_HEADER } from '../../lib/auth/gatewayToken.js';
-import type { Principal } from '../../lib/auth/roles.js';
-import type { SubgraphName } from '../../lib/config.js';
+import { createGatewayTokenSigner, GATEWAY_TOKEN_HEADER } from '../../../lib/auth/gatewayToken.js';
+import type { Principal } from '../../../lib/auth/roles.js';
+import type { SubgraphName } from '../../../lib/config.js';
 import type { IngestInputs, IngestKind } from './mappings/records.js';
 
 export interface IngestResult {

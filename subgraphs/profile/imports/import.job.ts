@@ -4,8 +4,8 @@
  * worker's job is picked up again when its lock expires and resumes from the
  * last checkpoint; the lock is extended as batches complete.
  */
-import type { JobModule } from '../../lib/jobs.js';
-import { ImportsRepository } from '../../subgraphs/profile/imports/imports.repository.js';
+import type { JobModule } from '../../../lib/jobs.js';
+import { ImportsRepository } from './imports.repository.js';
 import { createIngestionClient } from './ingestionClient.js';
 import { IMPORT_JOB_NAME, type ImportJobPayload } from './payload.js';
 import { runImport } from './runImport.js';

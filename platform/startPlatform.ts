@@ -2,27 +2,28 @@
  * The whole platform in one process, for `npm start` and for end-to-end tests:
  * MongoDB connection, the four subgraphs, the gateway composed with their real
  * URLs, and a jobs worker. `stop()` stops them in reverse order. In production
- * each part can equally run as its own process (subgraphs/<name>/main.ts,
- * gateway/main.ts, jobs/main.ts).
+ * each part can equally run as its own process (the `start:*` entries beside
+ * this file). This folder is the composition root: the only code that wires
+ * the parts together, so no part needs to import another to be started.
  */
 import type { MongoClient } from 'mongodb';
 import type { GatewayPlugin } from '@graphql-hive/gateway-runtime';
-import { SUBGRAPH_NAMES, type Config, type SubgraphName } from '../config.js';
-import type { Logger } from '../logger.js';
-import { DEFAULT_SANDBOX } from '../sandbox.js';
-import { connectMongo, createDatabases, type Databases } from '../mongo/databases.js';
-import { findMongo, type FoundMongo } from '../mongo/findMongo.js';
-import type { RunningService } from '../service.js';
-import type { SubgraphStartOptions } from '../subgraph/server.js';
-import { composeSupergraph } from '../../gateway/compose.js';
-import type { RunningGateway } from '../../gateway/server.js';
-import { startPlatformGateway } from '../../gateway/startPlatformGateway.js';
-import type { TenancyService } from '../tenancy/tenancy.service.js';
-import { startWorker, type RunningWorker } from '../../jobs/worker.js';
-import { startProfileSubgraph } from '../../subgraphs/profile/server.js';
-import { startAccountSubgraph } from '../../subgraphs/account/server.js';
-import { startSegmentSubgraph } from '../../subgraphs/segment/server.js';
-import { startDestinationSubgraph } from '../../subgraphs/destination/server.js';
+import { SUBGRAPH_NAMES, type Config, type SubgraphName } from '../lib/config.js';
+import type { Logger } from '../lib/logger.js';
+import { DEFAULT_SANDBOX } from '../lib/sandbox.js';
+import { connectMongo, createDatabases, type Databases } from '../lib/mongo/databases.js';
+import { findMongo, type FoundMongo } from '../lib/mongo/findMongo.js';
+import type { RunningService } from '../lib/service.js';
+import type { SubgraphStartOptions } from '../lib/subgraph/server.js';
+import { composeSupergraph } from '../gateway/compose.js';
+import type { RunningGateway } from '../gateway/server.js';
+import { startPlatformGateway } from '../gateway/startPlatformGateway.js';
+import type { TenancyService } from '../lib/tenancy/tenancy.service.js';
+import { startWorker, type RunningWorker } from '../jobs/worker.js';
+import { startProfileSubgraph } from '../subgraphs/profile/server.js';
+import { startAccountSubgraph } from '../subgraphs/account/server.js';
+import { startSegmentSubgraph } from '../subgraphs/segment/server.js';
+import { startDestinationSubgraph } from '../subgraphs/destination/server.js';
 
 export type PlatformPorts = Record<'gateway' | SubgraphName, number>;
 

@@ -4,8 +4,8 @@
  * throws a RowError naming the field, the column and what is wrong, which
  * rejects that row only.
  */
-import { normaliseEmail } from '../../../lib/identity/namespaces.js';
-import { parseJsonObject, type JsonObject } from '../../../lib/subgraph/scalars.js';
+import { normaliseEmail } from '../../../../lib/identity/namespaces.js';
+import { parseJsonObject, type JsonObject } from '../../../../lib/subgraph/scalars.js';
 
 export class RowError extends Error {
   constructor(

@@ -5,7 +5,7 @@
  * writes. Keys are compared as the subgraphs compare them (emails lowercased,
  * namespaces in any case), erring towards a conflict, which only costs a wait.
  */
-import { IdentityNamespace } from '../../lib/identity/namespaces.js';
+import { IdentityNamespace } from '../../../lib/identity/namespaces.js';
 import type { IdentityInput, IngestRecord } from './mappings/records.js';
 
 export interface RecordKeys {

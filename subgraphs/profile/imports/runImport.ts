@@ -6,8 +6,8 @@
  * again is absorbed by the upserts' idempotency on source key, rejected rows are
  * stored by line, and the counters move only with the checkpoint, so they end exact.
  */
-import type { Logger } from '../../lib/logger.js';
-import type { ImportRecord, ImportRowError, ImportsRepository } from '../../subgraphs/profile/imports/imports.repository.js';
+import type { Logger } from '../../../lib/logger.js';
+import type { ImportRecord, ImportRowError, ImportsRepository } from './imports.repository.js';
 import { countCsvRecords, readCsv } from './chunkStream.js';
 import { IngestionError, type IngestionClient } from './ingestionClient.js';
 import { createRowMapper, findMapping, missingColumnsProblem, resolveColumns, RowError } from './mappings/index.js';

@@ -13,7 +13,7 @@
  * OpportunityContactRole one opportunity-person relation (addOpportunityContacts).
  * HasOptedOutOfEmail true becomes consents.marketingEmail "n".
  */
-import { IdentityNamespace } from '../../../lib/identity/namespaces.js';
+import { IdentityNamespace } from '../../../../lib/identity/namespaces.js';
 import type { IngestRecord } from './records.js';
 import { compact } from './row.js';
 import { emailConsent, rowAttributes, salesforceKey, type EntityMapping } from './mapping.js';

@@ -16,7 +16,7 @@
  *            url of web activities and an attribute of the others, and the
  *            `attributes` column (a JSON object) the event's attributes.
  */
-import { IdentityNamespace } from '../../../lib/identity/namespaces.js';
+import { IdentityNamespace } from '../../../../lib/identity/namespaces.js';
 import type { IdentityInput, IngestRecord } from './records.js';
 import { compact, RowError } from './row.js';
 import { emailConsent, marketoKey, rowAttributes, salesforceKey, type EntityMapping } from './mapping.js';
