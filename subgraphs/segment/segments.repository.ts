@@ -1,7 +1,10 @@
 /** The `segments` collection of one sandbox. */
 import type { ChangeStreamDocument, Collection, Db, Document, Filter } from 'mongodb';
 import { openChangeIterator, type ChangeIterator } from '../../lib/subgraph/changeStream.js';
+import { oncePerKey } from '../../lib/subgraph/once.js';
 import type { PageQuery } from '../../lib/subgraph/pagination.js';
+
+const ensureIndexes = oncePerKey();
 
 export type TargetEntity = 'PERSON' | 'ACCOUNT';
 
@@ -10,6 +13,7 @@ export interface SegmentFields {
   description?: string | null;
   expression?: string;
   targetEntity?: TargetEntity;
+  dependsOn?: string[];
 }
 
 export interface SegmentRecord {
@@ -18,13 +22,22 @@ export interface SegmentRecord {
   description: string | null;
   expression: string;
   targetEntity: TargetEntity;
+  /** Ids of the segments the expression uses with `inSegment`, each once, in order of appearance. */
+  dependsOn: string[];
   createdAt: Date;
   updatedAt: Date;
 }
 
-interface SegmentDocument extends Omit<SegmentRecord, 'id'> {
+/** What the `inSegment` checks need of another segment. */
+export type SegmentRef = Pick<SegmentRecord, 'id' | 'name' | 'targetEntity' | 'dependsOn'>;
+
+interface SegmentDocument extends Omit<SegmentRecord, 'id' | 'dependsOn'> {
   _id: string;
+  /** Absent on segments stored before dependencies were recorded. */
+  dependsOn?: string[];
 }
+
+const REF_PROJECTION = { _id: 1, name: 1, targetEntity: 1, dependsOn: 1 } as const;
 
 export type SegmentChangeKind = 'CREATED' | 'UPDATED' | 'DELETED';
 
@@ -34,8 +47,12 @@ export interface SegmentChange {
   segment: SegmentRecord | null;
 }
 
-function toRecord({ _id, ...rest }: SegmentDocument): SegmentRecord {
-  return { id: _id, ...rest };
+function toRecord({ _id, dependsOn, ...rest }: SegmentDocument): SegmentRecord {
+  return { id: _id, ...rest, dependsOn: dependsOn ?? [] };
+}
+
+function toRef(doc: Pick<SegmentDocument, '_id' | 'name' | 'targetEntity' | 'dependsOn'>): SegmentRef {
+  return { id: doc._id, name: doc.name, targetEntity: doc.targetEntity, dependsOn: doc.dependsOn ?? [] };
 }
 
 function toChange(change: ChangeStreamDocument<SegmentDocument>): SegmentChange | null {
@@ -59,8 +76,38 @@ function toChange(change: ChangeStreamDocument<SegmentDocument>): SegmentChange 
 export class SegmentsRepository {
   private readonly segments: Collection<SegmentDocument>;
 
-  constructor(db: Db) {
+  constructor(private readonly db: Db) {
     this.segments = db.collection<SegmentDocument>('segments');
+  }
+
+  /** `usedBy` and the delete check find a segment's users through a multikey index on `dependsOn`. */
+  ensureIndexes(): Promise<void> {
+    return ensureIndexes(this.db.databaseName, () => this.segments.createIndex({ dependsOn: 1 }, { name: 'dependsOn' }));
+  }
+
+  /** How many segments the sandbox has. */
+  count(): Promise<number> {
+    return this.segments.countDocuments();
+  }
+
+  /** The id, name, target and dependencies of these segments: one `$in` query. */
+  async findRefs(ids: readonly string[]): Promise<SegmentRef[]> {
+    if (ids.length === 0) return [];
+    const docs = await this.segments.find({ _id: { $in: [...ids] } }, { projection: REF_PROJECTION }).toArray();
+    return docs.map(toRef);
+  }
+
+  /** Segments that use any of these segments with `inSegment`, in id order: one query. */
+  async findUsers(ids: readonly string[]): Promise<SegmentRecord[]> {
+    if (ids.length === 0) return [];
+    const docs = await this.segments.find({ dependsOn: { $in: [...ids] } }).sort({ _id: 1 }).toArray();
+    return docs.map(toRecord);
+  }
+
+  /** Ids of every segment of the sandbox (at most a few thousand), in id order. */
+  async allIds(): Promise<string[]> {
+    const docs = await this.segments.find({}, { projection: { _id: 1 } }).sort({ _id: 1 }).toArray();
+    return docs.map((doc) => doc._id);
   }
 
   /** One `$in` query. */

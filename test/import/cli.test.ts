@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
-import { MARKETO_LEAD_COLUMNS, MUNCHKIN, csvLine, csvText, marketoLead } from './support/csvFactories.js';
+import { MARKETO_LEAD_COLUMNS, MUNCHKIN, csvLine, csvText, marketoLead } from '../../lib/fixtures/exportFiles.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 let platform: TestPlatform;

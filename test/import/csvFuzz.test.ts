@@ -20,7 +20,7 @@ import {
   marketoActivity,
   marketoLead,
   salesforceAccount,
-} from './support/csvFactories.js';
+} from '../../lib/fixtures/exportFiles.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 0xc5f00d);
 const INPUTS = 300;

@@ -28,7 +28,7 @@ import {
   salesforceAccount,
   salesforceContact,
   sfId,
-} from './support/csvFactories.js';
+} from '../../lib/fixtures/exportFiles.js';
 import { importErrors, runImportThroughGateway } from './support/importClient.js';
 
 const GATEWAY_SECRET = randomBytes(32).toString('base64url');

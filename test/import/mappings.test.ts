@@ -28,7 +28,7 @@ import {
   salesforceOpportunity,
   sfId,
   type Row,
-} from './support/csvFactories.js';
+} from '../../lib/fixtures/exportFiles.js';
 
 const asStrings = (row: Row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, v === undefined ? '' : String(v)]));
 

@@ -14,7 +14,7 @@ import type { EventInput } from '../../subgraphs/profile/imports/mappings/record
 import { ImportsRepository } from '../../subgraphs/profile/imports/imports.repository.js';
 import { ImportsService } from '../../subgraphs/profile/imports/imports.service.js';
 import { connectTestClient, dropDatabasesWithPrefix, uniqueName } from '../support/mongo.js';
-import { MARKETO_ACTIVITY_COLUMNS, csvText, marketoActivity, type Row } from './support/csvFactories.js';
+import { MARKETO_ACTIVITY_COLUMNS, csvText, marketoActivity, type Row } from '../../lib/fixtures/exportFiles.js';
 
 const PREFIX = uniqueName('pipeline_');
 let client: MongoClient;

@@ -6,6 +6,7 @@
 import { createGatewayTokenSigner, GATEWAY_TOKEN_HEADER } from '../../../lib/auth/gatewayToken.js';
 import type { Principal } from '../../../lib/auth/roles.js';
 import type { SubgraphName } from '../../../lib/config.js';
+import { describeFailure, GraphQLUnreachableError, postGraphQL, type GraphQLResponse } from '../../../lib/graphqlClient.js';
 import type { IngestInputs, IngestKind } from './mappings/records.js';
 
 export interface IngestResult {
@@ -57,44 +58,31 @@ export interface IngestionClientOptions {
 
 export function createIngestionClient(options: IngestionClientOptions): IngestionClient {
   const signer = createGatewayTokenSigner(options.gatewaySecret);
-  const doFetch = options.fetch ?? fetch;
   const attempts = options.attempts ?? 4;
   const retryDelayMs = options.retryDelayMs ?? 500;
+
+  const headers = async () => ({ [GATEWAY_TOKEN_HEADER]: await signer.sign(options.principal) });
 
   const post = async (spec: MutationSpec, body: string): Promise<IngestResult[]> => {
     const url = options.subgraphUrls[spec.subgraph];
     for (let attempt = 1; ; attempt++) {
-      let response: Response;
+      let response: GraphQLResponse<Record<string, IngestResult[] | null>>;
       try {
-        response = await doFetch(url, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            accept: 'application/graphql-response+json, application/json',
-            [GATEWAY_TOKEN_HEADER]: await signer.sign(options.principal),
-          },
-          body,
-        });
+        response = await postGraphQL(url, body, { headers, fetch: options.fetch });
       } catch (error) {
-        if (attempt >= attempts) throw new IngestionError(`the ${spec.subgraph} subgraph at ${url} could not be reached`, { cause: error });
+        if (!(error instanceof GraphQLUnreachableError) || attempt >= attempts) {
+          throw new IngestionError(`the ${spec.subgraph} subgraph at ${url} could not be reached`, { cause: error });
+        }
         await sleep(retryDelayMs * 2 ** (attempt - 1));
         continue;
       }
       if (response.status >= 500 && attempt < attempts) {
-        await response.body?.cancel();
         await sleep(retryDelayMs * 2 ** (attempt - 1));
         continue;
       }
-      const json = (await response.json().catch(() => ({}))) as {
-        data?: Record<string, IngestResult[] | null> | null;
-        errors?: Array<{ message: string; extensions?: { code?: string } }>;
-      };
-      const results = json.data?.[spec.field];
+      const results = response.data?.[spec.field];
       if (!results) {
-        const first = json.errors?.[0];
-        throw new IngestionError(
-          `${spec.field} on the ${spec.subgraph} subgraph refused the batch (HTTP ${response.status}${first ? `, ${first.extensions?.code ?? 'ERROR'}: ${first.message}` : ''})`,
-        );
+        throw new IngestionError(`${spec.field} on the ${spec.subgraph} subgraph refused the batch (${describeFailure(response)})`);
       }
       return results;
     }

@@ -10,6 +10,7 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { createGraphQLCall, GraphQLCallError, GraphQLUnreachableError } from '../../../../lib/graphqlClient.js';
 import { createProgressBar } from './progressBar.js';
 import { uploadFile } from './upload.js';
 
@@ -32,7 +33,6 @@ interface ImportState {
 const IMPORT_FIELDS = 'id status rowsTotal rowsImported rowsRejected failure';
 
 class UsageError extends Error {}
-class GraphQLCallError extends Error {}
 
 function readOptions() {
   const { values, positionals } = parseArgs({
@@ -63,35 +63,11 @@ function readOptions() {
   };
 }
 
-function createGatewayClient(url: string, apiKey: string | undefined) {
-  return async <T>(query: string, variables: Record<string, unknown>): Promise<T> => {
-    let response: Response;
-    try {
-      response = await fetch(url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          accept: 'application/graphql-response+json, application/json',
-          ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}),
-        },
-        body: JSON.stringify({ query, variables }),
-      });
-    } catch (error) {
-      throw new GraphQLCallError(`Cannot reach the gateway at ${url} (${(error as Error).message}); is the platform running? Set GATEWAY_URL to its /graphql address`);
-    }
-    const json = (await response.json().catch(() => ({}))) as { data?: T; errors?: Array<{ message: string; extensions?: { code?: string } }> };
-    if (json.errors?.length || !json.data) {
-      const first = json.errors?.[0];
-      throw new GraphQLCallError(first ? `${first.extensions?.code ?? 'ERROR'}: ${first.message}` : `The gateway answered HTTP ${response.status}`);
-    }
-    return json.data;
-  };
-}
-
 async function main(): Promise<number> {
   const options = readOptions();
   const gatewayUrl = process.env.GATEWAY_URL || 'http://localhost:4000/graphql';
-  const call = createGatewayClient(gatewayUrl, process.env.CDP_API_KEY || undefined);
+  const apiKey = process.env.CDP_API_KEY || undefined;
+  const call = createGraphQLCall(gatewayUrl, { headers: apiKey ? { authorization: `Bearer ${apiKey}` } : {} });
   const fileSize = await stat(options.file).then(
     (info) => info.size,
     (error: NodeJS.ErrnoException) => {
@@ -123,7 +99,7 @@ async function main(): Promise<number> {
   while (state.status !== 'SUCCEEDED' && state.status !== 'FAILED') {
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     const { import: current } = await call<{ import: ImportState | null }>(`query Progress($id: ID!) { import(id: $id) { ${IMPORT_FIELDS} } }`, { id: importId });
-    if (!current) throw new GraphQLCallError(`Import ${importId} has disappeared`);
+    if (!current) throw new Error(`Import ${importId} has disappeared`);
     state = current;
     if (state.status === 'RUNNING' && state.rowsTotal > 0) {
       bar.update(state.rowsImported + state.rowsRejected, state.rowsTotal, 'rows', 'importing');
@@ -151,7 +127,11 @@ main().then(
       process.stderr.write(`${error.message}\n${USAGE}\n`);
       process.exit(2);
     }
-    process.stderr.write(`${error instanceof GraphQLCallError ? error.message : String((error as Error)?.stack ?? error)}\n`);
+    if (error instanceof GraphQLUnreachableError) {
+      process.stderr.write(`${error.message}; is the platform running? Set GATEWAY_URL to its /graphql address\n`);
+    } else {
+      process.stderr.write(`${error instanceof GraphQLCallError ? error.message : String((error as Error)?.stack ?? error)}\n`);
+    }
     process.exit(1);
   },
 );

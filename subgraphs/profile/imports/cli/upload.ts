@@ -5,15 +5,14 @@
  * benchmark alike.
  */
 import { createReadStream } from 'node:fs';
+import type { GraphQLCall } from '../../../../lib/graphqlClient.js';
 
 /** Characters per chunk: at most 512 KiB of UTF-8, well inside the 1 MiB chunk limit and the request limits. */
 export const CHUNK_CHARS = 128 * 1024;
 const UPLOADS_IN_FLIGHT = 4;
 
-export type GatewayCall = <T>(query: string, variables: Record<string, unknown>) => Promise<T>;
-
 /** Sends the file's chunks to the import and returns how many there were (0 for an empty file). */
-export async function uploadFile(call: GatewayCall, importId: string, file: string, onSent?: (bytesSent: number) => void): Promise<number> {
+export async function uploadFile(call: GraphQLCall, importId: string, file: string, onSent?: (bytesSent: number) => void): Promise<number> {
   let index = 0;
   let bytesSent = 0;
   const inFlight = new Set<Promise<void>>();

@@ -1,0 +1,63 @@
+/** Child processes of the benchmarks: devdb on its own, a worker, their peak memory, optional CPU profiles. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { readFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+export async function startDevDbChild(children: ChildProcess[]): Promise<string> {
+  const child = spawn(process.execPath, [...profilerFlags(), '--import', 'tsx', fileURLToPath(new URL('../devdb/cli.ts', import.meta.url)), '--port', '0'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  children.push(child);
+  const lines = createInterface({ input: child.stdout! });
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`devdb exited with ${code}`)));
+    lines.on('line', (line) => {
+      if (line.startsWith('MONGODB_URI=')) resolve(line.slice('MONGODB_URI='.length));
+    });
+  });
+}
+
+/** BENCH_CPU_PROF=<dir> writes a V8 CPU profile of each child process there (devdb, every worker). */
+export function profilerFlags(): string[] {
+  const dir = process.env.BENCH_CPU_PROF;
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
+}
+
+export async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** The process's high-water mark of resident memory (Linux: VmHWM). */
+export async function peakRssMb(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1]);
+  return Math.round((kb * 1024) / 1e6);
+}
+
+/**
+ * A fresh worker process, and when it is ready to take jobs: its start-up (loading
+ * the TypeScript sources, connecting) is not import work, so the clock starts after it.
+ */
+export function startWorkerChild(env: Record<string, string>): { child: ChildProcess; ready: Promise<void> } {
+  const logLevel = env.CDP_LOG_LEVEL;
+  const child = spawn(process.execPath, [...profilerFlags(), '--import', 'tsx', fileURLToPath(new URL('../platform/worker.ts', import.meta.url))], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    // Info at least, for the line that says it started; shown only when BENCH_LOG asks for logs.
+    env: { ...process.env, ...env, CDP_LOG_LEVEL: logLevel === 'silent' ? 'info' : logLevel },
+  });
+  const ready = new Promise<void>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`The worker exited with ${code} before it started`)));
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (logLevel !== 'silent') console.log(line);
+      if (line.includes('"Worker started"')) resolve();
+    });
+  });
+  return { child, ready };
+}
