@@ -1,19 +1,19 @@
 /**
- * Opportunity rules: validation, matching by id then source key, the owning account by id or
- * source key (NOT_FOUND when it does not exist), per-record results. Planned in memory from two
- * reads, written with one bulkWrite. Writes need the editor role.
+ * Opportunity rules: validation and the owning account by id or source key (NOT_FOUND when it
+ * does not exist). Upserts go through the one sourced upsert (`sourcedUpsert.ts`): planned from
+ * two reads, written with one bulkWrite. Writes need the editor role.
  */
 import { requireRole } from '../../lib/auth/roles.js';
-import { badInput, DomainError, ErrorCode } from '../../lib/errors.js';
+import { badInput } from '../../lib/errors.js';
 import type { ServiceDeps } from '../../lib/subgraph/context.js';
-import { assertBatchSize, planRecord, type RecordError, type RecordStatus } from '../../lib/subgraph/recordResults.js';
+import { assertBatchSize, type RecordError, type RecordStatus } from '../../lib/subgraph/recordResults.js';
 import type { JsonObject } from '../../lib/subgraph/scalars.js';
 import { definedFields, optionalNumber, optionalText } from '../../lib/subgraph/validation.js';
-import type { AccountRecord, AccountsRepository, SourcedWrite } from './accounts.repository.js';
+import type { AccountRecord, AccountsRepository } from './accounts.repository.js';
 import { collectReferences, KnownRecords, type Reference } from './knownRecords.js';
 import type { OpportunitiesRepository, OpportunityFields, OpportunityRecord } from './opportunities.repository.js';
-import { addToWrite, concurrentCreate, isOlderThanStored, mergeAttributes } from './recordRules.js';
 import { oneReference, optionalId, optionalSourceKey } from './references.js';
+import { upsertSourced, type NormalizedSourced, type SourcedKind } from './sourcedUpsert.js';
 
 export interface OpportunityInput {
   id?: string | null;
@@ -38,13 +38,8 @@ export interface OpportunityUpsertResult {
   error: RecordError | null;
 }
 
-interface NormalizedOpportunity {
-  id?: string;
-  sourceKey?: string;
+interface NormalizedOpportunity extends NormalizedSourced<OpportunityFields> {
   account?: Reference;
-  fields: OpportunityFields;
-  attributes?: JsonObject;
-  sourceUpdatedAt?: Date;
 }
 
 const CURRENCY = /^[A-Z]{3}$/;
@@ -84,105 +79,32 @@ export class OpportunityService {
     requireRole(this.deps.principal, 'editor');
     assertBatchSize(inputs, 'opportunities');
     await this.opportunities.ensureIndexes();
-
-    const normalized = inputs.map((input) => planRecord(() => normalizeOpportunity(input)));
-    const valid = normalized.flatMap((record) => ('ok' in record ? [record.ok] : []));
-    const accountRefs = collectReferences(valid.map((record) => record.account));
-    const opportunityRefs = collectReferences(
-      valid.flatMap((record) => [record.id ? { id: record.id } : undefined, record.sourceKey ? { sourceKey: record.sourceKey } : undefined]),
-    );
-    const [accounts, opportunities] = await Promise.all([
-      this.accounts.findByIdsOrSourceKeys(accountRefs.ids, accountRefs.sourceKeys),
-      this.opportunities.findByIdsOrSourceKeys(opportunityRefs.ids, opportunityRefs.sourceKeys),
-    ]);
-    const knownAccounts = new KnownRecords('Account', accounts);
-    const known = new KnownRecords('Opportunity', opportunities);
-
-    const now = this.deps.now();
-    const writes = new Map<string, SourcedWrite<OpportunityFields>>();
-    const results: OpportunityUpsertResult[] = normalized.map((record, index) => {
-      const planned = 'ok' in record ? planRecord(() => this.planOne(record.ok, known, knownAccounts, writes, now)) : record;
-      return 'ok' in planned
-        ? { index, status: planned.ok.status, opportunity: planned.ok.opportunity, error: null }
-        : { index, status: 'REJECTED', opportunity: null, error: planned.error };
-    });
-
-    const batch = [...writes.values()];
-    const { failed, superseded } = await this.opportunities.saveAll(batch);
-    if (failed.size > 0) {
-      const failedIds = new Set([...failed].map((i) => batch[i]!.id));
-      for (const result of results) {
-        if (result.opportunity && failedIds.has(result.opportunity.id)) {
-          Object.assign(result, { status: 'REJECTED', opportunity: null, error: concurrentCreate('opportunity') });
-        }
-      }
-    }
-    if (superseded.size > 0) {
-      // A newer version was stored meanwhile: answer with it, as for an older record seen at planning.
-      const stored = new Map([...superseded].map(([i, record]) => [batch[i]!.id, record]));
-      for (const result of results) {
-        const newer = result.opportunity ? stored.get(result.opportunity.id) : undefined;
-        if (newer) Object.assign(result, { status: 'UPDATED', opportunity: newer });
-      }
-    }
-    return results;
+    const results = await upsertSourced(opportunitiesOf(this.accounts), this.opportunities, inputs, { now: this.deps.now(), newId: this.deps.ids });
+    return results.map(({ record, ...result }) => ({ ...result, opportunity: record }));
   }
+}
 
-  /** Applies one record to the batch's view of the opportunities; throws a DomainError to reject it. */
-  private planOne(
-    record: NormalizedOpportunity,
-    known: KnownRecords<OpportunityRecord>,
-    knownAccounts: KnownRecords<AccountRecord>,
-    writes: Map<string, SourcedWrite<OpportunityFields>>,
-    now: Date,
-  ): { status: 'CREATED' | 'UPDATED'; opportunity: OpportunityRecord } {
-    let existing: OpportunityRecord | undefined;
-    if (record.id) {
-      existing = known.resolve({ id: record.id }, 'id');
-      const owner = record.sourceKey ? known.bySourceKey(record.sourceKey) : undefined;
-      if (owner && owner.id !== existing.id) {
-        throw new DomainError(ErrorCode.Conflict, `sourceKey ${JSON.stringify(record.sourceKey)} belongs to opportunity ${JSON.stringify(owner.id)}`, {
-          details: { field: 'sourceKey' },
-        });
+/** Opportunities as sourced records: an account named by id or source key, and a name, to be created. */
+function opportunitiesOf(
+  accounts: AccountsRepository,
+): SourcedKind<OpportunityInput, OpportunityFields, OpportunityRecord, NormalizedOpportunity, KnownRecords<AccountRecord>> {
+  return {
+    typeName: 'Opportunity',
+    noun: 'opportunity',
+    idPrefix: 'opp',
+    normalize: normalizeOpportunity,
+    async loadContext(records) {
+      const { ids, sourceKeys } = collectReferences(records.map((record) => record.account));
+      return new KnownRecords('Account', await accounts.findByIdsOrSourceKeys(ids, sourceKeys));
+    },
+    complete(record, fields, existing, _known, knownAccounts) {
+      if (record.account) {
+        fields.accountId = knownAccounts.resolve(record.account, 'id' in record.account ? 'accountId' : 'accountSourceKey').id;
       }
-    } else if (record.sourceKey) {
-      existing = known.bySourceKey(record.sourceKey);
-    }
-
-    if (existing && isOlderThanStored(existing.sourceUpdatedAt, record.sourceUpdatedAt)) {
-      // Older than the stored version (a replayed export): values stay; a new source key still joins.
-      const addSourceKeys = record.sourceKey && !existing.sourceKeys.includes(record.sourceKey) ? [record.sourceKey] : [];
-      const opportunity: OpportunityRecord = { ...existing, sourceKeys: [...existing.sourceKeys, ...addSourceKeys] };
-      if (addSourceKeys.length > 0) {
-        known.put(opportunity);
-        addToWrite(writes, { id: existing.id, create: false, fields: {}, addSourceKeys, values: false, now });
-      }
-      return { status: 'UPDATED', opportunity };
-    }
-
-    const fields: OpportunityFields = { ...record.fields, sourceUpdatedAt: record.sourceUpdatedAt ?? now };
-    if (record.account) {
-      fields.accountId = knownAccounts.resolve(record.account, 'id' in record.account ? 'accountId' : 'accountSourceKey').id;
-    }
-    if (!existing) {
+      if (existing) return;
       if (!fields.accountId) throw badInput('accountId or accountSourceKey is required to create an opportunity', { field: 'accountId' });
       if (!fields.name) throw badInput('name is required to create an opportunity', { field: 'name' });
-    }
-
-    const id = existing?.id ?? this.deps.ids('opp');
-    const sourceKeys = existing?.sourceKeys ?? [];
-    const addSourceKeys = record.sourceKey && !sourceKeys.includes(record.sourceKey) ? [record.sourceKey] : [];
-    const opportunity: OpportunityRecord = {
-      ...(existing ?? { id, accountId: fields.accountId!, name: fields.name!, createdAt: now }),
-      ...fields,
-      attributes: mergeAttributes(existing?.attributes, record.attributes),
-      sourceKeys: [...sourceKeys, ...addSourceKeys],
-      updatedAt: now,
-    };
-    if (opportunity.attributes === undefined) delete opportunity.attributes;
-    known.put(opportunity);
-
-    addToWrite(writes, { id, create: !existing, fields, attributes: record.attributes, addSourceKeys, sourceUpdatedAt: record.sourceUpdatedAt, values: true, now });
-    return { status: existing ? 'UPDATED' : 'CREATED', opportunity };
-  }
+    },
+    required: (_id, fields) => ({ accountId: fields.accountId!, name: fields.name! }),
+  };
 }
