@@ -80,7 +80,8 @@ export function createApiKeyAuthenticator(options: ApiKeyAuthenticatorOptions): 
         throw new DomainError(ErrorCode.Unauthenticated, 'An API key is required: send "Authorization: Bearer <key>"');
       }
       const requested = headerValue(headers, SANDBOX_HEADER);
-      const requestedSandbox = requested === undefined ? undefined : parseSandboxName(requested);
+      // An empty header names no sandbox, like an absent one: the key's own sandbox answers.
+      const requestedSandbox = requested === undefined || requested === '' ? undefined : parseSandboxName(requested);
       const { principal, gatewayToken } = await resolve(key);
       if (requestedSandbox !== undefined && requestedSandbox !== principal.sandbox) {
         throw sandboxNotFound(requestedSandbox);

@@ -7,8 +7,15 @@ import { DomainError, ErrorCode } from './errors.js';
 export const DEFAULT_SANDBOX = 'default';
 export const SANDBOX_NAME_PATTERN = /^[a-z][a-z0-9-]{0,30}$/;
 
+/**
+ * A valid sandbox name, or INVALID_SANDBOX. A missing or empty name is refused, never read
+ * as `default`: code that means the default sandbox names DEFAULT_SANDBOX itself.
+ */
 export function parseSandboxName(raw: string | null | undefined): string {
-  const name = raw === undefined || raw === null || raw === '' ? DEFAULT_SANDBOX : raw;
+  if (raw === undefined || raw === null || raw === '') {
+    throw new DomainError(ErrorCode.InvalidSandbox, 'A sandbox name is required', { details: { pattern: SANDBOX_NAME_PATTERN.source } });
+  }
+  const name = raw;
   if (!SANDBOX_NAME_PATTERN.test(name)) {
     throw new DomainError(
       ErrorCode.InvalidSandbox,
