@@ -1,5 +1,7 @@
 /** `npm run start:segment`: the segment subgraph as its own process. */
 import { startSegmentSubgraph } from '../subgraphs/segment/server.js';
-import { runSubgraphMain } from './subgraphMain.js';
+import { runPart } from './runPart.js';
 
-await runSubgraphMain('segment', startSegmentSubgraph);
+await runPart('segment subgraph', 'it keeps its data there', ({ config, logger, databases }) =>
+  startSegmentSubgraph({ databases, security: config.security, port: config.ports.segment, host: config.host, logger }),
+);
