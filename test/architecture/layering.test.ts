@@ -37,7 +37,10 @@ describe('layering', () => {
     expect(rulesOf([{ from: 'bench/ingest.ts', to: 'test/support/mongo.ts' }])).toEqual(['a benchmark imports test code']);
     expect(rulesOf([{ from: 'jobs/worker.ts', to: 'test/support/mongo.ts' }])).toEqual(['product code imports test code']);
     expect(rulesOf([{ from: 'subgraphs/profile/a.ts', to: 'lib/fixtures/exportFiles.ts' }])).toEqual(['product code imports lib/fixtures']);
+    expect(rulesOf([{ from: 'lib/config.ts', to: 'lib/fixtures/exportFiles.ts' }])).toEqual(['product code imports lib/fixtures']);
     expect(rulesOf([{ from: 'bench/ingest.ts', to: 'lib/fixtures/exportFiles.ts' }])).toEqual([]);
+    // Fixtures stand above the product: they may use its types.
+    expect(rulesOf([{ from: 'lib/fixtures/segmentExpressions.ts', to: 'subgraphs/segment/language/index.ts' }])).toEqual([]);
   });
 
   it('refuses two folders that import each other, each subgraph counting as its own folder', () => {
