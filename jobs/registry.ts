@@ -2,7 +2,11 @@
  * Every job the worker runs. Job modules live with the feature that owns their
  * data (see subgraphs/README.md); each is added here in one line.
  */
-import type { JobModule } from '../lib/jobs.js';
+import type { JobModule, WorkerService } from '../lib/jobs.js';
 import { importJob, importSweepJob } from '../subgraphs/profile/imports/index.js';
+import { evaluateSegmentsJob, evaluationSweepJob } from '../subgraphs/segment/evaluation/index.js';
 
-export const JOBS: readonly JobModule[] = [importJob, importSweepJob];
+export const JOBS: readonly JobModule[] = [importJob, importSweepJob, evaluateSegmentsJob, evaluationSweepJob];
+
+/** Long-running services the worker runs beside its jobs. */
+export const WORKER_SERVICES: readonly WorkerService[] = [];

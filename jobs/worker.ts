@@ -9,8 +9,8 @@ import type { SecurityConfig, SubgraphName } from '../lib/config.js';
 import { JOBS_COLLECTION } from '../lib/jobs.js';
 import type { Databases } from '../lib/mongo/databases.js';
 import type { Logger } from '../lib/logger.js';
-import type { JobModule } from '../lib/jobs.js';
-import { JOBS } from './registry.js';
+import type { JobModule, RunningWorkerService, WorkerService } from '../lib/jobs.js';
+import { JOBS, WORKER_SERVICES } from './registry.js';
 
 export interface WorkerOptions {
   databases: Databases;
@@ -19,6 +19,8 @@ export interface WorkerOptions {
   security: Pick<SecurityConfig, 'gatewaySecret'>;
   /** Which jobs this worker runs; every registered job by default. */
   jobs?: readonly JobModule[];
+  /** Which long-running services it runs beside them; every registered one by default. */
+  services?: readonly WorkerService[];
   /** Polling interval in milliseconds, a safety net behind the change-stream notifications. */
   processEveryMs?: number;
   /** Names this worker in Agenda, to tell workers apart. */
@@ -58,11 +60,25 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
 
   await agenda.ready;
   await agenda.start();
-  logger.info({ jobs: (options.jobs ?? JOBS).map((job) => job.name) }, 'Worker started');
+  const services: RunningWorkerService[] = [];
+  try {
+    for (const service of options.services ?? WORKER_SERVICES) services.push(await service.start(deps));
+  } catch (error) {
+    for (const started of services.reverse()) await started.stop().catch(() => {});
+    await agenda.drain({ timeout: 1_000, closeConnection: false });
+    throw error;
+  }
+  logger.info(
+    { jobs: (options.jobs ?? JOBS).map((job) => job.name), services: (options.services ?? WORKER_SERVICES).map((service) => service.name) },
+    'Worker started',
+  );
 
   return {
     agenda,
     async stop(timeoutMs = 10_000) {
+      for (const service of services.splice(0).reverse()) {
+        await service.stop().catch((error: unknown) => logger.error({ err: error }, 'Error while stopping a worker service'));
+      }
       // drain() stops taking jobs and waits for running ones; the client is the caller's to close.
       const result = await agenda.drain({ timeout: timeoutMs, closeConnection: false });
       if (result.timedOut) logger.warn({ running: result.running }, 'Worker stopped with jobs still running; they will be retried');

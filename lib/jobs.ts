@@ -30,3 +30,18 @@ export interface JobModule {
   readonly name: string;
   define(agenda: Agenda, deps: JobDependencies): void;
 }
+
+/**
+ * A long-running part of the worker beside its Agenda jobs (the streaming evaluator):
+ * started after the worker's jobs, stopped before them. Like a job, it must be safe
+ * to run in several worker processes at once (coordinate through MongoDB, not memory).
+ */
+export interface WorkerService {
+  readonly name: string;
+  start(deps: JobDependencies): Promise<RunningWorkerService>;
+}
+
+export interface RunningWorkerService {
+  /** Stops taking work and finishes or hands back what it holds. */
+  stop(): Promise<void>;
+}
