@@ -8,6 +8,7 @@ const BENCHMARKS: Record<string, () => Promise<{ run: () => Promise<unknown> }>>
   devdb: () => import('./devdb.js'),
   gateway: () => import('./gateway.js'),
   ingest: () => import('./ingest.js'),
+  segments: () => import('./segments.js'),
 };
 
 const requested = process.argv.slice(2).filter((arg) => !arg.startsWith('-'));

@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 export async function startDevDbChild(children: ChildProcess[]): Promise<string> {
-  const child = spawn(process.execPath, [...profilerFlags(), '--import', 'tsx', fileURLToPath(new URL('../devdb/cli.ts', import.meta.url)), '--port', '0'], {
+  const child = spawn(process.execPath, [...profilerFlags(), '--import', 'tsx', fileURLToPath(new URL('../../devdb/cli.ts', import.meta.url)), '--port', '0'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   children.push(child);
@@ -47,7 +47,7 @@ export async function peakRssMb(pid: number): Promise<number> {
  */
 export function startWorkerChild(env: Record<string, string>): { child: ChildProcess; ready: Promise<void> } {
   const logLevel = env.CDP_LOG_LEVEL;
-  const child = spawn(process.execPath, [...profilerFlags(), '--import', 'tsx', fileURLToPath(new URL('../platform/worker.ts', import.meta.url))], {
+  const child = spawn(process.execPath, [...profilerFlags(), '--import', 'tsx', fileURLToPath(new URL('../../platform/worker.ts', import.meta.url))], {
     stdio: ['ignore', 'pipe', 'inherit'],
     // Info at least, for the line that says it started; shown only when BENCH_LOG asks for logs.
     env: { ...process.env, ...env, CDP_LOG_LEVEL: logLevel === 'silent' ? 'info' : logLevel },

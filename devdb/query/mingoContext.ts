@@ -10,6 +10,8 @@ import * as windowOperators from 'mingo/operators/window';
 import { Query as BaseQuery } from 'mingo/query';
 import type { Iterator } from 'mingo/lazy';
 import type { Options } from 'mingo/types';
+import { $lookup } from './lookup.js';
+import { stringExpressionOps } from './stringOps.js';
 import { bsonType, deepClone, isPlainObject, type Doc } from './values.js';
 
 type ExprOp = (obj: unknown, expr: unknown, options: Options) => unknown;
@@ -59,6 +61,7 @@ export const COPY_STAGE = '$__devdbCopy';
 
 const devdbPipelineOps = {
   [COPY_STAGE]: (collection: Iterator) => collection.map((doc: unknown) => deepClone(doc)),
+  $lookup,
 };
 
 /** Stages that mingo implements by modifying the documents (or nested documents) it is given. */
@@ -93,7 +96,7 @@ export function guardPipeline(pipeline: Doc[]): Doc[] {
  * One mingo context for all of devdb: every standard operator, with devdb's BSON-aware versions of a few
  * registered first (mingo keeps the first registration of a name).
  */
-export const DEVDB_CONTEXT = Context.init({ expression: bsonExpressionOps as never, pipeline: devdbPipelineOps as never })
+export const DEVDB_CONTEXT = Context.init({ expression: { ...bsonExpressionOps, ...stringExpressionOps } as never, pipeline: devdbPipelineOps as never })
   .addAccumulatorOps(accumulatorOperators as never)
   .addExpressionOps(expressionOperators as never)
   .addPipelineOps(pipelineOperators as never)

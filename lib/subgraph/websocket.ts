@@ -26,8 +26,24 @@ export interface WebSocketHandle {
   close(): Promise<void>;
 }
 
-/** A websocket close reason is at most 123 bytes. */
-function closeReason(code: string, message: string): string {
+/**
+ * Close codes of our own, beside graphql-ws's `CloseCode` (4400-4504, none reused).
+ * Each is sent with a reason `<CODE>: <message>`; README.md lists them for clients.
+ */
+export const LiveCloseCode = {
+  /**
+   * The client read its subscriptions' events too slowly and fell more than the queue
+   * limit behind (reason `SLOW_CONSUMER: ...`). Reconnect and resume with the last
+   * `cursor` received: nothing is lost.
+   */
+  SlowConsumer: 4413,
+  /** The key has as many websocket connections as it may hold (reason `LIMIT_EXCEEDED: ...`). */
+  ConnectionLimitExceeded: 4420,
+} as const;
+export type LiveCloseCode = (typeof LiveCloseCode)[keyof typeof LiveCloseCode];
+
+/** A websocket close reason is at most 123 bytes: `<code>: <message>`, or the code alone when longer. */
+export function closeReason(code: string, message: string): string {
   const reason = `${code}: ${message}`;
   return Buffer.byteLength(reason) <= 123 ? reason : code;
 }

@@ -7,9 +7,15 @@
  */
 import { MongoBulkWriteError, type AnyBulkWriteOperation, type Collection, type Db, type Filter } from 'mongodb';
 import { oncePerKey } from '../../lib/subgraph/once.js';
-import type { ProfileRecord } from './profileView.js';
+import { linkKeys, type ProfileRecord } from './profileView.js';
 
-type ProfileDocument = Omit<ProfileRecord, 'id' | 'version'> & { _id: string; version?: number };
+/**
+ * `linkKeys` (see `linkKeys()`) is derived from the record on every write, so the account
+ * subgraph's link keys can be joined to people inside one aggregation (segments); it is not
+ * part of ProfileRecord. Documents written before it existed lack it until rewritten once
+ * (`addMissingLinkKeys`).
+ */
+type ProfileDocument = Omit<ProfileRecord, 'id' | 'version'> & { _id: string; version?: number; linkKeys?: string[] };
 
 /** A profile as last read: its id and the version a write must still find. */
 export interface ProfileVersion {
@@ -28,13 +34,14 @@ export class ProfileVersionConflict extends Error {
 const DUPLICATE_KEY = 11000;
 const ensureIndexes = oncePerKey();
 
-function toRecord({ _id, version, ...rest }: ProfileDocument): ProfileRecord {
+function toRecord({ _id, version, linkKeys: _derived, ...rest }: ProfileDocument): ProfileRecord {
   // Documents written before versioning have none: version 0.
   return { id: _id, ...rest, version: version ?? 0 };
 }
 
-function toDocument({ id, version: _read, ...rest }: ProfileRecord, version: number): ProfileDocument {
-  return { _id: id, ...rest, version };
+function toDocument(profile: ProfileRecord, version: number): ProfileDocument {
+  const { id, version: _read, ...rest } = profile;
+  return { _id: id, ...rest, linkKeys: linkKeys(profile), version };
 }
 
 /** Matches the profile only while it still has the version that was read. */
@@ -58,12 +65,29 @@ export class PeopleRepository {
    * Identity lookups use a multikey index on `identityKeys`; absorbed ids one on
    * `absorbedIds`. Not unique: two concurrent writers may each create a profile
    * for the same new identity, and the next record touching it merges them.
+   * Segments join account links to people on the multikey `linkKeys` index.
    */
   ensureIndexes(): Promise<void> {
     return ensureIndexes(this.db.databaseName, async () => {
       await this.people.createIndex({ identityKeys: 1 }, { name: 'identity_keys' });
       await this.people.createIndex({ absorbedIds: 1 }, { name: 'absorbed_ids' });
+      await this.people.createIndex({ linkKeys: 1 }, { name: 'link_keys' });
     });
+  }
+
+  /**
+   * The one rewrite profiles stored before `linkKeys` existed need: sets it on up to
+   * `limit` of them (at their version, so a concurrent writer wins); answers how many
+   * were written. Run until it answers 0.
+   */
+  async addMissingLinkKeys(limit = 1_000): Promise<number> {
+    const docs = await this.people.find({ linkKeys: { $exists: false } }).limit(limit).toArray();
+    if (docs.length === 0) return 0;
+    const result = await this.people.bulkWrite(
+      docs.map((doc) => ({ updateOne: { filter: atVersion({ id: doc._id, version: doc.version ?? 0 }), update: { $set: { linkKeys: linkKeys(toRecord(doc)) } } } })),
+      { ordered: false },
+    );
+    return result.modifiedCount;
   }
 
   /** Profiles by id, a merged-away id finding its survivor: one query. */

@@ -104,12 +104,6 @@ export class SegmentsRepository {
     return docs.map(toRecord);
   }
 
-  /** Ids of every segment of the sandbox (at most a few thousand), in id order. */
-  async allIds(): Promise<string[]> {
-    const docs = await this.segments.find({}, { projection: { _id: 1 } }).sort({ _id: 1 }).toArray();
-    return docs.map((doc) => doc._id);
-  }
-
   /** One `$in` query. */
   async findByIds(ids: readonly string[]): Promise<SegmentRecord[]> {
     const docs = await this.segments.find({ _id: { $in: [...ids] } }).toArray();

@@ -85,10 +85,10 @@ describe('segment subgraph', () => {
     const { updateSegment } = await gql(
       suite.url,
       UPDATE,
-      { id: createSegment.id, input: { name: 'Renamed', description: null, targetEntity: 'ACCOUNT' } },
+      { id: createSegment.id, input: { name: 'Renamed', description: null, targetEntity: 'ACCOUNT', expression: 'industry = "Software"' } },
       { sandbox },
     );
-    expect(updateSegment).toMatchObject({ id: createSegment.id, name: 'Renamed', description: null, expression: vp.expression, targetEntity: 'ACCOUNT' });
+    expect(updateSegment).toMatchObject({ id: createSegment.id, name: 'Renamed', description: null, expression: 'industry = "Software"', targetEntity: 'ACCOUNT' });
 
     await gql(suite.url, CREATE, { input: { ...vp, name: 'Second' } }, { sandbox });
     const all = await gql(suite.url, `{ segments { name } }`, {}, { sandbox });

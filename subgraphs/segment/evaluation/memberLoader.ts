@@ -2,9 +2,161 @@
  * CONTRACT (implemented with the pipeline back end): member documents built in
  * memory for the compiled predicate, preview samples and explain, with a bounded
  * number of queries for any number of ids (one `$in` per collection, not per member).
+ *
+ * Queries: a person batch costs 4 (people with their events, account links with their
+ * accounts, opportunity contacts with their opportunities, memberships); an account batch
+ * costs 6 (accounts, opportunities, person links, memberships, the linked people with their
+ * events, their memberships). Callers pass pages of ids (a `$in` list, not the collection).
+ *
+ * Bound: each person carries its newest MAX_EVENTS_PER_PERSON events (profile.view.ts); the
+ * batch pipeline counts all of them, so the two differ only for a person with more events.
+ *
+ * Relation elements are built as the pipeline builds them: one per account, opportunity or
+ * person, the preferred link speaking for it (`comparePreferredLinks`), the link's fields over
+ * the related record's; links to records that are gone are left out.
  */
 import type { Db } from 'mongodb';
-import type { Member, TargetEntity } from '../language/index.js';
+import {
+  comparePreferredLinks,
+  findAccounts,
+  findLinksOfPeople,
+  findOpportunitiesOfAccounts,
+  findPeopleLinksOfAccounts,
+  type LinkView,
+  type RecordView,
+} from '../../account/account.view.js';
+import { findPeopleByLinkKeysWithEvents, findPeopleWithEvents, type PersonWithEvents } from '../../profile/profile.view.js';
+import type {
+  AccountFields,
+  AccountMember,
+  AccountPersonElement,
+  EventFields,
+  Member,
+  OpportunityFields,
+  PersonFields,
+  PersonMember,
+  TargetEntity,
+} from '../language/index.js';
+import { CURRENT_STATUSES, type MemberType } from '../memberships.layout.js';
+import { MembershipsRepository } from '../memberships/memberships.repository.js';
 
 /** Members in the order of `ids`; null for an id that is not a member of that target. */
-export declare function loadMembers(db: Db, target: TargetEntity, ids: readonly string[]): Promise<Array<Member | null>>;
+export async function loadMembers(db: Db, target: TargetEntity, ids: readonly string[]): Promise<Array<Member | null>> {
+  const unique = [...new Set(ids)];
+  const byId: Map<string, Member> = target === 'PERSON' ? await loadPeople(db, unique) : await loadAccounts(db, unique);
+  return ids.map((id) => byId.get(id) ?? null);
+}
+
+/** Ids of the segments each member is in now (memberships of that member type only). */
+async function currentSegments(db: Db, memberType: MemberType, memberIds: readonly string[]): Promise<Map<string, string[]>> {
+  const lists = await new MembershipsRepository(db).listForMembers(memberIds, CURRENT_STATUSES);
+  return new Map(memberIds.map((id, i) => [id, lists[i]!.filter((m) => m.memberType === memberType).map((m) => m.segmentId)]));
+}
+
+function recordFields<T extends { id: string }>(record: RecordView): T {
+  return { ...record.fields, id: record.id } as T;
+}
+
+function eventsOf(person: PersonWithEvents): EventFields[] {
+  return person.events.map((event) => ({ ...event.fields, id: event.id }) as EventFields);
+}
+
+/** The preferred link of each group (by `keyOf`), in first-seen order. */
+function preferred<L extends LinkView>(links: readonly L[], keyOf: (link: L) => string): L[] {
+  const best = new Map<string, L>();
+  for (const link of links) {
+    const key = keyOf(link);
+    const current = best.get(key);
+    if (!current || comparePreferredLinks(link, current) < 0) best.set(key, link);
+  }
+  return [...best.values()];
+}
+
+function groupBy<T>(items: readonly T[], keysOf: (item: T) => readonly string[]): Map<string, T[]> {
+  const map = new Map<string, T[]>();
+  for (const item of items) {
+    for (const key of keysOf(item)) {
+      const list = map.get(key);
+      if (list) list.push(item);
+      else map.set(key, [item]);
+    }
+  }
+  return map;
+}
+
+function linksOf<L extends LinkView>(index: Map<string, L[]>, linkKeys: readonly string[]): L[] {
+  return linkKeys.flatMap((key) => index.get(key) ?? []);
+}
+
+async function loadPeople(db: Db, ids: readonly string[]): Promise<Map<string, PersonMember>> {
+  const people = await findPeopleWithEvents(db, ids);
+  const keys = [...new Set(people.flatMap((person) => person.linkKeys))];
+  const [accountLinks, opportunityLinks, segments] = await Promise.all([
+    findLinksOfPeople(db, 'accounts', keys),
+    findLinksOfPeople(db, 'opportunities', keys),
+    currentSegments(db, 'PERSON', people.map((person) => person.id)),
+  ]);
+  const accountIndex = groupBy(accountLinks.filter((link) => link.target !== null), (link) => [link.personKey]);
+  const opportunityIndex = groupBy(opportunityLinks.filter((link) => link.target !== null), (link) => [link.personKey]);
+  const members = new Map<string, PersonMember>();
+  for (const person of people) {
+    const ownAccountLinks = linksOf(accountIndex, person.linkKeys);
+    const primary = ownAccountLinks.filter((link) => link.isPrimary).sort(comparePreferredLinks)[0];
+    members.set(person.id, {
+      ...(person.fields as Omit<PersonFields, 'id'>),
+      id: person.id,
+      events: eventsOf(person),
+      accounts: preferred(ownAccountLinks, (link) => link.targetId).map((link) => ({
+        ...recordFields<AccountFields>(link.target!),
+        isPrimary: link.isPrimary,
+        jobRole: link.role as string | null,
+      })),
+      opportunities: preferred(linksOf(opportunityIndex, person.linkKeys), (link) => link.targetId).map((link) => ({
+        ...recordFields<OpportunityFields>(link.target!),
+        isPrimary: link.isPrimary,
+        role: link.role as string | null,
+      })),
+      account: primary ? recordFields<AccountFields>(primary.target!) : null,
+      segments: segments.get(person.id) ?? [],
+    });
+  }
+  return members;
+}
+
+async function loadAccounts(db: Db, ids: readonly string[]): Promise<Map<string, AccountMember>> {
+  const accounts = await findAccounts(db, ids);
+  const accountIds = accounts.map((account) => account.id);
+  const [opportunities, links, segments] = await Promise.all([
+    findOpportunitiesOfAccounts(db, accountIds),
+    findPeopleLinksOfAccounts(db, accountIds),
+    currentSegments(db, 'ACCOUNT', accountIds),
+  ]);
+  const people = await findPeopleByLinkKeysWithEvents(db, [...new Set(links.map((link) => link.personKey))]);
+  const personSegments = await currentSegments(db, 'PERSON', people.map((person) => person.id));
+  const peopleByKey = groupBy(people, (person) => person.linkKeys);
+  const linksByAccount = groupBy(links, (link) => [link.targetId]);
+  const opportunitiesByAccount = groupBy(opportunities, (opportunity) => [String(opportunity.fields.accountId)]);
+  const elementsOf = (accountId: string): AccountPersonElement[] => {
+    const pairs = (linksByAccount.get(accountId) ?? [])
+      .flatMap((link) => (peopleByKey.get(link.personKey) ?? []).map((person) => ({ ...link, person })));
+    return preferred(pairs, (pair) => pair.person.id).map(({ person, isPrimary, role }) => ({
+      ...(person.fields as Omit<PersonFields, 'id'>),
+      id: person.id,
+      isPrimary,
+      jobRole: role as string | null,
+      events: eventsOf(person),
+      segments: personSegments.get(person.id) ?? [],
+    }));
+  };
+  const members = new Map<string, AccountMember>();
+  for (const account of accounts) {
+    members.set(account.id, {
+      ...recordFields<AccountFields>(account),
+      people: elementsOf(account.id),
+      opportunities: (opportunitiesByAccount.get(account.id) ?? []).map((opportunity) => recordFields<OpportunityFields>(opportunity)),
+      segments: segments.get(account.id) ?? [],
+    });
+  }
+  return members;
+}
+

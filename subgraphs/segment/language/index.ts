@@ -8,24 +8,15 @@ import type { Member } from './member.js';
 export * from './ast.js';
 export * from './member.js';
 
-export const LIMITS = { expressionLength: 20_000, depth: 32, listValues: 1_000 } as const;
-
-/** A syntax, type or limit error, with the 1-based line and column it points at. */
-export class SegmentLanguageError extends Error {
-  constructor(
-    message: string,
-    readonly kind: 'syntax' | 'type' | 'limit',
-    readonly line: number,
-    readonly column: number,
-    /** What the parser expected at that point (syntax errors), e.g. ['")"', '"and"']. */
-    readonly expected: readonly string[] = [],
-    /** A likely intended name for an unknown field, e.g. "jobTitle". */
-    readonly suggestion?: string,
-  ) {
-    super(message);
-    this.name = 'SegmentLanguageError';
-  }
-}
+export { SegmentLanguageError } from './errors.js';
+export { LIMITS } from './limits.js';
+export { parseSegment } from './parser.js';
+export { compileSegment } from './compile.js';
+export { checkSegment } from './checker.js';
+export { printSegment } from './printer.js';
+export { compilePredicate } from './predicate.js';
+export { explainMember } from './explain.js';
+export { isTimeDependent, nextChangeTime } from './timing.js';
 
 export interface CheckOptions {
   target: TargetEntity;
@@ -43,19 +34,7 @@ export interface CheckedSegment {
   timeDependent: boolean;
 }
 
-/** Parses `text` into a tree; throws SegmentLanguageError (kind 'syntax' or 'limit'). */
-export declare function parseSegment(text: string): Expr;
-
-/** Parses and checks against the data model; throws SegmentLanguageError. */
-export declare function compileSegment(text: string, options: CheckOptions): CheckedSegment;
-
-/** Canonical text: parseSegment(printSegment(e)) equals e, spans aside. */
-export declare function printSegment(expr: Expr): string;
-
 export type Predicate = (member: Member, now: Date) => boolean;
-
-/** Closures built once per segment; no tree walk per member. */
-export declare function compilePredicate(expr: Expr, target: TargetEntity): Predicate;
 
 /** One node of an explanation: the condition, its value for the member, and what decided it. */
 export interface ExplainNode {
@@ -75,5 +54,3 @@ export interface ExplainNode {
   };
   children: ExplainNode[];
 }
-
-export declare function explainMember(expr: Expr, target: TargetEntity, member: Member, now: Date): ExplainNode;

@@ -1,0 +1,99 @@
+/**
+ * Part (b) of the segments benchmark: one evaluation run of every generated segment
+ * over seeded B2B data (lib/fixtures/b2bData.ts), run by a fresh worker process
+ * (platform/worker.ts) exactly as `evaluateSegments` runs in production, timed from
+ * scheduling to the run's end, with the worker's peak RSS.
+ */
+import { performance } from 'node:perf_hooks';
+import { MongoClient } from 'mongodb';
+import { writeB2bData } from '../../lib/fixtures/b2bData.js';
+import { createDatabases } from '../../lib/mongo/databases.js';
+import { createIdGenerator } from '../../lib/subgraph/ids.js';
+import { scheduleEvaluation } from '../../subgraphs/segment/evaluation/evaluationScheduler.js';
+import { EvaluationRunsRepository, type EvaluationRunRecord } from '../../subgraphs/segment/memberships/evaluationRuns.repository.js';
+import { peakRssMb, startWorkerChild, stopChild } from '../support/processes.js';
+import { storeSegments, type GeneratedSegment } from './generatedSegments.js';
+
+export interface BatchSpec {
+  mongoUri: string;
+  /** A database prefix of its own (CDP_DB_PREFIX of the worker). */
+  prefix: string;
+  gatewaySecret: string;
+  people: number;
+  segments: readonly GeneratedSegment[];
+  now: Date;
+  seed: number;
+  logLevel: string;
+}
+
+export interface BatchMeasure {
+  people: number;
+  accounts: number;
+  events: number;
+  segments: number;
+  status: string;
+  seconds: number;
+  memberEvaluations: number;
+  memberEvaluationsPerSecond: number;
+  members: number;
+  peakRssMb: number;
+  error: string | null;
+}
+
+const SANDBOX = 'bench';
+const POLL_MS = 1_000;
+
+export async function measureBatch(spec: BatchSpec): Promise<BatchMeasure> {
+  const client = new MongoClient(spec.mongoUri);
+  await client.connect();
+  const databases = createDatabases(client, spec.prefix);
+  const db = databases.sandbox(SANDBOX);
+  try {
+    await db.dropDatabase();
+    const seeded = performance.now();
+    const { counts } = await writeB2bData(db, { seed: spec.seed, now: spec.now, people: spec.people });
+    await storeSegments(db, spec.segments, spec.now);
+    console.log(`  seeded ${spec.people} people, ${counts.accounts} accounts, ${counts.events} events in ${Math.round((performance.now() - seeded) / 1000)} s`);
+
+    const worker = startWorkerChild({ MONGODB_URI: spec.mongoUri, CDP_DB_PREFIX: spec.prefix, CDP_GATEWAY_SECRET: spec.gatewaySecret, CDP_LOG_LEVEL: spec.logLevel });
+    try {
+      await worker.ready;
+      const started = performance.now();
+      const { id } = await scheduleEvaluation(databases, SANDBOX, { now: spec.now, ids: createIdGenerator() });
+      const runs = new EvaluationRunsRepository(db);
+      let run: EvaluationRunRecord | null = null;
+      let printed = 0;
+      for (;;) {
+        run = await runs.findById(id);
+        if (run?.status === 'SUCCEEDED' || run?.status === 'FAILED') break;
+        if (performance.now() - printed > 10_000 && run) {
+          printed = performance.now();
+          console.log(`  ${run.status}: ${run.segmentsDone}/${run.segmentsTotal} segments, ${run.membersEvaluated} members looked at`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      }
+      const seconds = (performance.now() - started) / 1000;
+      const peak = await peakRssMb(worker.child.pid!);
+      const personSegments = spec.segments.filter((segment) => segment.targetEntity === 'PERSON').length;
+      const memberEvaluations = spec.people * personSegments + counts.accounts * (spec.segments.length - personSegments);
+      return {
+        people: spec.people,
+        accounts: counts.accounts,
+        events: counts.events,
+        segments: spec.segments.length,
+        status: run!.status,
+        seconds: Math.round(seconds * 10) / 10,
+        memberEvaluations,
+        memberEvaluationsPerSecond: Math.round(memberEvaluations / seconds),
+        members: run!.results.reduce((sum, result) => sum + result.realized + result.existing, 0),
+        peakRssMb: peak,
+        error: run!.error,
+      };
+    } finally {
+      await stopChild(worker.child);
+    }
+  } finally {
+    await db.dropDatabase().catch(() => undefined);
+    await client.close();
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * Starts evaluation runs: the run document (QUEUED, answered to the caller at
+ * once) and its `evaluateSegments` job in the worker's Agenda collection, where
+ * any worker picks it up. The Agenda here only writes jobs; it is never started.
+ * Scheduling is idempotent per run: one job per (sandbox, run).
+ */
+import { Agenda } from 'agenda';
+import { MongoBackend } from '@agendajs/mongo-backend';
+import { JOBS_COLLECTION } from '../../../lib/jobs.js';
+import type { Databases } from '../../../lib/mongo/databases.js';
+import type { IdGenerator } from '../../../lib/subgraph/ids.js';
+import { EvaluationRunsRepository, type EvaluationRunRecord, type EvaluationTrigger } from '../memberships/evaluationRuns.repository.js';
+
+export const EVALUATE_SEGMENTS_JOB_NAME = 'evaluateSegments';
+
+export interface EvaluateSegmentsPayload {
+  sandbox: string;
+  runId: string;
+}
+
+export interface ScheduleEvaluationOptions {
+  /** The segments to evaluate; every segment of the sandbox when null or omitted. */
+  segmentIds?: readonly string[] | null;
+  /** The run's evaluation time and creation time. */
+  now: Date;
+  ids: IdGenerator;
+  trigger?: EvaluationTrigger;
+  /** A fixed run id (the nightly sweep's, so racing sweeps start one run); a new id by default. */
+  runId?: string;
+}
+
+const writers = new WeakMap<Databases, Promise<Agenda>>();
+
+/** An Agenda that only writes jobs, one per Databases (its client), made on first use. */
+function jobWriter(databases: Databases): Promise<Agenda> {
+  let writer = writers.get(databases);
+  if (!writer) {
+    writer = (async () => {
+      const agenda = new Agenda({ backend: new MongoBackend({ mongo: databases.platform(), collection: JOBS_COLLECTION }) });
+      await agenda.ready;
+      return agenda;
+    })();
+    writer.catch(() => writers.delete(databases));
+    writers.set(databases, writer);
+  }
+  return writer;
+}
+
+/** Writes the run's job unless it has one (waiting, running or done). */
+export async function scheduleEvaluationJob(databases: Databases, payload: EvaluateSegmentsPayload): Promise<void> {
+  const agenda = await jobWriter(databases);
+  await agenda
+    .create(EVALUATE_SEGMENTS_JOB_NAME, payload)
+    .unique({ 'data.sandbox': payload.sandbox, 'data.runId': payload.runId }, { insertOnly: true })
+    .schedule(new Date())
+    .save();
+}
+
+/** Of these runs of `sandbox`, those with no job in Agenda's collection. */
+export async function runsWithoutJob(databases: Databases, sandbox: string, runIds: readonly string[]): Promise<string[]> {
+  if (runIds.length === 0) return [];
+  const jobs = await databases
+    .platform()
+    .collection(JOBS_COLLECTION)
+    .find({ name: EVALUATE_SEGMENTS_JOB_NAME, 'data.sandbox': sandbox, 'data.runId': { $in: [...runIds] } }, { projection: { 'data.runId': 1 } })
+    .toArray();
+  const scheduled = new Set(jobs.map((job) => (job.data as { runId?: unknown } | undefined)?.runId));
+  return runIds.filter((id) => !scheduled.has(id));
+}
+
+/**
+ * Creates an evaluation run (QUEUED) and its job; answers the run as stored. With a fixed
+ * `runId` that exists already, answers that run and makes sure it has a job.
+ */
+export async function scheduleEvaluation(databases: Databases, sandbox: string, options: ScheduleEvaluationOptions): Promise<EvaluationRunRecord> {
+  const runs = new EvaluationRunsRepository(databases.sandbox(sandbox));
+  await runs.ensureIndexes();
+  const runId = options.runId ?? options.ids('run');
+  const segmentIds = options.segmentIds == null ? null : [...new Set(options.segmentIds)];
+  await runs.insertQueued({ id: runId, trigger: options.trigger ?? 'ON_DEMAND', segmentIds, evaluationTime: options.now, createdAt: options.now });
+  await scheduleEvaluationJob(databases, { sandbox, runId });
+  const run = await runs.findById(runId);
+  if (!run) throw new Error(`Evaluation run ${runId} vanished after it was created`);
+  return run;
+}

@@ -1,0 +1,189 @@
+/**
+ * The in-memory back end: the tree becomes nested closures once per segment, so
+ * evaluating a member is plain function calls (no walk over nodes, no switch on
+ * their kinds, no allocation), and regular expressions are compiled once.
+ */
+import type { ComparisonOperator, CountNode, Expr, QuantifierNode, TargetEntity } from './ast.js';
+import { UNIT_MS } from './grammar.js';
+import type { Predicate } from './index.js';
+import type { Member } from './member.js';
+import {
+  compileComparison,
+  compileEquals,
+  compileLike,
+  compileMatches,
+  compileMembership,
+  compileReader,
+  compileStringMatch,
+  compileWindowTest,
+  someElement,
+  type Scope,
+  type ValueTest,
+} from './values.js';
+
+/** A compiled condition on one scope (the member or a relation element). */
+export type Test = (scope: Scope, now: number) => boolean;
+
+/** Closures built once per segment; no tree walk per member. The semantics are the same for both targets. */
+export function compilePredicate(expr: Expr, target: TargetEntity): Predicate {
+  void target;
+  const test = compileTest(expr);
+  return (member: Member, now: Date) => test(member as unknown as Scope, now.getTime());
+}
+
+/** The value test of a condition on a path (every leaf kind but exists, relations, inSegment and constants). */
+export function compileValueTest(expr: Expr): ValueTest | undefined {
+  switch (expr.kind) {
+    case 'compare':
+      return compileComparison(expr.op, expr.value);
+    case 'in': {
+      const member = compileMembership(expr.values);
+      return expr.negated ? (value, now) => value === undefined || value === null || !member(value, now) : member;
+    }
+    case 'exists':
+      return (value) => value !== undefined && value !== null;
+    case 'stringMatch':
+      return compileStringMatch(expr.fn, expr.value, expr.caseSensitive);
+    case 'matches':
+      return compileMatches(expr.pattern);
+    case 'like':
+      return compileLike(expr.pattern);
+    case 'occurs': {
+      const window = expr.window;
+      return compileWindowTest(
+        window.kind === 'between' ? window : { kind: 'before', op: window.op, duration: window.amount * UNIT_MS[window.unit] },
+      );
+    }
+    case 'includes':
+      return someElement(compileEquals(expr.value));
+    case 'intersects':
+      return someElement(compileMembership(expr.values));
+    default:
+      return undefined;
+  }
+}
+
+export function compileTest(expr: Expr): Test {
+  switch (expr.kind) {
+    case 'and':
+      return compileAnd(expr.operands.map(compileTest));
+    case 'or':
+      return compileOr(expr.operands.map(compileTest));
+    case 'not': {
+      const operand = compileTest(expr.operand);
+      return (scope, now) => !operand(scope, now);
+    }
+    case 'constant': {
+      const value = expr.value;
+      return () => value;
+    }
+    case 'quantifier':
+      return compileQuantifier(expr);
+    case 'count':
+      return compileCount(expr);
+    case 'inSegment': {
+      const id = expr.segmentId;
+      return (scope) => {
+        const segments = scope.segments;
+        return Array.isArray(segments) && segments.includes(id);
+      };
+    }
+    default: {
+      const read = compileReader(expr.path);
+      const test = compileValueTest(expr) as ValueTest;
+      return (scope, now) => test(read(scope), now);
+    }
+  }
+}
+
+function compileAnd(tests: Test[]): Test {
+  if (tests.length === 0) return () => true;
+  if (tests.length === 1) return tests[0];
+  if (tests.length === 2) {
+    const [a, b] = tests;
+    return (scope, now) => a(scope, now) && b(scope, now);
+  }
+  if (tests.length === 3) {
+    const [a, b, c] = tests;
+    return (scope, now) => a(scope, now) && b(scope, now) && c(scope, now);
+  }
+  return (scope, now) => {
+    for (let i = 0; i < tests.length; i++) if (!tests[i](scope, now)) return false;
+    return true;
+  };
+}
+
+function compileOr(tests: Test[]): Test {
+  if (tests.length === 0) return () => false;
+  if (tests.length === 1) return tests[0];
+  if (tests.length === 2) {
+    const [a, b] = tests;
+    return (scope, now) => a(scope, now) || b(scope, now);
+  }
+  return (scope, now) => {
+    for (let i = 0; i < tests.length; i++) if (tests[i](scope, now)) return true;
+    return false;
+  };
+}
+
+/** The elements of a relation; a missing relation (or anything but an array) is empty. */
+export function relationElements(scope: Scope, relation: string): readonly unknown[] {
+  const list = scope[relation];
+  return Array.isArray(list) ? list : EMPTY;
+}
+const EMPTY: readonly unknown[] = [];
+const NO_FIELDS: Scope = Object.freeze({});
+
+/** An element that is not a document (a null in a malformed array) has no fields rather than failing the run. */
+export function asScope(element: unknown): Scope {
+  return element !== null && typeof element === 'object' ? (element as Scope) : NO_FIELDS;
+}
+
+function compileQuantifier(expr: QuantifierNode): Test {
+  const relation = expr.relation;
+  if (!expr.condition) {
+    if (expr.quantifier === 'all') return () => true;
+    const wantAny = expr.quantifier === 'any';
+    return (scope) => relationElements(scope, relation).length > 0 === wantAny;
+  }
+  const condition = compileTest(expr.condition);
+  const stopOn = expr.quantifier === 'all' ? false : true;
+  // any: stop at the first match (true); none: stop at the first match (false); all: stop at the first miss (false).
+  const onStop = expr.quantifier === 'any';
+  const otherwise = expr.quantifier !== 'any';
+  return (scope, now) => {
+    const list = relationElements(scope, relation);
+    for (let i = 0; i < list.length; i++) if (condition(asScope(list[i]), now) === stopOn) return onStop;
+    return otherwise;
+  };
+}
+
+function compileCount(expr: CountNode): Test {
+  const relation = expr.relation;
+  const compare = countComparison(expr.op, expr.value);
+  if (!expr.condition) return (scope) => compare(relationElements(scope, relation).length);
+  const condition = compileTest(expr.condition);
+  return (scope, now) => {
+    const list = relationElements(scope, relation);
+    let count = 0;
+    for (let i = 0; i < list.length; i++) if (condition(asScope(list[i]), now)) count++;
+    return compare(count);
+  };
+}
+
+export function countComparison(op: ComparisonOperator, n: number): (count: number) => boolean {
+  switch (op) {
+    case '=':
+      return (count) => count === n;
+    case '!=':
+      return (count) => count !== n;
+    case '>':
+      return (count) => count > n;
+    case '>=':
+      return (count) => count >= n;
+    case '<':
+      return (count) => count < n;
+    case '<=':
+      return (count) => count <= n;
+  }
+}

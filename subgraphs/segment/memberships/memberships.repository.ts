@@ -1,0 +1,227 @@
+/**
+ * `segmentMemberships` of one sandbox: who is in which segment. Read by the API
+ * (members of a segment, a profile's or account's memberships, sizes) and written
+ * only by batch evaluation, through `applyTransitions`, which writes differences
+ * and is safe to repeat within a run.
+ */
+import type { AnyBulkWriteOperation, Collection, Db, Filter } from 'mongodb';
+import { oncePerKey } from '../../../lib/subgraph/once.js';
+import {
+  MEMBERSHIPS_COLLECTION,
+  membershipId,
+  type MemberType,
+  type MembershipDocument,
+  type MembershipStatus,
+} from '../memberships.layout.js';
+
+export interface MembershipRecord {
+  segmentId: string;
+  memberId: string;
+  memberType: MemberType;
+  status: MembershipStatus;
+  lastQualificationTime: Date;
+  enteredAt: Date;
+  exitedAt: Date | null;
+  updatedAt: Date;
+  /** When an exited membership is removed; null while the member is in. */
+  expiresAt: Date | null;
+  /** The evaluation run that last changed it. */
+  runId: string;
+}
+
+export interface StatusCounts {
+  realized: number;
+  existing: number;
+  exited: number;
+  /** realized + existing: the segment's size. */
+  size: number;
+}
+
+export interface MembersPageQuery {
+  /** Every status when omitted or empty. */
+  statuses?: readonly MembershipStatus[];
+  limit: number;
+  /** A memberId: the page starts after it. */
+  after?: string;
+}
+
+/** One change decided by an evaluation run. `at` is the run's evaluation time. */
+export type MembershipTransition =
+  /** A member seen for the first time, or one that had exited and qualifies again. */
+  | { kind: 'enter'; from: null | 'exited'; segmentId: string; memberId: string; memberType: MemberType; runId: string; at: Date }
+  /** A member realized by an earlier run that still qualifies. */
+  | { kind: 'stay'; segmentId: string; memberId: string; runId: string; at: Date }
+  /** A current member that no longer qualifies. */
+  | { kind: 'exit'; segmentId: string; memberId: string; runId: string; at: Date; expiresAt: Date };
+
+const ensureIndexes = oncePerKey();
+
+function toRecord(doc: MembershipDocument): MembershipRecord {
+  return {
+    segmentId: doc.segmentId,
+    memberId: doc.memberId,
+    memberType: doc.memberType,
+    status: doc.status,
+    lastQualificationTime: doc.lastQualificationTime,
+    enteredAt: doc.enteredAt,
+    exitedAt: doc.exitedAt ?? null,
+    updatedAt: doc.updatedAt,
+    expiresAt: doc.expiresAt ?? null,
+    runId: doc.runId,
+  };
+}
+
+/**
+ * The time a member last qualified. Evaluation writes only status changes, so a member
+ * that stays in keeps the time of its last change; it qualified again at every later
+ * evaluation of its segment, whose time the segment's last evaluation holds.
+ */
+export function lastQualificationTime(membership: MembershipRecord, segmentEvaluatedAt: Date | null): Date {
+  if (membership.status === 'exited' || !segmentEvaluatedAt) return membership.lastQualificationTime;
+  return segmentEvaluatedAt > membership.lastQualificationTime ? segmentEvaluatedAt : membership.lastQualificationTime;
+}
+
+/** The bulk operation for one transition; each is conditional on the state it was decided from and skips a membership this run already changed. */
+function operationFor(t: MembershipTransition): AnyBulkWriteOperation<MembershipDocument> {
+  const _id = membershipId(t.segmentId, t.memberId);
+  const notThisRun = { $ne: t.runId };
+  switch (t.kind) {
+    case 'enter':
+      if (t.from === null) {
+        const doc: MembershipDocument = {
+          _id,
+          segmentId: t.segmentId,
+          memberId: t.memberId,
+          memberType: t.memberType,
+          status: 'realized',
+          lastQualificationTime: t.at,
+          enteredAt: t.at,
+          exitedAt: null,
+          updatedAt: t.at,
+          runId: t.runId,
+        };
+        return { updateOne: { filter: { _id }, update: { $setOnInsert: doc }, upsert: true } };
+      }
+      return {
+        updateOne: {
+          filter: { _id, status: 'exited', runId: notThisRun },
+          update: {
+            $set: { status: 'realized', lastQualificationTime: t.at, enteredAt: t.at, exitedAt: null, updatedAt: t.at, runId: t.runId },
+            $unset: { expiresAt: '' },
+          },
+        },
+      };
+    case 'stay':
+      return {
+        updateOne: {
+          filter: { _id, status: 'realized', runId: notThisRun },
+          update: { $set: { status: 'existing', lastQualificationTime: t.at, updatedAt: t.at, runId: t.runId } },
+        },
+      };
+    case 'exit':
+      return {
+        updateOne: {
+          filter: { _id, status: { $in: ['realized', 'existing'] }, runId: notThisRun },
+          update: { $set: { status: 'exited', exitedAt: t.at, expiresAt: t.expiresAt, updatedAt: t.at, runId: t.runId } },
+        },
+      };
+  }
+}
+
+export class MembershipsRepository {
+  private readonly memberships: Collection<MembershipDocument>;
+
+  constructor(private readonly db: Db) {
+    this.memberships = db.collection<MembershipDocument>(MEMBERSHIPS_COLLECTION);
+  }
+
+  ensureIndexes(): Promise<void> {
+    return ensureIndexes(this.db.databaseName, () =>
+      Promise.all([
+        // Members of a segment by status, paged in memberId order; counts by status.
+        this.memberships.createIndex({ segmentId: 1, status: 1, memberId: 1 }, { name: 'segmentId_status_memberId' }),
+        // A member's memberships (profile and account fields) and `inSegment` lookups (covered).
+        this.memberships.createIndex({ memberId: 1, status: 1, segmentId: 1 }, { name: 'memberId_status_segmentId' }),
+        // Exited memberships are removed at their own `expiresAt`, so a retention change needs no index rebuild.
+        this.memberships.createIndex({ expiresAt: 1 }, { name: 'expiresAt_ttl', expireAfterSeconds: 0 }),
+      ]),
+    );
+  }
+
+  async find(segmentId: string, memberId: string): Promise<MembershipRecord | null> {
+    const doc = await this.memberships.findOne({ _id: membershipId(segmentId, memberId) });
+    return doc ? toRecord(doc) : null;
+  }
+
+  /** A page of a segment's members with the given statuses, in memberId order (cursor: the last memberId). */
+  async pageOfSegment(segmentId: string, query: MembersPageQuery): Promise<MembershipRecord[]> {
+    const filter: Filter<MembershipDocument> = { segmentId };
+    if (query.statuses && query.statuses.length > 0) filter.status = { $in: [...query.statuses] };
+    if (query.after !== undefined) filter.memberId = { $gt: query.after };
+    const docs = await this.memberships.find(filter).sort({ memberId: 1 }).limit(query.limit).toArray();
+    return docs.map(toRecord);
+  }
+
+  /**
+   * The memberships of each member, in the order of `memberIds` (one `$in` query), each
+   * list in segmentId order. Every status when `statuses` is omitted.
+   */
+  async listForMembers(memberIds: readonly string[], statuses?: readonly MembershipStatus[]): Promise<MembershipRecord[][]> {
+    if (memberIds.length === 0) return [];
+    const filter: Filter<MembershipDocument> = { memberId: { $in: [...new Set(memberIds)] } };
+    if (statuses && statuses.length > 0) filter.status = { $in: [...statuses] };
+    const docs = await this.memberships.find(filter).sort({ memberId: 1, segmentId: 1 }).toArray();
+    const byMember = new Map<string, MembershipRecord[]>();
+    for (const doc of docs) {
+      const list = byMember.get(doc.memberId) ?? [];
+      list.push(toRecord(doc));
+      byMember.set(doc.memberId, list);
+    }
+    return memberIds.map((id) => byMember.get(id) ?? []);
+  }
+
+  /** Counts by status of each segment, in the order of `segmentIds` (one aggregation). */
+  async countByStatus(segmentIds: readonly string[]): Promise<StatusCounts[]> {
+    if (segmentIds.length === 0) return [];
+    const rows = await this.memberships
+      .aggregate<{ _id: { segmentId: string; status: MembershipStatus }; n: number }>([
+        { $match: { segmentId: { $in: [...new Set(segmentIds)] } } },
+        { $group: { _id: { segmentId: '$segmentId', status: '$status' }, n: { $sum: 1 } } },
+      ])
+      .toArray();
+    const counts = new Map<string, StatusCounts>();
+    for (const { _id, n } of rows) {
+      const entry = counts.get(_id.segmentId) ?? { realized: 0, existing: 0, exited: 0, size: 0 };
+      entry[_id.status] += n;
+      entry.size = entry.realized + entry.existing;
+      counts.set(_id.segmentId, entry);
+    }
+    return segmentIds.map((id) => counts.get(id) ?? { realized: 0, existing: 0, exited: 0, size: 0 });
+  }
+
+  /** Removes every membership of a deleted segment; returns how many. */
+  async deleteSegment(segmentId: string): Promise<number> {
+    const result = await this.memberships.deleteMany({ segmentId });
+    return result.deletedCount;
+  }
+
+  /** Every membership of a segment, any status, in memberId order, read as a cursor (for the evaluation's merge join). */
+  async *scanSegment(segmentId: string, batchSize = 1_000): AsyncGenerator<MembershipRecord> {
+    const cursor = this.memberships
+      .find({ _id: { $gte: membershipId(segmentId, ''), $lt: `${segmentId};` } })
+      .sort({ _id: 1 })
+      .batchSize(batchSize);
+    try {
+      for await (const doc of cursor) yield toRecord(doc);
+    } finally {
+      await cursor.close();
+    }
+  }
+
+  /** Applies transitions in one unordered bulk write; returns how many memberships changed. */
+  async applyTransitions(transitions: readonly MembershipTransition[]): Promise<number> {
+    if (transitions.length === 0) return 0;
+    const result = await this.memberships.bulkWrite(transitions.map(operationFor), { ordered: false });
+    return result.modifiedCount + result.upsertedCount;
+  }
+}
