@@ -15,6 +15,8 @@ export const ErrorCode = {
   Conflict: 'CONFLICT',
   RateLimited: 'RATE_LIMITED',
   LimitExceeded: 'LIMIT_EXCEEDED',
+  /** A resume cursor older than the retained log (live subscriptions). */
+  CursorExpired: 'CURSOR_EXPIRED',
   Internal: 'INTERNAL_SERVER_ERROR',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -59,6 +61,8 @@ export function httpStatusFor(code: ErrorCode): number {
       return 404;
     case ErrorCode.Conflict:
       return 409;
+    case ErrorCode.CursorExpired:
+      return 410;
     case ErrorCode.LimitExceeded:
       return 413;
     case ErrorCode.RateLimited:

@@ -55,16 +55,20 @@ export function profileChangeFacts(change: ChangeDocument): ProfileChangeFacts |
 export interface PersonKeys {
   id: string;
   linkKeys: string[];
+  identityKeys: string[];
 }
 
-/** The people holding any of these identity keys, with their link keys: one query on the identity index. */
+const KEYS_PROJECTION = { _id: 1, identityKeys: 1, [PERSON_LINK_KEYS_FIELD]: 1 };
+const toPersonKeys = (doc: Document): PersonKeys => ({ id: String(doc._id), linkKeys: strings(doc[PERSON_LINK_KEYS_FIELD]), identityKeys: strings(doc.identityKeys) });
+
+/** The people holding any of these identity keys, with their keys: one query on the identity index. */
 export async function findPeopleByIdentityKeys(db: Db, identityKeys: readonly string[]): Promise<PersonKeys[]> {
   if (identityKeys.length === 0) return [];
   const docs = await db
     .collection(PEOPLE_COLLECTION)
-    .find({ identityKeys: { $in: [...new Set(identityKeys)] } } as Document, { projection: { _id: 1, [PERSON_LINK_KEYS_FIELD]: 1 } })
+    .find({ identityKeys: { $in: [...new Set(identityKeys)] } } as Document, { projection: KEYS_PROJECTION })
     .toArray();
-  return docs.map((doc) => ({ id: String(doc._id), linkKeys: strings(doc[PERSON_LINK_KEYS_FIELD]) }));
+  return docs.map(toPersonKeys);
 }
 
 /** The people holding any of these link keys (the person ends of account links): one query on the `linkKeys` index. */
@@ -72,9 +76,9 @@ export async function findPeopleByLinkKeys(db: Db, linkKeys: readonly string[]):
   if (linkKeys.length === 0) return [];
   const docs = await db
     .collection(PEOPLE_COLLECTION)
-    .find({ [PERSON_LINK_KEYS_FIELD]: { $in: [...new Set(linkKeys)] } }, { projection: { _id: 1, [PERSON_LINK_KEYS_FIELD]: 1 } })
+    .find({ [PERSON_LINK_KEYS_FIELD]: { $in: [...new Set(linkKeys)] } }, { projection: KEYS_PROJECTION })
     .toArray();
-  return docs.map((doc) => ({ id: String(doc._id), linkKeys: strings(doc[PERSON_LINK_KEYS_FIELD]) }));
+  return docs.map(toPersonKeys);
 }
 
 /** The link keys of these people: one query by id. */
@@ -82,9 +86,9 @@ export async function findLinkKeysOfPeople(db: Db, personIds: readonly string[])
   if (personIds.length === 0) return [];
   const docs = await db
     .collection(PEOPLE_COLLECTION)
-    .find({ _id: { $in: [...new Set(personIds)] } } as Document, { projection: { _id: 1, [PERSON_LINK_KEYS_FIELD]: 1 } })
+    .find({ _id: { $in: [...new Set(personIds)] } } as Document, { projection: KEYS_PROJECTION })
     .toArray();
-  return docs.map((doc) => ({ id: String(doc._id), linkKeys: strings(doc[PERSON_LINK_KEYS_FIELD]) }));
+  return docs.map(toPersonKeys);
 }
 
 /** A page of person ids in id order after `after` (every person, for a full pass over a segment). */

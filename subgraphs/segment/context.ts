@@ -4,6 +4,8 @@ import type { IdGenerator } from '../../lib/subgraph/ids.js';
 import type { RequestScope } from '../../lib/subgraph/requestScope.js';
 import { EvaluationService } from './evaluation.service.js';
 import { loadMembers } from './evaluation/memberLoader.js';
+import { createLiveService } from './live/createLiveService.js';
+import type { LiveService } from './live/live.service.js';
 import { ExplainService } from './explain.service.js';
 import { ExpressionService } from './expression.service.js';
 import { createSegmentLoaders, type SegmentLoaders } from './loaders.js';
@@ -36,6 +38,7 @@ export interface SegmentContext extends SubgraphContextBase {
     readonly evaluations: EvaluationService;
     readonly previews: PreviewService;
     readonly explanations: ExplainService;
+    readonly live: LiveService;
   };
 }
 
@@ -94,6 +97,7 @@ export function createSegmentContext(scope: RequestScope, deps: { ids: IdGenerat
         },
         base,
       ),
+      live: createLiveService(scope.db, { segments, memberships, events }, base),
     }),
   });
 }

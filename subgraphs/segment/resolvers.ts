@@ -45,6 +45,15 @@ export const resolvers: GraphQLResolverMap<Ctx> = {
       subscribe: (_: unknown, args: { segmentId?: string | null }, ctx: Ctx) => ctx.services.segments.watchChanges(args.segmentId),
       resolve: (change: SegmentChange) => change,
     },
+    segmentMembershipChanged: {
+      subscribe: (_: unknown, args: { segmentId: string; after?: string | null }, ctx: Ctx) =>
+        ctx.services.live.membershipChanges(args.segmentId, args.after),
+      resolve: (event: unknown) => event,
+    },
+    audienceSizeChanged: {
+      subscribe: (_: unknown, args: { segmentId: string }, ctx: Ctx) => ctx.services.live.audienceSizes(args.segmentId),
+      resolve: (size: unknown) => size,
+    },
   },
   Segment: {
     __resolveReference: (reference: { id: string }, ctx: Ctx) => ctx.loaders.segmentById.load(reference.id),

@@ -95,7 +95,7 @@ export async function openAudienceSizes(deps: AudienceSizesDeps, segmentId: stri
     subscription.leave();
     signal();
   };
-  return {
+  const iterator: ChangeIterator<AudienceSize> = {
     async next() {
       for (;;) {
         if (closed) return done();
@@ -127,4 +127,5 @@ export async function openAudienceSizes(deps: AudienceSizesDeps, segmentId: stri
       return this;
     },
   };
+  return iterator;
 }

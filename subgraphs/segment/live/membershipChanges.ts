@@ -107,7 +107,7 @@ export async function openMembershipChanges(
     signal();
   };
 
-  return {
+  const iterator: ChangeIterator<MembershipEventRecord> = {
     async next() {
       for (;;) {
         if (closed) return done();
@@ -154,4 +154,5 @@ export async function openMembershipChanges(
       return this;
     },
   };
+  return iterator;
 }

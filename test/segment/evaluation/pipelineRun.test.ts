@@ -18,7 +18,8 @@ import { connectTestClient, dropDatabasesWithPrefix, uniqueName } from '../../su
 import { addSegments, newSandbox, queueRun } from './support/sandbox.js';
 
 const PREFIX = uniqueName('evp_');
-const NOW = new Date(Date.UTC(2026, 5, 15, 12));
+/** In the future, so exited memberships do not expire (TTL) during the test. */
+const NOW = new Date(Date.UTC(2099, 5, 15, 12));
 const LATER = new Date(NOW.getTime() + 10 * 86_400_000);
 let client: MongoClient;
 beforeAll(async () => {

@@ -1,0 +1,107 @@
+/**
+ * The change stream of one sandbox database, limited to the collections whose changes can
+ * change a membership: the profile and account subgraphs' collections (named by their change
+ * views), memberships (for `inSegment` chains) and segment definitions. Read in batches: the
+ * first read waits up to `maxAwaitMs` for a change, the rest of a batch is what the driver
+ * already holds, so memory stays at one server batch plus one evaluator batch.
+ */
+import { MongoServerError, type ChangeStream, type Db, type Document } from 'mongodb';
+import { ACCOUNT_CHANGE_COLLECTIONS } from '../../account/accountChanges.view.js';
+import { PROFILE_CHANGE_COLLECTIONS, type ChangeDocument } from '../../profile/profileChanges.view.js';
+import { MEMBERSHIPS_COLLECTION } from '../memberships.layout.js';
+
+/** Segment definitions (owned by `segments.repository.ts` in this subgraph). */
+export const SEGMENTS_COLLECTION = 'segments';
+
+export const WATCHED_COLLECTIONS: readonly string[] = [...PROFILE_CHANGE_COLLECTIONS, ...ACCOUNT_CHANGE_COLLECTIONS, MEMBERSHIPS_COLLECTION, SEGMENTS_COLLECTION];
+
+/** A change as the evaluator reads it. */
+export interface FeedChange extends ChangeDocument {
+  /** When the change happened, by the server's clock (null when the server does not say). */
+  wallTime: Date | null;
+  updateDescription?: { updatedFields?: Document };
+}
+
+/** Codes of a resume token the server can no longer resume from. */
+const LOST_HISTORY_CODES = new Set([260, 280, 286]);
+
+/** The stored resume token cannot be resumed from (the oplog moved past it, or it is not a token of this server). */
+export function isLostHistory(error: unknown): boolean {
+  return error instanceof MongoServerError && typeof error.code === 'number' && LOST_HISTORY_CODES.has(error.code);
+}
+
+export interface ChangeFeedOptions {
+  resumeToken: unknown;
+  /** How long the first read of a batch waits on the server for a change. */
+  maxAwaitMs: number;
+  /** Changes the server sends per reply. */
+  serverBatchSize: number;
+}
+
+export class ChangeFeed {
+  private readonly stream: ChangeStream<Document, Document>;
+  private invalidatedFlag = false;
+
+  constructor(db: Db, options: ChangeFeedOptions) {
+    const pipeline: Document[] = [
+      { $match: { $or: [{ 'ns.coll': { $in: [...WATCHED_COLLECTIONS] } }, { operationType: 'invalidate' }] } },
+      { $project: { operationType: 1, ns: 1, documentKey: 1, fullDocument: 1, wallTime: 1, clusterTime: 1, 'updateDescription.updatedFields': 1 } },
+    ];
+    this.stream = db.watch(pipeline, {
+      fullDocument: 'updateLookup',
+      maxAwaitTimeMS: options.maxAwaitMs,
+      batchSize: options.serverBatchSize,
+      ...(options.resumeToken ? { resumeAfter: options.resumeToken } : {}),
+    });
+  }
+
+  /** Whether the stream was invalidated (the sandbox database was dropped): the caller starts afresh. */
+  get invalidated(): boolean {
+    return this.invalidatedFlag;
+  }
+
+  /** The token to resume after every change read so far. */
+  get resumeToken(): unknown {
+    return this.stream.resumeToken ?? null;
+  }
+
+  /** Changes the driver holds that were not read yet. */
+  buffered(): number {
+    return this.stream.bufferedCount();
+  }
+
+  /** Up to `max` changes: waits (up to maxAwaitMs) for the first, then takes what is already buffered. */
+  async read(max: number): Promise<FeedChange[]> {
+    const changes: FeedChange[] = [];
+    if (this.invalidatedFlag) return changes;
+    const first = await this.stream.tryNext();
+    if (!first) return changes;
+    this.push(changes, first);
+    while (changes.length < max && this.stream.bufferedCount() > 0 && !this.invalidatedFlag) {
+      const next = await this.stream.tryNext();
+      if (!next) break;
+      this.push(changes, next);
+    }
+    return changes;
+  }
+
+  private push(changes: FeedChange[], doc: Document): void {
+    if (doc.operationType === 'invalidate') {
+      this.invalidatedFlag = true;
+      return;
+    }
+    const clusterSeconds = typeof doc.clusterTime?.getHighBits === 'function' ? (doc.clusterTime.getHighBits() as number) : null;
+    changes.push({
+      operationType: String(doc.operationType),
+      ns: doc.ns,
+      documentKey: doc.documentKey,
+      fullDocument: doc.fullDocument ?? null,
+      updateDescription: doc.updateDescription,
+      wallTime: doc.wallTime instanceof Date ? doc.wallTime : clusterSeconds === null ? null : new Date(clusterSeconds * 1000),
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.stream.close().catch(() => undefined);
+  }
+}

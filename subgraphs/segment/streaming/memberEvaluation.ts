@@ -1,0 +1,133 @@
+/**
+ * One batch of affected members: each member's data loaded once (bounded queries), each
+ * streaming segment's compiled predicate applied in dependency order, the differences written
+ * through the memberships repositories, one event per change, and the next wake-up of every
+ * (segment, member) whose result depends on a time window.
+ *
+ * Exactly once without transactions: every membership change is conditional on the status it
+ * was decided from and stamps the batch's run id on the membership (`stream:<batchId>`); the
+ * events are then written for the memberships that carry the stamp, under ids derived from the
+ * batch, so writing them again is a no-op. The batch is recorded (in flight) before its writes,
+ * so after a crash its stamped memberships get their events (`writeStampedEvents`) and the
+ * changes are evaluated again, which finds nothing left to do for what was written. A change
+ * a concurrent writer (the batch evaluator) made first makes the conditional write miss: no
+ * stamp, no event.
+ */
+import type { Db } from 'mongodb';
+import { loadMembers } from '../evaluation/memberLoader.js';
+import { nextChangeTime, type Member, type TargetEntity } from '../language/index.js';
+import type { MemberType } from '../memberships.layout.js';
+import type { MembershipEventCause, MembershipEventsRepository, NewMembershipEvent } from '../memberships/membershipEvents.repository.js';
+import type { MembershipRecord, MembershipTransition, MembershipsRepository } from '../memberships/memberships.repository.js';
+import { streamRunId, type AffectedMember, type InFlightBatch, type StreamCause } from './layout.js';
+import type { SegmentCatalog } from './segmentCatalog.js';
+import type { WakeUpWrite, WakeUpsRepository } from './wakeUps.repository.js';
+
+export interface EvaluationDeps {
+  db: Db;
+  memberships: MembershipsRepository;
+  events: MembershipEventsRepository;
+  wakeUps: WakeUpsRepository;
+  /** How long an exited membership is kept. */
+  retentionMs: number;
+}
+
+export interface BatchOutcome {
+  realized: number;
+  exited: number;
+}
+
+const TARGETS: readonly TargetEntity[] = ['PERSON', 'ACCOUNT'];
+
+export function eventCause(cause: StreamCause, batchId: string): MembershipEventCause {
+  return cause.kind === 'change' ? { ...cause, batchId } : { kind: 'wakeUp', dueAt: cause.dueAt, batchId };
+}
+
+/** Evaluates the members at `now` and writes what changed, under the batch's id. */
+export async function evaluateMembers(
+  deps: EvaluationDeps,
+  catalog: SegmentCatalog,
+  batchId: string,
+  members: readonly AffectedMember[],
+  now: Date,
+): Promise<BatchOutcome> {
+  const runId = streamRunId(batchId);
+  const transitions: MembershipTransition[] = [];
+  const events: NewMembershipEvent[] = [];
+  const wakeUps: WakeUpWrite[] = [];
+  const expiresAt = new Date(now.getTime() + deps.retentionMs);
+  const ids = members.map((member) => member.id);
+  const [stored, storedWakeUps] = await Promise.all([deps.memberships.listForMembers(ids), deps.wakeUps.ofMembers(ids)]);
+  const membershipOf = new Map<string, MembershipRecord>();
+  for (const list of stored) for (const record of list) membershipOf.set(`${record.segmentId}:${record.memberId}`, record);
+
+  // People first: account segments may use person segments inside `people`.
+  for (const target of TARGETS) {
+    const group = members.filter((member) => member.target === target);
+    const segments = catalog.ordered(target);
+    if (group.length === 0 || segments.length === 0) continue;
+    const loaded = await loadMembers(deps.db, target, group.map((member) => member.id));
+    const wanted = group.map((member) => (member.segmentIds === null ? null : new Set(member.segmentIds)));
+    for (const segment of segments) {
+      group.forEach((affected, i) => {
+        if (wanted[i] && !wanted[i]!.has(segment.id)) return;
+        const member: Member | null = loaded[i] ?? null;
+        const qualifies = member !== null && segment.predicate(member, now);
+        const current = membershipOf.get(`${segment.id}:${affected.id}`);
+        const isIn = current !== undefined && current.status !== 'exited';
+        const base = { segmentId: segment.id, memberId: affected.id, runId, at: now };
+        const event = (status: 'realized' | 'exited') =>
+          events.push({ segmentId: segment.id, memberId: affected.id, memberType: target as MemberType, status, occurredAt: now, cause: eventCause(affected.cause, batchId) });
+        if (qualifies && !isIn) {
+          transitions.push({ kind: 'enter', from: current ? 'exited' : null, memberType: target, ...base });
+          event('realized');
+        } else if (qualifies && current?.status === 'realized') {
+          transitions.push({ kind: 'stay', ...base });
+        } else if (!qualifies && isIn) {
+          transitions.push({ kind: 'exit', ...base, expiresAt });
+          event('exited');
+        }
+        // Segments later in the order read this one's membership as it now is (`inSegment`).
+        if (member && qualifies !== isIn) {
+          member.segments = qualifies ? [...member.segments, segment.id] : member.segments.filter((id) => id !== segment.id);
+        }
+        if (segment.timeDependent) {
+          wakeUps.push({ segmentId: segment.id, memberId: affected.id, target, at: member ? nextChangeTime(segment.expr, target, member, now) : null });
+        }
+      });
+    }
+  }
+
+  const applied = await deps.memberships.applyTransitions(transitions);
+  if (applied === transitions.length) await deps.events.append(events);
+  // Some conditional writes missed (another writer was first): only stamped memberships get their events.
+  else await writeStampedEvents(deps, { batchId, members: members.map(({ id, target, cause }) => ({ id, target, cause })) });
+  await deps.wakeUps.apply(wakeUps, storedWakeUps);
+  return { realized: events.filter((e) => e.status === 'realized').length, exited: events.filter((e) => e.status === 'exited').length };
+}
+
+/**
+ * Writes the events of the memberships a batch changed (those stamped with its run id), in
+ * member order; events already written are left as they are. Used after a crash for the
+ * batch that was in flight, and when some of a batch's conditional writes missed.
+ */
+export async function writeStampedEvents(deps: EvaluationDeps, batch: InFlightBatch): Promise<number> {
+  const runId = streamRunId(batch.batchId);
+  const causes = new Map(batch.members.map((member) => [member.id, member.cause]));
+  const lists = await deps.memberships.listForMembers(batch.members.map((member) => member.id));
+  const events: NewMembershipEvent[] = [];
+  for (const record of lists.flat()) {
+    if (record.runId !== runId || record.status === 'existing') continue;
+    const cause = causes.get(record.memberId);
+    if (!cause) continue;
+    events.push({
+      segmentId: record.segmentId,
+      memberId: record.memberId,
+      memberType: record.memberType,
+      status: record.status,
+      occurredAt: record.updatedAt,
+      cause: eventCause(cause, batch.batchId),
+    });
+  }
+  return deps.events.append(events);
+}

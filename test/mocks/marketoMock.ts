@@ -1,0 +1,272 @@
+/**
+ * A Marketo Engage instance that holds our connector to the contract the real
+ * one enforces: client-credential tokens that expire (601 unknown, 602
+ * expired), 606 beyond 100 calls in any 20 s and 615 beyond 10 in flight
+ * (limits configurable so a test can run them faster), 1003 for batches over
+ * 300, 414 for GET URLs over 8 KB, per-record statuses (1004, 1005, 1007, 1015),
+ * HTTP 200 with `success: false` for call-level errors, and an outage switch
+ * (503). It records every call and counts what it refused.
+ */
+import { setTimeout as delay } from 'node:timers/promises';
+import { isObject, parseJson, SlidingWindow, startMockServer, type MockReply, type MockRequest } from './httpServer.js';
+
+export interface MarketoMockOptions {
+  clientId?: string;
+  clientSecret?: string;
+  /** The mock's clock (token expiry and rate windows). @default Date.now */
+  now?: () => number;
+  callsPerWindow?: number;
+  windowMs?: number;
+  maxConcurrent?: number;
+  tokenTtlSeconds?: number;
+  /** Time each REST call takes, so concurrency can pile up. @default 0 */
+  latencyMs?: number;
+}
+
+export interface MarketoLead {
+  id: number;
+  email: string;
+  [field: string]: string | number | boolean | null;
+}
+
+export interface RecordedCall {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  body: unknown;
+  /** The call-level error code answered, if any. */
+  errorCode?: string;
+}
+
+const MAX_BATCH = 300;
+const MAX_URL = 8 * 1024;
+
+export async function startMarketoMock(options: MarketoMockOptions = {}) {
+  const now = options.now ?? Date.now;
+  const clientId = options.clientId ?? 'client-id';
+  const clientSecret = options.clientSecret ?? 'client-secret';
+  const limits = { calls: options.callsPerWindow ?? 100, concurrent: options.maxConcurrent ?? 10 };
+  const window = new SlidingWindow(options.windowMs ?? 20_000);
+  const tokens = new Map<string, number>();
+  let currentToken: string | undefined;
+  let tokenCounter = 0;
+  let inFlight = 0;
+  let nextLeadId = 1000;
+  const injected: Array<{ code: string; message: string }> = [];
+
+  const state = {
+    leads: new Map<number, MarketoLead>(),
+    lists: new Map<number, Set<number>>(),
+    calls: [] as RecordedCall[],
+    tokensIssued: 0,
+    outage: false,
+    latencyMs: options.latencyMs ?? 0,
+    refused: { rate: 0, concurrency: 0, batch: 0, auth: 0 },
+    maxConcurrentSeen: 0,
+    get maxCallsInWindow() {
+      return window.maxSeen;
+    },
+  };
+
+  const fail = (code: string, message: string): MockReply => ({ status: 200, body: { requestId: 'mock', success: false, errors: [{ code, message }] } });
+  const ok = (result: unknown[], extra: Record<string, unknown> = {}): MockReply => ({ status: 200, body: { requestId: 'mock', success: true, result, ...extra } });
+
+  function token(request: MockRequest): MockReply {
+    const q = request.url.searchParams;
+    if (q.get('grant_type') !== 'client_credentials' || q.get('client_id') !== clientId || q.get('client_secret') !== clientSecret) {
+      state.refused.auth++;
+      return { status: 401, body: { error: 'unauthorized', error_description: 'Bad client credentials' } };
+    }
+    const at = now();
+    if (!currentToken || (tokens.get(currentToken) ?? 0) <= at) {
+      currentToken = `tok-${++tokenCounter}`;
+      tokens.set(currentToken, at + (options.tokenTtlSeconds ?? 3600) * 1000);
+      state.tokensIssued++;
+    }
+    const expiresIn = Math.ceil((tokens.get(currentToken)! - at) / 1000);
+    return { status: 200, body: { access_token: currentToken, token_type: 'bearer', expires_in: expiresIn, scope: 'api@example.com' } };
+  }
+
+  function findBy(field: string, value: string): MarketoLead[] {
+    const wanted = field === 'email' ? value.toLowerCase() : value;
+    return [...state.leads.values()].filter((lead) => {
+      const held = lead[field];
+      return typeof held === 'string' && (field === 'email' ? held.toLowerCase() : held) === wanted;
+    });
+  }
+
+  function readLeads(params: URLSearchParams): MockReply {
+    const filterType = params.get('filterType');
+    const values = (params.get('filterValues') ?? '').split(',').filter(Boolean);
+    if (!filterType || values.length === 0) return fail('1003', 'filterType and filterValues are required');
+    if (values.length > MAX_BATCH) {
+      state.refused.batch++;
+      return fail('1003', `Too many filter values: at most ${MAX_BATCH}`);
+    }
+    const fields = (params.get('fields') ?? 'id,email,firstName,lastName').split(',');
+    const found = values.flatMap((value) => findBy(filterType, value));
+    return ok(found.map((lead) => Object.fromEntries(fields.map((field) => [field, lead[field] ?? null]))));
+  }
+
+  function writeLeads(body: unknown): MockReply {
+    if (!isObject(body) || !Array.isArray(body.input)) return fail('609', 'Invalid JSON');
+    if (body.input.length > MAX_BATCH) {
+      state.refused.batch++;
+      return fail('1003', `Too many records: at most ${MAX_BATCH}`);
+    }
+    const action = body.action ?? 'createOrUpdate';
+    const lookupField = typeof body.lookupField === 'string' ? body.lookupField : 'email';
+    return ok(
+      body.input.map((input: unknown) => {
+        if (!isObject(input) || typeof input[lookupField] !== 'string') return skipped('1003', `Value for ${lookupField} is required`);
+        if (Object.values(input).some((value) => value !== null && typeof value === 'object')) return skipped('1003', 'Invalid value: fields take single values');
+        const matches = findBy(lookupField, input[lookupField] as string);
+        if (matches.length > 1) return skipped('1007', 'Multiple lead match lookup criteria');
+        const existing = matches[0];
+        if (existing) {
+          if (action === 'createOnly') return skipped('1005', 'Lead already exists');
+          Object.assign(existing, input, { id: existing.id });
+          return { id: existing.id, status: 'updated' };
+        }
+        if (action === 'updateOnly') return skipped('1004', 'Lead not found');
+        const lead = { ...(input as Record<string, string>), id: ++nextLeadId } as MarketoLead;
+        state.leads.set(lead.id, lead);
+        return { id: lead.id, status: 'created' };
+      }),
+    );
+  }
+
+  function changeList(method: string, listId: number, body: unknown): MockReply {
+    const list = state.lists.get(listId);
+    if (!list) return fail('1013', 'Static list not found');
+    if (!isObject(body) || !Array.isArray(body.input)) return fail('609', 'Invalid JSON');
+    if (body.input.length > MAX_BATCH) {
+      state.refused.batch++;
+      return fail('1003', `Too many records: at most ${MAX_BATCH}`);
+    }
+    return ok(
+      body.input.map((item: unknown) => {
+        const id = isObject(item) && typeof item.id === 'number' ? item.id : NaN;
+        if (!state.leads.has(id)) return { id, status: 'skipped', reasons: [{ code: '1004', message: 'Lead not found' }] };
+        if (method === 'POST') {
+          list.add(id);
+          return { id, status: 'added' };
+        }
+        if (!list.delete(id)) return { id, status: 'skipped', reasons: [{ code: '1015', message: 'Lead not in list' }] };
+        return { id, status: 'removed' };
+      }),
+    );
+  }
+
+  function listLeads(listId: number, params: URLSearchParams): MockReply {
+    const list = state.lists.get(listId);
+    if (!list) return fail('1013', 'Static list not found');
+    const size = Math.min(Number(params.get('batchSize') ?? MAX_BATCH), MAX_BATCH);
+    const offset = Number(params.get('nextPageToken') ?? 0);
+    const ids = [...list].sort((a, b) => a - b);
+    const page = ids.slice(offset, offset + size).map((id) => ({ id, email: state.leads.get(id)?.email ?? null }));
+    const more = offset + size < ids.length;
+    return ok(page, more ? { moreResult: true, nextPageToken: String(offset + size) } : { moreResult: false });
+  }
+
+  async function rest(request: MockRequest, path: string): Promise<MockReply> {
+    if (state.outage) return { status: 503, body: { message: 'Service Unavailable' } };
+    if (request.method === 'GET' && request.url.pathname.length + request.url.search.length > MAX_URL) return { status: 414, body: { message: 'Request-URI Too Long' } };
+    if (inFlight >= limits.concurrent) {
+      state.refused.concurrency++;
+      return fail('615', `Concurrent access limit reached`);
+    }
+    if (!window.tryAdd(request.arrivedAt, limits.calls)) {
+      state.refused.rate++;
+      return fail('606', `Max rate limit '${limits.calls}' exceeded with in '${window.windowMs / 1000}' secs`);
+    }
+    inFlight++;
+    state.maxConcurrentSeen = Math.max(state.maxConcurrentSeen, inFlight);
+    try {
+      if (state.latencyMs) await delay(state.latencyMs);
+      const bearer = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1] ?? request.url.searchParams.get('access_token');
+      const expiry = bearer ? tokens.get(bearer) : undefined;
+      if (expiry === undefined) return fail('601', 'Access token invalid');
+      if (expiry <= now()) return fail('602', 'Access token expired');
+      const injectedError = injected.shift();
+      if (injectedError) return fail(injectedError.code, injectedError.message);
+      return route(request, path);
+    } finally {
+      inFlight--;
+    }
+  }
+
+  function route(request: MockRequest, path: string): MockReply {
+    const json = parseJson(request.body);
+    const methodOverride = request.url.searchParams.get('_method');
+    const form = request.headers['content-type']?.startsWith('application/x-www-form-urlencoded') ? new URLSearchParams(request.body) : undefined;
+    const list = /^\/v1\/lists\/(\d+)\/leads\.json$/.exec(path);
+    if (path === '/v1/lists.json' && request.method === 'GET') {
+      return ok([...state.lists.keys()].slice(0, Number(request.url.searchParams.get('batchSize') ?? 300)).map((id) => ({ id, name: `List ${id}` })));
+    }
+    if (path === '/v1/leads.json') {
+      if (request.method === 'GET') return readLeads(request.url.searchParams);
+      if (request.method === 'POST' && methodOverride === 'GET') return readLeads(form ?? new URLSearchParams());
+      if (request.method === 'POST') return writeLeads(json);
+    }
+    if (list) {
+      const listId = Number(list[1]);
+      if (request.method === 'GET') return listLeads(listId, request.url.searchParams);
+      if (request.method === 'POST' || request.method === 'DELETE') return changeList(request.method, listId, json);
+    }
+    return { status: 404, body: { message: 'Not found' } };
+  }
+
+  const server = await startMockServer(async (request) => {
+    const path = request.url.pathname;
+    if (path === '/identity/oauth/token' && request.method === 'GET') return token(request);
+    if (!path.startsWith('/rest/')) return { status: 404, body: { message: 'Not found' } };
+    const restPath = path.slice('/rest'.length);
+    const reply = await rest(request, restPath);
+    const body = reply.body;
+    const errorCode = isObject(body) && body.success === false && Array.isArray(body.errors) && isObject(body.errors[0]) ? String(body.errors[0].code) : undefined;
+    state.calls.push({
+      method: request.method,
+      path: restPath,
+      query: Object.fromEntries(request.url.searchParams),
+      body: parseJson(request.body) ?? (request.body ? Object.fromEntries(new URLSearchParams(request.body)) : undefined),
+      ...(errorCode ? { errorCode } : {}),
+    });
+    return reply;
+  }, now);
+
+  return {
+    ...server,
+    state,
+    restUrl: `${server.url}/rest`,
+    identityUrl: `${server.url}/identity`,
+    clientId,
+    clientSecret,
+    addLead(fields: Omit<MarketoLead, 'id'>): number {
+      const id = ++nextLeadId;
+      state.leads.set(id, { ...fields, id } as MarketoLead);
+      return id;
+    },
+    createList(id: number, leadIds: number[] = []): void {
+      state.lists.set(id, new Set(leadIds));
+    },
+    /** The next REST calls (after auth) answer these call-level errors, in order. */
+    failNext(code: string, times = 1, message = `Injected error ${code}`): void {
+      for (let i = 0; i < times; i++) injected.push({ code, message });
+    },
+    /** Every token issued so far expires now (602 on its next use). */
+    expireTokens(): void {
+      for (const key of tokens.keys()) tokens.set(key, now());
+    },
+    /** Calls that reached the API, without token requests; `errorCode` set on refused ones. */
+    callsTo(method: string, pathPattern: RegExp): RecordedCall[] {
+      return state.calls.filter((call) => call.method === method && pathPattern.test(call.path));
+    },
+  };
+}
+
+function skipped(code: string, message: string) {
+  return { status: 'skipped', reasons: [{ code, message }] };
+}
+
+export type MarketoMock = Awaited<ReturnType<typeof startMarketoMock>>;
