@@ -114,7 +114,7 @@ export async function run() {
         predicateRatioMin: Math.min(...predicates.map((p) => p.ratio)),
         predicateGoalMet: predicates.every((p) => p.ratio >= 0.7 && p.disagreements === 0),
         batchSeconds: large.seconds,
-        batchGoalMet: large.status === 'SUCCEEDED' && large.seconds <= 600,
+        batchWithinTenMinutes: large.status === 'SUCCEEDED' && large.seconds <= 600,
         memberEvaluationsPerSecond: large.memberEvaluationsPerSecond,
         peakRssMbSmall: batches[0]!.peakRssMb,
         peakRssMbLarge: large.peakRssMb,

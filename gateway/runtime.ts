@@ -15,6 +15,7 @@ import type { RateLimiter } from '../lib/tenancy/rateLimiter.js';
 import type { Authenticator } from './authenticate.js';
 import { FORWARDED_HEADER_NAMES } from './forwardedHeaders.js';
 import { toHiveLogger } from './hiveLogger.js';
+import { useSubgraphSubscriptionErrors } from './live/useSubgraphSubscriptionErrors.js';
 import { useRequestIdentity, type RequestIdentityContext } from './plugins/useRequestIdentity.js';
 import { requestLimitPlugins } from './plugins/useRequestLimits.js';
 
@@ -72,6 +73,7 @@ export function createRuntime(options: GatewayRuntimeOptions): CdpGatewayRuntime
     plugins: () => [
       useRequestIdentity({ authenticator: options.authenticator, rateLimiter: options.rateLimiter, graphiql: options.graphiql ?? false }),
       ...(options.limits ? requestLimitPlugins(options.limits, { blockFieldSuggestions: !introspection }) : []),
+      useSubgraphSubscriptionErrors<RequestIdentityContext>(),
       ...(options.plugins ?? []),
     ],
     ...(introspection ? {} : { disableIntrospection: { disableIf: () => true } }),

@@ -8,7 +8,7 @@ import { GraphQLError } from 'graphql';
 import { WebSocketServer } from 'ws';
 import { useServer, type Extra } from 'graphql-ws/use/ws';
 import { getGraphQLWSOptions, type GatewayPlugin } from '@graphql-hive/gateway-runtime';
-import type { RequestLimits, SubgraphName } from '../lib/config.js';
+import type { RequestLimits, SubgraphName, SubscriptionLimits } from '../lib/config.js';
 import { DomainError, ErrorCode } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { urlHost, type RunningService } from '../lib/service.js';
@@ -16,6 +16,8 @@ import type { RateLimiter } from '../lib/tenancy/rateLimiter.js';
 import { ADMIN_PATH, type AdminEndpoint } from './admin/adminServer.js';
 import { chargeRequest, refusalBody, refusalHeaders, refusalStatus, type Authenticator, type GatewayIdentity } from './authenticate.js';
 import { checkSubgraphs } from './health.js';
+import { createLivePage, LIVE_PATH } from './live/livePage.js';
+import { SubscriptionGuard } from './live/subscriptionGuard.js';
 import { createRuntime, type CdpGatewayRuntime } from './runtime.js';
 import type { RequestIdentityContext } from './plugins/useRequestIdentity.js';
 
@@ -39,7 +41,13 @@ export interface StartGatewayOptions {
   plugins?: GatewayPlugin[];
   deduplicateSubgraphRequests?: boolean;
   graphiql?: boolean;
+  /** Caps, slow-consumer queue and key re-checks for websocket subscriptions; none means unbounded. */
+  subscriptionLimits?: SubscriptionLimits;
+  /** Serve the live-audience page at /live. @default true */
+  livePage?: boolean;
 }
+
+export { LIVE_PATH };
 
 export interface RunningGateway extends RunningService {
   /** `ws://` URL of the graphql-ws endpoint. */
@@ -69,12 +77,17 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   }
 
   const maxBodyBytes = options.limits?.maxBodyBytes;
+  const livePage = options.livePage === false ? undefined : await createLivePage();
+  const guard = options.subscriptionLimits
+    ? new SubscriptionGuard({ limits: options.subscriptionLimits, authenticator: options.authenticator, logger, maxTokens: options.limits?.maxTokens })
+    : undefined;
   const server = createServer((req, res) => {
     const path = pathOf(req);
     if (req.method === 'GET' && path === HEALTH_PATH) {
       void respondHealth(res, options.subgraphUrls, logger);
       return;
     }
+    if (livePage?.handle(req, res, path)) return;
     const oversize = maxBodyBytes === undefined ? undefined : bodySizeRefusal(req, maxBodyBytes);
     if (oversize) {
       refuse(res, oversize);
@@ -109,8 +122,11 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       // Refused connections close with graphql-ws's 4403 Forbidden before any subscription starts.
       onConnect: async (ctx) => {
         try {
-          const identity = await options.authenticator.authenticate({ ...ctx.extra.request.headers, ...ctx.connectionParams });
+          const headers = { ...ctx.extra.request.headers, ...ctx.connectionParams };
+          const identity = await options.authenticator.authenticate(headers);
           await chargeRequest(options.rateLimiter, identity.principal);
+          // Over its key's connection cap the socket is closed with our code first (4403 otherwise).
+          if (guard && !guard.admitConnection(ctx.extra.socket, identity, headers)) return false;
           identities.set(ctx.extra.socket, identity);
           return true;
         } catch (error) {
@@ -127,8 +143,13 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
           if (!(error instanceof DomainError)) throw error;
           return [new GraphQLError(error.message, { extensions: { code: error.code, details: error.details } })];
         }
+        const refused = guard?.admitSubscription(ctx.extra.socket, id, payload);
+        if (refused) return refused;
         return wsOptions.onSubscribe?.(ctx, id, payload);
       },
+      onOperation: (ctx, _id, _payload, _args, result) => guard?.bound(ctx.extra.socket, result),
+      onComplete: (ctx, id) => guard?.release(ctx.extra.socket, id),
+      onClose: (ctx) => guard?.disconnect(ctx.extra.socket),
     },
     wss,
   );
@@ -158,6 +179,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       stopped ??= (async () => {
         // Clients first (graphql-ws closes them with 1001 Going Away), then the runtime,
         // which closes its subgraph sockets; it does not stop on its own.
+        guard?.stop();
         await wsServer.dispose();
         await new Promise<void>((resolve) => wss.close(() => resolve()));
         server.closeAllConnections();

@@ -66,6 +66,7 @@ export async function startPlatformGateway(options: StartPlatformGatewayOptions)
     authenticator,
     rateLimiter,
     limits: security.limits,
+    subscriptionLimits: security.subscriptions,
     introspection: security.introspection,
     admin,
     graphiql: options.graphiql,

@@ -5,8 +5,9 @@
 import type { JobModule, WorkerService } from '../lib/jobs.js';
 import { importJob, importSweepJob } from '../subgraphs/profile/imports/index.js';
 import { evaluateSegmentsJob, evaluationSweepJob } from '../subgraphs/segment/evaluation/index.js';
+import { streamingEvaluatorService } from '../subgraphs/segment/streaming/index.js';
 
 export const JOBS: readonly JobModule[] = [importJob, importSweepJob, evaluateSegmentsJob, evaluationSweepJob];
 
 /** Long-running services the worker runs beside its jobs. */
-export const WORKER_SERVICES: readonly WorkerService[] = [];
+export const WORKER_SERVICES: readonly WorkerService[] = [streamingEvaluatorService];

@@ -5,7 +5,7 @@
  */
 import { Agenda } from 'agenda';
 import { MongoBackend, MongoChangeStreamNotificationChannel } from '@agendajs/mongo-backend';
-import type { SecurityConfig, SubgraphName } from '../lib/config.js';
+import { DEFAULT_AUDIENCE_SETTINGS, type AudienceSettings, type SecurityConfig, type SubgraphName } from '../lib/config.js';
 import { JOBS_COLLECTION } from '../lib/jobs.js';
 import type { Databases } from '../lib/mongo/databases.js';
 import type { Logger } from '../lib/logger.js';
@@ -17,6 +17,8 @@ export interface WorkerOptions {
   logger: Logger;
   subgraphUrls: Readonly<Record<SubgraphName, string>>;
   security: Pick<SecurityConfig, 'gatewaySecret'>;
+  /** `config.audiences`; the defaults when left out. */
+  audiences?: AudienceSettings;
   /** Which jobs this worker runs; every registered job by default. */
   jobs?: readonly JobModule[];
   /** Which long-running services it runs beside them; every registered one by default. */
@@ -55,6 +57,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     now: options.now ?? (() => new Date()),
     subgraphUrls: options.subgraphUrls,
     security: options.security,
+    audiences: options.audiences ?? DEFAULT_AUDIENCE_SETTINGS,
   };
   for (const job of options.jobs ?? JOBS) job.define(agenda, deps);
 

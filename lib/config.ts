@@ -24,7 +24,16 @@ export interface Config {
   databasePrefix: string;
   logLevel: string;
   security: SecurityConfig;
+  audiences: AudienceSettings;
 }
+
+/** How audiences keep their memberships (what jobs and services that write them need). */
+export interface AudienceSettings {
+  /** Days an exited membership is kept before MongoDB's TTL index removes it. */
+  exitedMembershipRetentionDays: number;
+}
+
+export const DEFAULT_AUDIENCE_SETTINGS: AudienceSettings = { exitedMembershipRetentionDays: 30 };
 
 export interface SecurityConfig {
   /** Signs the short-lived tokens the gateway forwards to subgraphs (HS256, at least 32 characters). */
@@ -38,6 +47,25 @@ export interface SecurityConfig {
   /** Whether the gateway answers introspection queries (off by default in production). */
   introspection: boolean;
   limits: RequestLimits;
+  subscriptions: SubscriptionLimits;
+}
+
+/**
+ * Bounds on live subscriptions at the gateway. Per-connection caps hold exactly;
+ * per-key caps are counted by each gateway process, so with N gateway processes
+ * a key may hold up to N times its cap in all.
+ */
+export interface SubscriptionLimits {
+  /** Subscriptions open at once on one websocket connection. */
+  maxPerConnection: number;
+  /** Subscriptions open at once per API key (in one gateway process). */
+  maxPerKey: number;
+  /** Websocket connections open at once per API key (in one gateway process). */
+  maxConnectionsPerKey: number;
+  /** Events one subscription may have waiting for a slow client before it is closed (SLOW_CONSUMER). */
+  queueLimit: number;
+  /** How often open connections' keys are checked again, so a revoked key's subscriptions end. */
+  recheckIntervalMs: number;
 }
 
 export interface RequestLimits {
@@ -118,6 +146,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
   const security = readSecurity(env, mode, problems);
 
+  const retentionRaw = env.CDP_EXITED_MEMBERSHIP_RETENTION_DAYS;
+  const exitedMembershipRetentionDays =
+    retentionRaw === undefined || retentionRaw === '' ? DEFAULT_AUDIENCE_SETTINGS.exitedMembershipRetentionDays : Number(retentionRaw);
+  if (!Number.isInteger(exitedMembershipRetentionDays) || exitedMembershipRetentionDays < 1 || exitedMembershipRetentionDays > 3650) {
+    problems.push(`CDP_EXITED_MEMBERSHIP_RETENTION_DAYS must be a whole number of days from 1 to 3650 (got ${JSON.stringify(retentionRaw)})`);
+  }
+
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
@@ -129,6 +164,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databasePrefix,
     logLevel,
     security,
+    audiences: { exitedMembershipRetentionDays },
   };
 }
 
@@ -179,6 +215,13 @@ function readSecurity(env: NodeJS.ProcessEnv, mode: RuntimeMode, problems: strin
       maxAliases: positive('CDP_MAX_ALIASES', 100),
       maxTokens: positive('CDP_MAX_TOKENS', 5_000),
       maxBodyBytes: positive('CDP_MAX_BODY_BYTES', 2 * 1024 * 1024),
+    },
+    subscriptions: {
+      maxPerConnection: positive('CDP_MAX_SUBSCRIPTIONS_PER_CONNECTION', 50),
+      maxPerKey: positive('CDP_MAX_SUBSCRIPTIONS_PER_KEY', 200),
+      maxConnectionsPerKey: positive('CDP_MAX_WS_CONNECTIONS_PER_KEY', 20),
+      queueLimit: positive('CDP_SUBSCRIPTION_QUEUE_LIMIT', 1_000),
+      recheckIntervalMs: positive('CDP_WS_KEY_RECHECK_MS', 2_000),
     },
   };
 }

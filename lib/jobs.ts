@@ -5,7 +5,7 @@
  * to run twice: several workers may run at once, and a killed worker's job is retried.
  */
 import type { Agenda } from 'agenda';
-import type { SecurityConfig, SubgraphName } from './config.js';
+import type { AudienceSettings, SecurityConfig, SubgraphName } from './config.js';
 import type { Databases } from './mongo/databases.js';
 import type { Logger } from './logger.js';
 
@@ -23,6 +23,8 @@ export interface JobDependencies {
   subgraphUrls: Readonly<Record<SubgraphName, string>>;
   /** Jobs sign their own gateway tokens (for the sandbox and role that started them). */
   security: Pick<SecurityConfig, 'gatewaySecret'>;
+  /** How memberships are kept (retention of exited ones). */
+  audiences: AudienceSettings;
 }
 
 /** One job: a name constant, a typed payload, and a `define` that registers its handler. */

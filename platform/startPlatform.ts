@@ -140,7 +140,7 @@ export async function startPlatform(options: StartPlatformOptions): Promise<Runn
 
     let worker: RunningWorker | undefined;
     if (options.worker ?? true) {
-      worker = await startWorker({ databases, logger, now: options.now, subgraphUrls, security: config.security });
+      worker = await startWorker({ databases, logger, now: options.now, subgraphUrls, security: config.security, audiences: config.audiences });
       const started = worker;
       stack.push({ name: 'worker', stop: () => started.stop() });
     }

@@ -3,5 +3,5 @@ import { startWorker } from '../jobs/worker.js';
 import { runPart } from './runPart.js';
 
 await runPart('worker', 'jobs are kept there', ({ config, logger, databases }) =>
-  startWorker({ databases, logger, subgraphUrls: config.subgraphUrls, security: config.security }),
+  startWorker({ databases, logger, subgraphUrls: config.subgraphUrls, security: config.security, audiences: config.audiences }),
 );

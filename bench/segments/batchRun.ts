@@ -44,7 +44,8 @@ const SANDBOX = 'bench';
 const POLL_MS = 1_000;
 
 export async function measureBatch(spec: BatchSpec): Promise<BatchMeasure> {
-  const client = new MongoClient(spec.mongoUri);
+  // devdb answers nothing while it runs one long aggregation: wait for it rather than time out.
+  const client = new MongoClient(spec.mongoUri, { serverSelectionTimeoutMS: 3_600_000, connectTimeoutMS: 3_600_000 });
   await client.connect();
   const databases = createDatabases(client, spec.prefix);
   const db = databases.sandbox(SANDBOX);

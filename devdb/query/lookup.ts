@@ -1,8 +1,10 @@
 /**
- * `$lookup` with `localField`/`foreignField` AND `pipeline` (MongoDB 5.0+): only the foreign
- * documents whose `foreignField` equals the local value reach the sub-pipeline. mingo runs the
- * sub-pipeline over the whole foreign collection in that form, so devdb joins first and hands
- * mingo's `$lookup` just the matched documents; every other form goes to mingo unchanged.
+ * `$lookup` with `localField`/`foreignField`, with or without a `pipeline` (MongoDB 5.0+): only
+ * the foreign documents whose `foreignField` equals the local value reach the sub-pipeline. mingo
+ * runs the sub-pipeline over the whole foreign collection in that form, and hashes the whole
+ * foreign collection again for every `$lookup` it runs (once per outer document when nested), so
+ * devdb joins on an index built once per command and hands mingo's `$lookup` just the matched
+ * documents; every other form goes to mingo unchanged.
  */
 import { Lazy, type Iterator } from 'mingo/lazy';
 import { $lookup as mingoLookup } from 'mingo/operators/pipeline';
@@ -48,21 +50,23 @@ function indexOf(foreign: readonly Doc[], field: string): Map<string, number[]> 
 
 export const $lookup: PipelineOp = (collection, expr, options) => {
   const spec = expr as Doc;
-  const correlated =
+  const pipeline = Array.isArray(spec.pipeline) ? (spec.pipeline as Doc[]) : [];
+  const joined =
     typeof spec.from === 'string' &&
     typeof spec.localField === 'string' &&
     typeof spec.foreignField === 'string' &&
-    Array.isArray(spec.pipeline) &&
-    spec.pipeline.length > 0 &&
-    !(isPlainObject(spec.pipeline[0]) && '$documents' in spec.pipeline[0]);
-  if (!correlated || !options.collectionResolver) return (mingoLookup as PipelineOp)(collection, expr, options);
+    typeof spec.as === 'string' &&
+    !(isPlainObject(pipeline[0]) && '$documents' in pipeline[0]);
+  if (!joined || !options.collectionResolver) return (mingoLookup as PipelineOp)(collection, expr, options);
   const foreign = options.collectionResolver(spec.from as string) as Doc[];
   const index = indexOf(foreign, spec.foreignField as string);
   const { localField, foreignField: _foreignField, ...rest } = spec;
+  const as = spec.as as string;
   return collection.map((doc: unknown) => {
     const positions = new Set<number>();
     for (const key of joinKeys(doc, localField as string)) for (const position of index.get(key) ?? []) positions.add(position);
     const matched = [...positions].sort((a, b) => a - b).map((position) => foreign[position]);
+    if (pipeline.length === 0) return { ...(doc as Doc), [as]: matched };
     return (mingoLookup as PipelineOp)(Lazy([doc]), { ...rest, from: matched }, options).next().value;
   });
 };

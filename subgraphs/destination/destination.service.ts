@@ -9,6 +9,9 @@ import type { ServiceDeps } from '../../lib/subgraph/context.js';
 import { parsePageArgs, type PageArgs } from '../../lib/subgraph/pagination.js';
 import { parseJsonObject, type JsonObject, type JsonValue } from '../../lib/subgraph/scalars.js';
 import { requiredText } from '../../lib/subgraph/validation.js';
+import type { ConnectionTest, ConnectorDeps } from './connectors/connector.js';
+import { createConnector } from './connectors/createConnector.js';
+import { asConnectorFailure } from './connectors/failures.js';
 import type { CredentialsVault } from './credentials.js';
 import type { DestinationChanges, DestinationRecord, DestinationsRepository, DestinationType } from './destinations.repository.js';
 
@@ -95,7 +98,7 @@ function destinationType(value: string): DestinationType {
 export class DestinationService {
   constructor(
     private readonly destinations: DestinationsRepository,
-    private readonly deps: ServiceDeps & { credentials: CredentialsVault },
+    private readonly deps: ServiceDeps & { credentials: CredentialsVault; connectorDeps: ConnectorDeps },
   ) {}
 
   list(args: PageArgs & { type?: DestinationType | null }): Promise<DestinationRecord[]> {
@@ -131,6 +134,25 @@ export class DestinationService {
     const updated = await this.destinations.update(id, changes, this.deps.now());
     if (!updated) throw notFound('Destination', id);
     return updated;
+  }
+
+  /**
+   * Authenticates against the destination with its stored credentials; sends no
+   * audience data. The destination's refusal is an answer (`ok: false` with its
+   * code), not an error: only a missing destination or role is an error.
+   */
+  async testConnection(id: string): Promise<ConnectionTest> {
+    requireRole(this.deps.principal, 'admin');
+    const found = await this.destinations.findWithCredentials(id);
+    if (!found) throw notFound('Destination', id);
+    try {
+      const credentials = found.credentials ? this.deps.credentials.open(found.credentials) : null;
+      const connector = createConnector({ type: found.destination.type, config: found.destination.config, credentials }, this.deps.connectorDeps);
+      return await connector.testConnection();
+    } catch (error) {
+      const failure = asConnectorFailure(error);
+      return { ok: false, code: failure.code, message: failure.message };
+    }
   }
 
   async delete(id: string): Promise<string> {

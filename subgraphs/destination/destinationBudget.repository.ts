@@ -11,7 +11,7 @@
  * no window of that length ever holds more calls than there are slots. A killed
  * process's slots free themselves when their lease ends.
  */
-import type { Collection, Db } from 'mongodb';
+import { MongoBulkWriteError, type Collection, type Db, type WriteError } from 'mongodb';
 
 export type SlotKind = 'rate' | 'concurrency';
 
@@ -73,7 +73,9 @@ export class DestinationBudgetRepository {
     this.indexed ??= this.slots.createIndex({ key: 1, kind: 1, until: 1 });
     await this.indexed;
     // Upserts that only insert: racing processes create each slot once and never reset a claimed one.
-    await this.slots.bulkWrite(
+    // Two processes racing on one slot may see a duplicate key error, which means it exists: the goal.
+    await this.slots
+      .bulkWrite(
       Array.from({ length: count }, (_, slot) => ({
         updateOne: {
           filter: { _id: slotId(key, kind, slot) },
@@ -82,9 +84,18 @@ export class DestinationBudgetRepository {
         },
       })),
       { ordered: false },
-    );
+    )
+      .catch((error: unknown) => {
+        const duplicatesOnly = error instanceof MongoBulkWriteError && writeErrorsOf(error).length > 0 && writeErrorsOf(error).every((e) => e.code === 11000);
+        if (!duplicatesOnly) throw error;
+      });
     this.ensured.add(setKey);
   }
+}
+
+function writeErrorsOf(error: MongoBulkWriteError): WriteError[] {
+  const errors: WriteError | WriteError[] = error.writeErrors as WriteError | WriteError[];
+  return Array.isArray(errors) ? errors : [errors];
 }
 
 function slotId(key: string, kind: SlotKind, slot: number): string {

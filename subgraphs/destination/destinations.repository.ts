@@ -58,6 +58,12 @@ export class DestinationsRepository {
     return docs.map(toRecord);
   }
 
+  /** The destination with its sealed credentials, for connectors only; never for an API answer. */
+  async findWithCredentials(id: string): Promise<{ destination: DestinationRecord; credentials: SealedCredentials | null } | null> {
+    const doc = await this.destinations.findOne({ _id: id });
+    return doc ? { destination: toRecord(doc), credentials: doc.credentials ?? null } : null;
+  }
+
   async list(page: PageQuery, type?: DestinationType): Promise<DestinationRecord[]> {
     const filter: Filter<DestinationDocument> = {};
     if (page.after) filter._id = { $gt: page.after };

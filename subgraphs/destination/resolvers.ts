@@ -20,6 +20,7 @@ export const resolvers: GraphQLResolverMap<Ctx> = {
     updateDestination: (_: unknown, args: { id: string; input: UpdateDestinationInput }, ctx: Ctx) =>
       ctx.services.destinations.update(args.id, args.input),
     deleteDestination: (_: unknown, args: { id: string }, ctx: Ctx) => ctx.services.destinations.delete(args.id),
+    testConnection: (_: unknown, args: { id: string }, ctx: Ctx) => ctx.services.destinations.testConnection(args.id),
   },
   Destination: {
     __resolveReference: (reference: { id: string }, ctx: Ctx) => ctx.loaders.destinationById.load(reference.id),

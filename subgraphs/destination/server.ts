@@ -1,26 +1,46 @@
 /** Starts the destination subgraph: where audiences are pushed, with write-only credentials. */
+import { setTimeout as delay } from 'node:timers/promises';
+import { silentLogger } from '../../lib/logger.js';
 import { createIdGenerator, type IdGenerator } from '../../lib/subgraph/ids.js';
 import { loadTypeDefs } from '../../lib/subgraph/schema.js';
 import { startSubgraphServer, type SubgraphStartOptions } from '../../lib/subgraph/server.js';
 import type { RunningService } from '../../lib/service.js';
+import type { ConnectorDeps, FetchFn } from './connectors/connector.js';
+import { createSharedBudget } from './connectors/sharedBudget.js';
 import { createDestinationContext, type DestinationContext } from './context.js';
 import { createCredentialsVault } from './credentials.js';
+import { DestinationBudgetRepository } from './destinationBudget.repository.js';
 import { resolvers } from './resolvers.js';
 
 export const DESTINATION_TYPE_DEFS = loadTypeDefs(new URL('./schema.graphql', import.meta.url));
 
 export interface DestinationSubgraphOptions extends SubgraphStartOptions {
   ids?: IdGenerator;
+  /** How connectors reach destinations. @default the global fetch */
+  fetch?: FetchFn;
 }
 
 export async function startDestinationSubgraph(options: DestinationSubgraphOptions): Promise<RunningService> {
   const ids = options.ids ?? createIdGenerator(options.now);
   const credentials = createCredentialsVault(options.security.encryptionKey);
+  const now = options.now ?? (() => new Date());
+  const sleep = (ms: number) => delay(ms);
+  const connectorDeps: ConnectorDeps = {
+    fetch: options.fetch ?? fetch,
+    now,
+    sleep,
+    // Connection tests share the per-instance budgets with deliveries, so testing never causes a 606.
+    budget: createSharedBudget(new DestinationBudgetRepository(options.databases.platform()), { now, sleep, maxWaitMs: 10_000 }),
+    logger: (options.logger ?? silentLogger).child({ component: 'connectors' }),
+    // An answer now beats a retried one: the caller is waiting.
+    maxAttempts: 1,
+    requestTimeoutMs: 10_000,
+  };
   return startSubgraphServer<DestinationContext>({
     ...options,
     name: 'destination',
     typeDefs: DESTINATION_TYPE_DEFS,
     resolvers,
-    createContext: (scope) => createDestinationContext(scope, { ids, credentials }),
+    createContext: (scope) => createDestinationContext(scope, { ids, credentials, connectorDeps }),
   });
 }

@@ -19,6 +19,7 @@ import { PreviewService } from './preview.service.js';
 import { SegmentService } from './segment.service.js';
 import { SegmentQueryRepository } from './segmentQuery.repository.js';
 import { SegmentsRepository } from './segments.repository.js';
+import type { StreamingView } from './streaming/index.js';
 
 /** Evaluation runs go to the worker through the platform's job collection: bound once per process, not per sandbox. */
 export interface EvaluationScheduling {
@@ -39,10 +40,18 @@ export interface SegmentContext extends SubgraphContextBase {
     readonly previews: PreviewService;
     readonly explanations: ExplainService;
     readonly live: LiveService;
+    /** Streaming evaluation of the sandbox, read once per request. */
+    readonly streaming: { status(): Promise<StreamingView> };
   };
 }
 
-export function createSegmentContext(scope: RequestScope, deps: { ids: IdGenerator; scheduling: EvaluationScheduling }): SegmentContext {
+/** Streaming evaluation's status is kept in the platform database: read through a port bound once per process. */
+export type StreamingStatusReader = (sandbox: string, now: Date) => Promise<StreamingView>;
+
+export function createSegmentContext(
+  scope: RequestScope,
+  deps: { ids: IdGenerator; scheduling: EvaluationScheduling; streaming: StreamingStatusReader },
+): SegmentContext {
   const segments = new SegmentsRepository(scope.db);
   const memberships = new MembershipsRepository(scope.db);
   const evaluations = new SegmentEvaluationsRepository(scope.db);
@@ -52,6 +61,7 @@ export function createSegmentContext(scope: RequestScope, deps: { ids: IdGenerat
   const loaders = createSegmentLoaders({ segments, memberships, evaluations });
   const expressions = new ExpressionService(segments);
   const { scheduling } = deps;
+  let streamingStatus: Promise<StreamingView> | undefined;
   return Object.freeze({
     ...contextBase(scope),
     loaders,
@@ -98,6 +108,7 @@ export function createSegmentContext(scope: RequestScope, deps: { ids: IdGenerat
         base,
       ),
       live: createLiveService(scope.db, { segments, memberships, events }, base),
+      streaming: { status: () => (streamingStatus ??= deps.streaming(scope.sandbox, scope.now())) },
     }),
   });
 }

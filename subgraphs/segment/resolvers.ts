@@ -28,6 +28,7 @@ export const resolvers: GraphQLResolverMap<Ctx> = {
       ctx.services.segments.list(args),
     evaluationRun: (_: unknown, args: { id: string }, ctx: Ctx) => ctx.services.evaluations.run(args.id),
     evaluationSchedule: (_: unknown, __: unknown, ctx: Ctx) => ctx.services.evaluations.schedule(),
+    streamingStatus: (_: unknown, __: unknown, ctx: Ctx) => ctx.services.streaming.status(),
     previewSegment: (_: unknown, args: { input: PreviewSegmentInput }, ctx: Ctx) => ctx.services.previews.preview(args.input),
     explainMembership: (_: unknown, args: { segmentId: string; memberId: string }, ctx: Ctx) =>
       ctx.services.explanations.explain(args.segmentId, args.memberId),
@@ -57,8 +58,8 @@ export const resolvers: GraphQLResolverMap<Ctx> = {
   },
   Segment: {
     __resolveReference: (reference: { id: string }, ctx: Ctx) => ctx.loaders.segmentById.load(reference.id),
-    evaluationMethod: (segment: SegmentRecord) => evaluationMethodOf(segment).method,
-    evaluationReasons: (segment: SegmentRecord) => evaluationMethodOf(segment).reasons,
+    evaluationMethod: async (segment: SegmentRecord, _: unknown, ctx: Ctx) => evaluationMethodOf(segment, (await ctx.services.streaming.status()).live).method,
+    evaluationReasons: async (segment: SegmentRecord, _: unknown, ctx: Ctx) => evaluationMethodOf(segment, (await ctx.services.streaming.status()).live).reasons,
     size: (segment: SegmentRecord, _: unknown, ctx: Ctx) => ctx.services.memberships.size(segment),
     lastEvaluation: (segment: SegmentRecord, _: unknown, ctx: Ctx) => ctx.services.memberships.lastEvaluation(segment),
     dependsOn: (segment: SegmentRecord, _: unknown, ctx: Ctx) => ctx.loaders.existingSegments(segment.dependsOn),

@@ -44,8 +44,12 @@ export interface SegmentMembershipsPort {
 
 export type EvaluationMethod = 'BATCH' | 'STREAMING';
 
-/** Until a streaming evaluator exists every segment is evaluated in batches; the reason says so plainly. */
-export function evaluationMethodOf(_segment: SegmentRecord): { method: EvaluationMethod; reasons: string[] } {
+/**
+ * Every segment is evaluated by streaming while a streaming evaluator holds the sandbox
+ * (`streamingLive`); otherwise in batches, and the reason says so plainly.
+ */
+export function evaluationMethodOf(_segment: SegmentRecord, streamingLive = false): { method: EvaluationMethod; reasons: string[] } {
+  if (streamingLive) return { method: 'STREAMING', reasons: [] };
   return { method: 'BATCH', reasons: ['Streaming evaluation is not available yet; evaluated nightly and on demand'] };
 }
 

@@ -1,6 +1,8 @@
 /** The `segments` collection of one sandbox. */
 import type { ChangeStreamDocument, Collection, Db, Document, Filter } from 'mongodb';
-import { openChangeIterator, type ChangeIterator } from '../../lib/subgraph/changeStream.js';
+import { changeFeedFor, type ChangeFeedSpec } from '../../lib/subgraph/changeFeed.js';
+import type { ChangeIterator } from '../../lib/subgraph/changeStream.js';
+import { feedIterator } from '../../lib/subgraph/feedIterator.js';
 import { oncePerKey } from '../../lib/subgraph/once.js';
 import type { PageQuery } from '../../lib/subgraph/pagination.js';
 
@@ -73,6 +75,13 @@ function toChange(change: ChangeStreamDocument<SegmentDocument>): SegmentChange 
   }
 }
 
+const SEGMENTS_FEED: ChangeFeedSpec<SegmentChange> = {
+  collection: 'segments',
+  operations: ['insert', 'update', 'replace', 'delete'],
+  fullDocument: 'updateLookup',
+  map: (change: ChangeStreamDocument<Document>) => toChange(change as ChangeStreamDocument<SegmentDocument>),
+};
+
 export class SegmentsRepository {
   private readonly segments: Collection<SegmentDocument>;
 
@@ -144,11 +153,9 @@ export class SegmentsRepository {
    * every change. Resolves once the stream is open; `return()` closes it.
    */
   watch(segmentId?: string): Promise<ChangeIterator<SegmentChange>> {
-    const pipeline: Document[] = [{ $match: { operationType: { $in: ['insert', 'update', 'replace', 'delete'] } } }];
-    if (segmentId) pipeline.push({ $match: { 'documentKey._id': segmentId } });
-    const stream = this.segments.watch<SegmentDocument, ChangeStreamDocument<SegmentDocument>>(pipeline, {
-      fullDocument: 'updateLookup',
+    // One change stream per process for every sandbox's segments (lib/subgraph/changeFeed.ts).
+    return feedIterator(changeFeedFor(this.db.client), SEGMENTS_FEED, this.db.databaseName, {
+      filter: segmentId ? (change) => change.segmentId === segmentId : undefined,
     });
-    return openChangeIterator(stream, toChange);
   }
 }

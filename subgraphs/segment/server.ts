@@ -7,6 +7,7 @@ import type { RunningService } from '../../lib/service.js';
 import { createSegmentContext, type EvaluationScheduling, type SegmentContext } from './context.js';
 import { getEvaluationSchedule, scheduleEvaluation, setEvaluationSchedule } from './evaluation/index.js';
 import { resolvers } from './resolvers.js';
+import { readStreamingStatus } from './streaming/index.js';
 
 export const SEGMENT_TYPE_DEFS = loadTypeDefs(new URL('./schema.graphql', import.meta.url));
 
@@ -31,6 +32,7 @@ export function startSegmentSubgraph(options: SegmentSubgraphOptions): Promise<R
     name: 'segment',
     typeDefs: SEGMENT_TYPE_DEFS,
     resolvers,
-    createContext: (scope) => createSegmentContext(scope, { ids, scheduling }),
+    createContext: (scope) =>
+      createSegmentContext(scope, { ids, scheduling, streaming: (sandbox, now) => readStreamingStatus(options.databases.platform(), sandbox, now) }),
   });
 }

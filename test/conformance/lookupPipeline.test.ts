@@ -46,6 +46,36 @@ describe('$lookup with localField, foreignField and pipeline', () => {
     ]);
   });
 
+  it('joins an array local field without a pipeline, and inside another lookup\'s pipeline', async () => {
+    const [plain] = await ctx.db.collection('people').aggregate([
+      { $match: { _id: 'p2' } },
+      { $lookup: { from: 'events', localField: 'keys', foreignField: 'key', as: 'events' } },
+      { $project: { ids: '$events._id' } },
+    ]).toArray();
+    expect([...(plain!.ids as string[])].sort()).toEqual(['e4', 'e5']);
+    const nested = await ctx.db.collection('events').aggregate([
+      { $match: { _id: { $in: ['e1', 'e4'] } } },
+      {
+        $lookup: {
+          from: 'people',
+          localField: 'key',
+          foreignField: 'keys',
+          pipeline: [
+            { $lookup: { from: 'events', localField: 'keys', foreignField: 'key', pipeline: [{ $match: { type: 'view' } }, { $count: 'n' }], as: 'views' } },
+            { $project: { views: { $arrayElemAt: ['$views.n', 0] } } },
+          ],
+          as: 'people',
+        },
+      },
+      { $sort: { _id: 1 } },
+      { $project: { people: 1 } },
+    ]).toArray();
+    expect(nested).toEqual([
+      { _id: 'e1', people: [{ _id: 'p1', views: 3 }] },
+      { _id: 'e4', people: [{ _id: 'p2', views: 2 }] },
+    ]);
+  });
+
   it('reduces the join to a count and sees let variables', async () => {
     const res = await ctx.db.collection('people').aggregate([
       { $match: { _id: 'p1' } },

@@ -53,6 +53,8 @@ export async function startMarketoMock(options: MarketoMockOptions = {}) {
   let inFlight = 0;
   let nextLeadId = 1000;
   const injected: Array<{ code: string; message: string }> = [];
+  let gate: Promise<void> | undefined;
+  const inFlightWaiters: Array<{ count: number; resolve: () => void }> = [];
 
   const state = {
     leads: new Map<number, MarketoLead>(),
@@ -182,7 +184,12 @@ export async function startMarketoMock(options: MarketoMockOptions = {}) {
     }
     inFlight++;
     state.maxConcurrentSeen = Math.max(state.maxConcurrentSeen, inFlight);
+    for (const waiter of inFlightWaiters.filter((w) => w.count <= inFlight)) {
+      inFlightWaiters.splice(inFlightWaiters.indexOf(waiter), 1);
+      waiter.resolve();
+    }
     try {
+      if (gate) await gate;
       if (state.latencyMs) await delay(state.latencyMs);
       const bearer = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1] ?? request.url.searchParams.get('access_token');
       const expiry = bearer ? tokens.get(bearer) : undefined;
@@ -253,6 +260,19 @@ export async function startMarketoMock(options: MarketoMockOptions = {}) {
     /** The next REST calls (after auth) answer these call-level errors, in order. */
     failNext(code: string, times = 1, message = `Injected error ${code}`): void {
       for (let i = 0; i < times; i++) injected.push({ code, message });
+    },
+    /** Holds every REST call in flight until the returned function is called. */
+    hold(): () => void {
+      let open!: () => void;
+      gate = new Promise<void>((resolve) => (open = resolve));
+      return () => {
+        gate = undefined;
+        open();
+      };
+    },
+    /** Resolves once `count` REST calls are in flight at once. */
+    whenInFlight(count: number): Promise<void> {
+      return inFlight >= count ? Promise.resolve() : new Promise((resolve) => inFlightWaiters.push({ count, resolve }));
     },
     /** Every token issued so far expires now (602 on its next use). */
     expireTokens(): void {

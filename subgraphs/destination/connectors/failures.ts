@@ -38,11 +38,19 @@ export function httpFailure(prefix: string, status: number, message: string, ret
   return new ConnectorFailure(`${prefix}_HTTP_${status}`, message, isRetryableHttpStatus(status), retryAfterMs);
 }
 
-/** Any thrown value as a ConnectorFailure; unknown errors (DNS, refused, reset, timeout) are network errors. */
+/**
+ * Any thrown value as a ConnectorFailure: timeouts, network errors (fetch's
+ * "fetch failed" with a cause such as ECONNREFUSED or ENOTFOUND), and anything
+ * else as CONNECTOR_ERROR, retryable, whose details stay in the logs.
+ */
 export function asConnectorFailure(error: unknown): ConnectorFailure {
   if (error instanceof ConnectorFailure) return error;
-  const name = error instanceof Error ? error.name : '';
-  if (name === 'TimeoutError' || name === 'AbortError') return new ConnectorFailure('TIMEOUT', 'The destination did not answer in time', true);
-  const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
-  return new ConnectorFailure('NETWORK_ERROR', `Could not reach the destination${cause}`, true);
+  if (!(error instanceof Error)) return new ConnectorFailure('CONNECTOR_ERROR', 'Unexpected error in the connector', true);
+  if (error.name === 'TimeoutError' || error.name === 'AbortError') return new ConnectorFailure('TIMEOUT', 'The destination did not answer in time', true);
+  const cause = error.cause instanceof Error ? error.cause : undefined;
+  const systemCode = cause && 'code' in cause && typeof cause.code === 'string' ? cause.code : undefined;
+  if (error.name === 'TypeError' && (error.message === 'fetch failed' || systemCode)) {
+    return new ConnectorFailure('NETWORK_ERROR', `Could not reach the destination${systemCode ? ` (${systemCode})` : ''}`, true);
+  }
+  return new ConnectorFailure('CONNECTOR_ERROR', 'Unexpected error in the connector', true);
 }

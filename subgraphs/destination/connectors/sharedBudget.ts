@@ -1,9 +1,9 @@
 /**
  * The call budget every worker process shares, over slots in MongoDB
  * (destinationBudget.repository.ts). A call first claims a concurrency slot
- * (when the key limits calls in flight), then a rate slot; when none is free it
- * waits until the earliest one frees, polling no slower than `maxPollMs` so a
- * slot released early is noticed.
+ * (when the key limits calls in flight), then a rate slot. When none is free
+ * it sleeps until the earliest finished call's slot frees, or, while every slot
+ * is held by a call in flight, looks again every `maxPollMs`.
  */
 import { randomUUID } from 'node:crypto';
 import type { BudgetLease, BudgetLimits, CallBudget } from './callBudget.js';
@@ -21,7 +21,7 @@ export interface SharedBudgetOptions {
   sleep: (ms: number) => Promise<void>;
   /** How long a claimed slot stays held if its process dies mid-call; longer than any call. @default 120 000 */
   leaseMs?: number;
-  /** Longest wait between two looks at a full budget. @default 50 */
+  /** How often to look again while every slot is held by a call in flight. @default 50 */
   maxPollMs?: number;
   /** How long `acquire` waits in all before failing (retryably). @default 300 000 */
   maxWaitMs?: number;
@@ -42,33 +42,53 @@ export function createSharedBudget(slots: BudgetSlots, options: SharedBudgetOpti
       if (now >= deadline) {
         throw new ConnectorFailure('BUDGET_EXHAUSTED', `No ${kind} slot of ${key} became free in ${maxWaitMs} ms`, true);
       }
-      const earliest = await slots.earliest(key, kind, count);
-      const freeAt = earliest ? earliest.getTime() + freeAfterMs : now;
-      await options.sleep(Math.max(1, Math.min(maxPollMs, freeAt - now, deadline - now)));
+      const earliest = (await slots.earliest(key, kind, count))?.getTime() ?? now;
+      // A finished call's slot frees at a known moment: sleep until then. A slot still in
+      // flight frees when its call ends, which nobody knows: look again soon.
+      const wait = earliest <= now ? earliest + freeAfterMs - now : maxPollMs;
+      await options.sleep(Math.max(1, Math.min(wait, deadline - now)));
     }
   }
 
+  // Callers of one process take turns to claim, so a full budget is polled by one caller per
+  // process rather than by every waiting call, which would load the database for nothing.
+  const turns = new Map<string, Promise<unknown>>();
+  function inTurn<T>(key: string, claim: () => Promise<T>): Promise<T> {
+    const previous = turns.get(key) ?? Promise.resolve();
+    const mine = previous.then(claim, claim);
+    const settled = mine.catch(() => undefined);
+    turns.set(key, settled);
+    void settled.then(() => {
+      if (turns.get(key) === settled) turns.delete(key);
+    });
+    return mine;
+  }
+
   return {
-    async acquire(key: string, limits: BudgetLimits): Promise<BudgetLease> {
+    acquire(key: string, limits: BudgetLimits) {
       const deadline = options.now().getTime() + maxWaitMs;
-      const concurrency = limits.maxConcurrent ? await claimWaiting(key, 'concurrency', limits.maxConcurrent, 0, deadline) : undefined;
-      let rate;
-      try {
-        rate = await claimWaiting(key, 'rate', limits.callsPerWindow, limits.windowMs, deadline);
-      } catch (error) {
-        if (concurrency) await slots.release(key, concurrency);
-        throw error;
-      }
-      let released = false;
-      return {
-        async release() {
-          if (released) return;
-          released = true;
-          // The window counts from the call's end: the destination saw the call at some moment before it.
-          await slots.release(key, rate, options.now());
-          if (concurrency) await slots.release(key, concurrency);
-        },
-      };
+      return inTurn(key, () => claimBoth(key, limits, deadline));
     },
   };
+
+  async function claimBoth(key: string, limits: BudgetLimits, deadline: number): Promise<BudgetLease> {
+    const concurrency = limits.maxConcurrent ? await claimWaiting(key, 'concurrency', limits.maxConcurrent, 0, deadline) : undefined;
+    let rate;
+    try {
+      rate = await claimWaiting(key, 'rate', limits.callsPerWindow, limits.windowMs, deadline);
+    } catch (error) {
+      if (concurrency) await slots.release(key, concurrency);
+      throw error;
+    }
+    let released = false;
+    return {
+      async release() {
+        if (released) return;
+        released = true;
+        // The window counts from the call's end: the destination saw the call at some moment before it.
+        await slots.release(key, rate, options.now());
+        if (concurrency) await slots.release(key, concurrency);
+      },
+    };
+  }
 }

@@ -6,7 +6,6 @@
  * sandbox in progress waits for it (retried every BUSY_RETRY_MS).
  */
 import type { JobDependencies, JobModule } from '../../../lib/jobs.js';
-import { DEFAULT_EXITED_RETENTION_DAYS } from '../memberships.layout.js';
 import { EvaluationBusyError, failRun, runEvaluation, type QualifyingSource } from './batchEvaluation.js';
 import { EVALUATE_SEGMENTS_JOB_NAME, type EvaluateSegmentsPayload } from './evaluationScheduler.js';
 import type { MembershipWriter } from './segmentDiff.js';
@@ -21,7 +20,7 @@ const BUSY_RETRY_MS = 15_000;
 const MAX_BUSY_ATTEMPTS = 6_000;
 
 export interface EvaluateSegmentsJobOptions {
-  /** How long exited memberships are kept (CDP_EXITED_MEMBERSHIP_RETENTION_DAYS). */
+  /** How long exited memberships are kept; `deps.audiences` (CDP_EXITED_MEMBERSHIP_RETENTION_DAYS) when left out. */
   exitedRetentionDays?: number;
   /** Longer than any pause between two progress reports; extended as the run progresses. */
   lockLifetimeMs?: number;
@@ -51,7 +50,7 @@ export function createEvaluateSegmentsJob(options: EvaluateSegmentsJobOptions = 
               db,
               logger,
               now: deps.now,
-              exitedRetentionDays: options.exitedRetentionDays ?? DEFAULT_EXITED_RETENTION_DAYS,
+              exitedRetentionDays: options.exitedRetentionDays ?? deps.audiences.exitedMembershipRetentionDays,
               leaseMs: lockLifetimeMs,
               qualifying: options.qualifying?.(db),
               wrapWriter: options.wrapWriter,

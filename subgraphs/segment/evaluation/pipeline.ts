@@ -6,14 +6,14 @@
  *
  * Shape: a `$match` prefilter on the member's own fields when one is safe (prefilter.ts),
  * the joins the expression needs (pipelineRelations.ts: relation counts, memberships, the
- * primary account), the exact decision as `$match: { $expr }` (pipelineExpressions.ts), then
- * `{ _id }` sorted. Only documented MongoDB 5.0+ features; the same on devdb and mongod.
+ * primary account) and the exact decision as `$match: { $expr }` stages (pipelineLevel.ts,
+ * pipelineExpressions.ts), then `{ _id }` sorted. Only documented MongoDB 5.0+ features; the same on devdb and mongod.
  */
 import type { Document } from 'mongodb';
 import { ACCOUNTS_COLLECTION } from '../../account/account.view.js';
 import { PEOPLE_COLLECTION } from '../../profile/profile.view.js';
 import type { Expr, TargetEntity } from '../language/index.js';
-import { compileLevel, newBuild } from './pipelineLevel.js';
+import { filterStages, newBuild } from './pipelineLevel.js';
 import { SCOPES, TOP_SCOPE } from './pipelineScopes.js';
 import { prefilter } from './prefilter.js';
 
@@ -34,14 +34,12 @@ const COLLECTIONS: Readonly<Record<TargetEntity, string>> = { PERSON: PEOPLE_COL
 export function buildSegmentPipeline(expr: Expr, options: PipelineOptions): SegmentPipeline {
   const now = options.now.getTime();
   const scope = SCOPES[TOP_SCOPE[options.target]];
-  const { stages, test } = compileLevel(expr, scope, newBuild(now));
   const filter = prefilter(expr, scope.fields, now);
   return {
     collectionName: COLLECTIONS[options.target],
     pipeline: [
       ...(filter ? [{ $match: filter }] : []),
-      ...stages,
-      { $match: { $expr: test } },
+      ...filterStages(expr, scope, newBuild(now)),
       { $project: { _id: 1 } },
       { $sort: { _id: 1 } },
     ],

@@ -12,9 +12,10 @@ import { ACCOUNT_FIELDS, PRIMARY_ACCOUNT_FIELD, storedField, type PipelineScope 
 /** An aggregation expression. */
 export type AggExpr = unknown;
 
-const SAFE_FIELD = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Field names usable in a dotted path (`$a.b`); any other name is read with `$getField`. */
+export const SAFE_FIELD = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const NOTHING = ['missing', 'null', 'undefined'];
-const UNIT_MS: Readonly<Record<TimeUnit, number>> = {
+export const UNIT_MS: Readonly<Record<TimeUnit, number>> = {
   minutes: 60_000,
   hours: 3_600_000,
   days: 86_400_000,
@@ -22,7 +23,7 @@ const UNIT_MS: Readonly<Record<TimeUnit, number>> = {
   months: 30 * 86_400_000,
 };
 /** The range of a JavaScript Date (and of the dates both back ends can hold). */
-const MAX_DATE_MS = 8.64e15;
+export const MAX_DATE_MS = 8.64e15;
 
 function fieldOf(input: string, key: string): AggExpr {
   return SAFE_FIELD.test(key) ? `${input}.${key}` : { $getField: { field: { $literal: key }, input } };

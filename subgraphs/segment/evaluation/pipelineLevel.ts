@@ -1,8 +1,10 @@
 /**
  * One level of a segment pipeline: the member (a person or an account) or a relation's elements
- * inside a `$lookup`. A condition on a level becomes the stages that join what it needs (each
- * relation condition reduced to a count, `inSegment` to a membership lookup, the primary account)
- * and one boolean aggregation expression over the level's documents.
+ * inside a `$lookup`. A condition on a level becomes the stages that keep the documents satisfying
+ * it: joins for what it needs (each relation condition reduced to a count, `inSegment` to a
+ * membership lookup, the primary account) and `$match: { $expr }` decisions. The conjuncts of a
+ * top-level `and` that need no join are decided first, then each joined conjunct right after its
+ * joins, so documents a cheap conjunct rules out are never joined.
  */
 import type { Document } from 'mongodb';
 import type { Expr } from '../language/index.js';
@@ -29,13 +31,10 @@ export interface Level {
   stages: Document[];
   /** The helper field of each segment id `inSegment` already looked up here. */
   segments: Map<string, string>;
-  /** Whether a path reads the primary account. */
+  /** Whether the primary account is joined already. */
   primaryAccount: boolean;
-}
-
-export interface CompiledLevel {
-  stages: Document[];
-  test: AggExpr;
+  /** How many times a condition used joined data (to tell conjuncts that need none). */
+  joinedUses: number;
 }
 
 function translate(expr: Expr, level: Level, build: PipelineBuild): AggExpr {
@@ -50,18 +49,32 @@ function translate(expr: Expr, level: Level, build: PipelineBuild): AggExpr {
       return expr.value;
     case 'quantifier':
     case 'count':
-      return relationCondition(expr, level, build, compileLevel);
+      level.joinedUses++;
+      return relationCondition(expr, level, build, filterStages);
     case 'inSegment':
+      level.joinedUses++;
       return inSegmentCondition(expr.segmentId, level, build);
     default:
-      if (readsPrimaryAccount(expr.path, level.scope)) level.primaryAccount = true;
+      if (readsPrimaryAccount(expr.path, level.scope)) {
+        level.joinedUses++;
+        if (!level.primaryAccount) level.stages.push(primaryAccountLookup());
+        level.primaryAccount = true;
+      }
       return leafCondition(expr, level.scope, build.now);
   }
 }
 
-/** The stages and the final test of `expr` on documents of `scope`. */
-export function compileLevel(expr: Expr, scope: PipelineScope, build: PipelineBuild): CompiledLevel {
-  const level: Level = { scope, stages: [], segments: new Map(), primaryAccount: false };
-  const test = translate(expr, level, build);
-  return { stages: level.primaryAccount ? [primaryAccountLookup(), ...level.stages] : level.stages, test };
+/** Stages keeping exactly the documents of `scope` for which `expr` holds. */
+export function filterStages(expr: Expr, scope: PipelineScope, build: PipelineBuild): Document[] {
+  const level: Level = { scope, stages: [], segments: new Map(), primaryAccount: false, joinedUses: 0 };
+  const local: AggExpr[] = [];
+  const joined: Document[] = [];
+  for (const conjunct of expr.kind === 'and' ? expr.operands : [expr]) {
+    const uses = level.joinedUses;
+    const test = translate(conjunct, level, build);
+    if (level.joinedUses === uses) local.push(test);
+    else joined.push(...level.stages.splice(0), { $match: { $expr: test } });
+  }
+  const first = local.length === 0 ? [] : [{ $match: { $expr: local.length === 1 ? local[0] : { $and: local } } }];
+  return [...first, ...joined];
 }

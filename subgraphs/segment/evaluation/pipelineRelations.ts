@@ -24,11 +24,11 @@ import { PERSON_LINK_KEYS_FIELD, eventsOfPersonLookup, peopleByLinkKeyLookup } f
 import type { ComparisonOperator, CountNode, Expr, QuantifierNode } from '../language/index.js';
 import { CURRENT_STATUSES, MEMBERSHIPS_COLLECTION } from '../memberships.layout.js';
 import type { AggExpr } from './pipelineExpressions.js';
-import type { CompiledLevel, Level, PipelineBuild } from './pipelineLevel.js';
+import type { Level, PipelineBuild } from './pipelineLevel.js';
 import { PRIMARY_ACCOUNT_FIELD, SCOPES, type PipelineScope } from './pipelineScopes.js';
 import { prefilter } from './prefilter.js';
 
-type CompileLevel = (expr: Expr, scope: PipelineScope, build: PipelineBuild) => CompiledLevel;
+type FilterStages = (expr: Expr, scope: PipelineScope, build: PipelineBuild) => Document[];
 
 /** Counts above this are computed in full rather than capped (a `$limit` that large saves nothing). */
 const MAX_COUNT_CAP = 1_000_000;
@@ -91,12 +91,9 @@ function planOf(node: QuantifierNode | CountNode): CountPlan | boolean {
 }
 
 /** The exact test of the counted condition on the elements, then the cap and the count. */
-function countStages(plan: CountPlan, scope: PipelineScope, build: PipelineBuild, compileLevel: CompileLevel): Document[] {
+function countStages(plan: CountPlan, scope: PipelineScope, build: PipelineBuild, filterStages: FilterStages): Document[] {
   const stages: Document[] = [];
-  if (plan.counted) {
-    const compiled = compileLevel(plan.counted, scope, build);
-    stages.push(...compiled.stages, { $match: { $expr: compiled.test } });
-  }
+  if (plan.counted) stages.push(...filterStages(plan.counted, scope, build));
   if (plan.cap !== undefined) stages.push({ $limit: plan.cap });
   stages.push({ $count: 'n' });
   return stages;
@@ -141,11 +138,11 @@ function accountPeopleLookup(as: string, personFilter: Document | undefined, ele
   });
 }
 
-function relationLookup(node: QuantifierNode | CountNode, level: Level, plan: CountPlan, as: string, build: PipelineBuild, compileLevel: CompileLevel): Document {
+function relationLookup(node: QuantifierNode | CountNode, level: Level, plan: CountPlan, as: string, build: PipelineBuild, filterStages: FilterStages): Document {
   const scopeName = level.scope.relations[node.relation];
   if (!scopeName) throw new Error(`${node.relation} is not a relation of ${level.scope.name}`);
   const scope = SCOPES[scopeName];
-  const element = countStages(plan, scope, build, compileLevel);
+  const element = countStages(plan, scope, build, filterStages);
   const filterOn = (fields: ReadonlySet<string>) => (plan.counted ? prefilter(plan.counted, fields, build.now) : undefined);
   switch (scopeName) {
     case 'event':
@@ -164,11 +161,11 @@ function relationLookup(node: QuantifierNode | CountNode, level: Level, plan: Co
 }
 
 /** `relation.any/all/none(...)` or `relation.count(...) <op> n` on a level. */
-export function relationCondition(node: QuantifierNode | CountNode, level: Level, build: PipelineBuild, compileLevel: CompileLevel): AggExpr {
+export function relationCondition(node: QuantifierNode | CountNode, level: Level, build: PipelineBuild, filterStages: FilterStages): AggExpr {
   const plan = planOf(node);
   if (typeof plan === 'boolean') return plan;
   const field = build.field('count');
-  level.stages.push(relationLookup(node, level, plan, field, build, compileLevel));
+  level.stages.push(relationLookup(node, level, plan, field, build, filterStages));
   return plan.decide({ $ifNull: [{ $arrayElemAt: [`$${field}.n`, 0] }, 0] });
 }
 

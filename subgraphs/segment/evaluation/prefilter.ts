@@ -10,11 +10,8 @@
  */
 import type { Document } from 'mongodb';
 import type { Expr, Path, Scalar } from '../language/index.js';
+import { MAX_DATE_MS, SAFE_FIELD, UNIT_MS } from './pipelineExpressions.js';
 import { storedField } from './pipelineScopes.js';
-
-const SAFE_FIELD = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const UNIT_MS = { minutes: 60_000, hours: 3_600_000, days: 86_400_000, weeks: 7 * 86_400_000, months: 30 * 86_400_000 } as const;
-const MAX_DATE_MS = 8.64e15;
 
 function queryPath(path: Path, fields: ReadonlySet<string>): string | undefined {
   if (!fields.has(path[0]) || !path.every((key) => SAFE_FIELD.test(key))) return undefined;

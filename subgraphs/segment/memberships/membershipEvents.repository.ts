@@ -21,12 +21,12 @@ import {
 /**
  * Why a membership changed: a batch run; a data change the streaming evaluator saw (`collection`,
  * the operation and the changed document's id); or a time window that opened or closed (`wakeUp`,
- * at `dueAt`). Streaming causes carry the evaluator's batch, which keys their events.
+ * at `dueAt`). Streaming causes carry the evaluator's batch, which keys their events, and no run.
  */
 export type MembershipEventCause =
   | { kind: 'batch'; runId: string }
-  | { kind: 'change'; batchId: string; collection: string; operation: string; documentId: string | null }
-  | { kind: 'wakeUp'; batchId: string; dueAt: Date };
+  | { kind: 'change'; batchId: string; collection: string; operation: string; documentId: string | null; runId?: undefined }
+  | { kind: 'wakeUp'; batchId: string; dueAt: Date; runId?: undefined };
 
 export type MembershipEventStatus = 'realized' | 'exited';
 

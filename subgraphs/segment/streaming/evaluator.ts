@@ -13,9 +13,8 @@ import type { JobDependencies, RunningWorkerService, WorkerService } from '../..
 import type { Logger } from '../../../lib/logger.js';
 import { TenancyRepository } from '../../../lib/tenancy/tenancy.repository.js';
 import { DEFAULT_EXITED_RETENTION_DAYS } from '../memberships.layout.js';
-import { StreamingLeasesRepository, type HeldLease } from './leases.repository.js';
+import { PartitionsRepository, type HeldLease } from './partitions.repository.js';
 import { LeaseLostError, Partition, type PartitionSettings } from './partition.js';
-import { StreamingStateRepository } from './streamingState.repository.js';
 
 export const STREAMING_SERVICE_NAME = 'streamingEvaluator';
 
@@ -81,7 +80,7 @@ async function startStreamingEvaluator(deps: JobDependencies, options: Streaming
     retentionMs: (options.exitedRetentionDays ?? DEFAULT_EXITED_RETENTION_DAYS) * DAY_MS,
   };
   const platform = deps.databases.platform();
-  const leases = new StreamingLeasesRepository(platform);
+  const leases = new PartitionsRepository(platform);
   const tenancy = new TenancyRepository(platform);
   await leases.ensureIndexes();
 
@@ -96,21 +95,18 @@ async function startStreamingEvaluator(deps: JobDependencies, options: Streaming
 
   const startPartition = async (sandbox: string): Promise<void> => {
     const at = wall();
-    const lease = await leases.claim(sandbox, owner, new Date(at), new Date(at + leaseMs));
-    if (!lease) return;
+    const claimed = await leases.claim(sandbox, owner, new Date(at), new Date(at + leaseMs));
+    if (!claimed) return;
+    const { lease, state } = claimed;
     const db = deps.databases.sandbox(sandbox);
-    const state = await new StreamingStateRepository(db).takeOver(lease.epoch);
-    if (!state) {
-      await leases.release(lease, new Date(wall()));
-      return;
-    }
     const entry: Running = { lease, heldUntil: at + leaseMs, finished: false, done: Promise.resolve(), partition: undefined as unknown as Partition };
     // Writing starts only with a third of the lease left, so a batch ends before another worker can claim it.
     const margin = Math.max(leaseMs / 3, settings.maxAwaitMs);
     entry.partition = new Partition({
       sandbox,
       db,
-      epoch: lease.epoch,
+      lease,
+      partitions: leases,
       logger: logger.child({ sandbox }),
       now,
       wall,

@@ -12,5 +12,5 @@ export {
   streamingEvaluatorService,
   type StreamingEvaluatorOptions,
 } from './evaluator.js';
-export { STREAMING_LIVENESS_MS, readStreamingStatus, type StreamingView } from './status.js';
+export { readStreamingStatus, type StreamingView } from './status.js';
 export type { StreamingStatus } from './layout.js';

@@ -1,17 +1,15 @@
 /**
  * What the streaming evaluator stores, and where:
- * - `streamingLeases` (platform database): one lease per sandbox, so one worker at a time
- *   evaluates a sandbox's changes; each claim increments `epoch`, the fencing token.
- * - `streamingState` (each sandbox database, one document): the resume token, the batch in
- *   flight, pending full passes and the status the API shows. Every write is conditional on the
- *   epoch of the lease its writer holds, so a worker that lost its lease cannot write it.
+ * - `streamingLeases` (platform database): per sandbox, the lease (one worker at a time
+ *   evaluates a sandbox's changes; each claim increments `epoch`, the fencing token) and the
+ *   evaluation's state: the resume token, the batch in flight, pending full passes and the
+ *   status the API shows. Every write names the epoch of the lease its writer holds.
  * - `streamingWakeUps` (each sandbox database): per (segment, member) whose result depends on a
  *   time window, the next instant it can change, indexed by time.
  */
 import type { TargetEntity } from '../language/index.js';
 
 export const STREAMING_LEASES_COLLECTION = 'streamingLeases';
-export const STREAMING_STATE_COLLECTION = 'streamingState';
 export const STREAMING_WAKE_UPS_COLLECTION = 'streamingWakeUps';
 
 /** The prefix of the `runId` streaming stamps on the memberships it changes. */

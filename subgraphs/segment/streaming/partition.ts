@@ -5,7 +5,7 @@
  * in chunks, then saves the resume token with its status. At-least-once processing (the token
  * is saved after the writes) with idempotent writes (see memberEvaluation.ts) gives each
  * change its effects exactly once. A turn never starts writing unless the lease has time left,
- * and every state write is fenced by the lease epoch.
+ * and every write of its state is fenced by the lease epoch.
  */
 import type { Db } from 'mongodb';
 import type { Logger } from '../../../lib/logger.js';
@@ -19,8 +19,8 @@ import { affectedMembers, segmentDefinitionChanges } from './affectedMembers.js'
 import { ChangeFeed, isLostHistory, type FeedChange } from './changeFeed.repository.js';
 import type { AffectedMember, PendingPass, StreamingStatus } from './layout.js';
 import { evaluateMembers, writeStampedEvents, type EvaluationDeps } from './memberEvaluation.js';
+import type { HeldLease, PartitionState, PartitionsRepository } from './partitions.repository.js';
 import { SegmentCatalog } from './segmentCatalog.js';
-import { StreamingStateRepository, type StreamingStateRecord } from './streamingState.repository.js';
 import { WakeUpsRepository } from './wakeUps.repository.js';
 
 export interface PartitionSettings {
@@ -38,7 +38,9 @@ export interface PartitionSettings {
 export interface PartitionDeps {
   sandbox: string;
   db: Db;
-  epoch: number;
+  lease: HeldLease;
+  /** Where the lease and the evaluation's state are kept (the platform database). */
+  partitions: PartitionsRepository;
   logger: Logger;
   /** The evaluation clock (`now` in the segment language, wake-up times). */
   now: () => Date;
@@ -84,7 +86,6 @@ function merge(lists: ReadonlyArray<readonly AffectedMember[]>): AffectedMember[
 
 export class Partition {
   private stopping = false;
-  private readonly state: StreamingStateRepository;
   private readonly wakeUps: WakeUpsRepository;
   private readonly segments: SegmentsRepository;
   private readonly evaluation: EvaluationDeps;
@@ -98,7 +99,6 @@ export class Partition {
   private savedToken: unknown = null;
 
   constructor(private readonly deps: PartitionDeps) {
-    this.state = new StreamingStateRepository(deps.db);
     this.wakeUps = new WakeUpsRepository(deps.db);
     this.segments = new SegmentsRepository(deps.db);
     const memberships = new MembershipsRepository(deps.db);
@@ -112,13 +112,13 @@ export class Partition {
   }
 
   /** Runs until stopped or the lease is lost; `state` is what the takeover read. */
-  async run(state: StreamingStateRecord): Promise<void> {
+  async run(state: PartitionState): Promise<void> {
     const { logger } = this.deps;
     await Promise.all([this.wakeUps.ensureIndexes(), this.evaluation.memberships.ensureIndexes(), this.evaluation.events.ensureIndexes()]);
     if (state.inFlight) {
       // The previous holder died mid-batch: its stamped memberships get their events; its changes are evaluated again.
       const written = await writeStampedEvents(this.evaluation, state.inFlight);
-      if (!(await this.state.clearInFlight(this.deps.epoch))) throw new LeaseLostError(this.deps.sandbox);
+      if (!(await this.deps.partitions.clearInFlight(this.deps.lease))) throw new LeaseLostError(this.deps.sandbox);
       logger.info({ batchId: state.inFlight.batchId, written }, 'Finished the events of a batch left in flight');
     }
     this.passes = state.passes;
@@ -205,7 +205,7 @@ export class Partition {
       if (this.stopping && start > 0) return; // the token is not saved: the batch is evaluated again by the next holder
       if (!this.deps.canWrite()) throw new LeaseLostError(this.deps.sandbox);
       const batchId = this.deps.batchIds();
-      if (!(await this.state.begin(this.deps.epoch, { batchId, members: chunk.map(({ id, target, cause }) => ({ id, target, cause })) }))) {
+      if (!(await this.deps.partitions.begin(this.deps.lease, { batchId, members: chunk.map(({ id, target, cause }) => ({ id, target, cause })) }))) {
         throw new LeaseLostError(this.deps.sandbox);
       }
       await evaluateMembers(this.evaluation, this.catalog, batchId, chunk, now);
@@ -237,7 +237,7 @@ export class Partition {
 
   private async checkpoint(status: StreamingStatus): Promise<void> {
     const resumeToken = this.feed!.resumeToken;
-    const saved = await this.state.checkpoint(this.deps.epoch, {
+    const saved = await this.deps.partitions.checkpoint(this.deps.lease, {
       resumeToken,
       initialized: this.initialized,
       passes: this.passes,

@@ -1,23 +1,20 @@
 /**
- * What the API shows of streaming evaluation in a sandbox: whether a worker evaluates its
- * changes now (a recent heartbeat in the sandbox's streaming state) and how far behind it is.
+ * What the API shows of streaming evaluation in a sandbox: whether a worker holds the
+ * sandbox's streaming lease now, and how far behind its evaluation is.
  */
 import type { Db } from 'mongodb';
 import type { StreamingStatus } from './layout.js';
-import { StreamingStateRepository } from './streamingState.repository.js';
-
-/** A worker writes its heartbeat about every second; three missed leases' worth means none is running. */
-export const STREAMING_LIVENESS_MS = 15_000;
+import { PartitionsRepository } from './partitions.repository.js';
 
 export interface StreamingView extends StreamingStatus {
-  /** Whether a streaming evaluator holds the sandbox now. */
+  /** Whether a streaming evaluator holds an unexpired lease on the sandbox. */
   live: boolean;
 }
 
-/** The sandbox's streaming status as of `now`; not live, with nothing pending, before any worker evaluated it. */
-export async function readStreamingStatus(db: Db, now: Date): Promise<StreamingView> {
-  const state = await new StreamingStateRepository(db).read();
-  if (!state) return { live: false, lagMs: 0, pendingChanges: 0, lastChangeAt: null };
-  const live = state.heartbeatAt !== null && now.getTime() - state.heartbeatAt.getTime() <= STREAMING_LIVENESS_MS;
-  return { live, ...state.status };
+/** The sandbox's streaming status as of `now` (read from the platform database); not live before any worker claimed it. */
+export async function readStreamingStatus(platformDb: Db, sandbox: string, now: Date): Promise<StreamingView> {
+  const partition = await new PartitionsRepository(platformDb).read(sandbox);
+  if (!partition) return { live: false, lagMs: 0, pendingChanges: 0, lastChangeAt: null };
+  const live = partition.owner !== null && partition.expiresAt.getTime() > now.getTime();
+  return { live, ...partition.status };
 }

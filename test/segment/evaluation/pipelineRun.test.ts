@@ -75,7 +75,7 @@ describe('runs with the aggregation pipeline', () => {
     const recentResult = second!.results.find((result) => result.segmentId === 'recent')!;
     expect(recentResult.exited).toBeGreaterThan(0);
     const exits = (await new MembershipEventsRepository(db).after(0, { segmentId: 'recent', limit: 10_000 })).filter(
-      (event) => event.status === 'exited' && event.cause.runId === 'run2',
+      (event) => event.status === 'exited' && event.cause.kind === 'batch' && event.cause.runId === 'run2',
     );
     expect(exits).toHaveLength(recentResult.exited);
   });

@@ -31,17 +31,20 @@ export function extensionOf(format: FileFormat): string {
   return format === 'CSV' ? 'csv' : 'jsonl';
 }
 
-/** `<activation>_<run>_<batch>_<part>.<csv|jsonl>`, with anything outside [A-Za-z0-9-] in an id replaced. */
+/**
+ * `<activation>.<run>.<batch>.<part>.<csv|jsonl>`, e.g. `act_01j.run_01k.00000.0001.csv`; anything
+ * outside [A-Za-z0-9_-] in an id becomes `-`, so the dots between the parts are unambiguous.
+ */
 export function audienceFileName(activationId: string, runId: string, sequence: number, part: number, format: FileFormat): string {
-  return `${filePrefix(activationId, runId)}${String(sequence).padStart(5, '0')}_${String(part).padStart(4, '0')}.${extensionOf(format)}`;
+  return `${filePrefix(activationId, runId)}${String(sequence).padStart(5, '0')}.${String(part).padStart(4, '0')}.${extensionOf(format)}`;
 }
 
 export function filePrefix(activationId: string, runId: string): string {
-  return `${safe(activationId)}_${safe(runId)}_`;
+  return `${safe(activationId)}.${safe(runId)}.`;
 }
 
 function safe(id: string): string {
-  return id.replace(/[^A-Za-z0-9-]/g, '-');
+  return id.replace(/[^A-Za-z0-9_-]/g, '-');
 }
 
 export function csvHeader(layout: FileLayout): string[] {

@@ -145,8 +145,8 @@ export function createMarketoConnector(config: MarketoConfig, deps: ConnectorDep
         const statuses = await changeList(client, method, listId, ids);
         for (const id of ids) {
           const status = statuses.get(id);
-          // 1015 "lead not in list" on removal is the outcome removal wants.
-          if (status?.ok || (method === 'DELETE' && status?.code === '1015')) continue;
+          // On removal, 1015 (not in the list) and 1004 (no such lead) are the outcome removal wants.
+          if (status?.ok || (method === 'DELETE' && (status?.code === '1015' || status?.code === '1004'))) continue;
           const failure = status
             ? new ConnectorFailure(`MARKETO_${status.code}`, status.message ?? 'Skipped', false)
             : new ConnectorFailure('MARKETO_MISSING_RESULT', 'Marketo returned no status for this lead', true);

@@ -1,0 +1,101 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../lib/logger.js';
+import type { DeliveryMember } from '../../subgraphs/destination/connectors/connector.js';
+import { createConnector } from '../../subgraphs/destination/connectors/createConnector.js';
+import { startMarketoMock } from '../mocks/marketoMock.js';
+import { batchOf, budgetDatabase, fakeClock, sharedBudget } from './support.js';
+
+describe('the shared call budget in MongoDB', () => {
+  let first: Awaited<ReturnType<typeof budgetDatabase>>;
+  let second: Awaited<ReturnType<typeof budgetDatabase>>['client'];
+
+  beforeAll(async () => {
+    first = await budgetDatabase();
+    // A second connection to the same database: another worker process.
+    const { connectTestClient } = await import('../support/mongo.js');
+    second = await connectTestClient();
+  });
+  afterAll(async () => {
+    await second?.close();
+    await first?.close();
+  });
+
+  it('holds at most callsPerWindow calls in any window, across processes, waiting out the window', async () => {
+    const clock = fakeClock();
+    const limits = { callsPerWindow: 3, windowMs: 20_000 };
+    const one = sharedBudget(first.db, { now: clock.now, sleep: clock.sleep });
+    const two = sharedBudget(second.db(first.name), { now: clock.now, sleep: clock.sleep });
+    const start = clock.millis();
+    for (const budget of [one, two, one]) await (await budget.acquire('window-key', limits)).release();
+    expect(clock.sleeps).toEqual([]);
+    const lease = await two.acquire('window-key', limits);
+    // The fourth call waited until the first one's window had passed.
+    expect(clock.millis() - start).toBeGreaterThanOrEqual(20_000);
+    await lease.release();
+  });
+
+  it('holds at most maxConcurrent calls in flight; a slot whose process died frees itself when its lease ends', async () => {
+    const clock = fakeClock();
+    const limits = { callsPerWindow: 100, windowMs: 1000, maxConcurrent: 1 };
+    const options = { now: clock.now, sleep: clock.sleep, leaseMs: 5_000, maxPollMs: 500 };
+    const dead = sharedBudget(first.db, options);
+    await dead.acquire('lease-key', limits); // never released: the process was killed mid-call
+    const alive = sharedBudget(second.db(first.name), options);
+    const before = clock.millis();
+    const lease = await alive.acquire('lease-key', limits);
+    expect(clock.millis() - before).toBeGreaterThanOrEqual(5_000);
+    await lease.release();
+  });
+
+  it('fails retryably when no slot frees in time', async () => {
+    const clock = fakeClock();
+    const budget = sharedBudget(first.db, { now: clock.now, sleep: clock.sleep, maxWaitMs: 3_000, maxPollMs: 1_000 });
+    const limits = { callsPerWindow: 1, windowMs: 60_000 };
+    await (await budget.acquire('full-key', limits)).release();
+    await expect(budget.acquire('full-key', limits)).rejects.toMatchObject({ code: 'BUDGET_EXHAUSTED', retryable: true });
+  });
+
+  it('keeps two processes sharing one Marketo instance within its limits at full speed: the mock never answers 606 or 615', async () => {
+    // Marketo's limits with the window shortened from 20 s to 1 s, in the mock and in the budget alike, so the test runs in seconds.
+    const limits = { callsPerWindow: 100, windowMs: 1_000, maxConcurrent: 10 };
+    const mock = await startMarketoMock({ callsPerWindow: limits.callsPerWindow, windowMs: limits.windowMs, maxConcurrent: limits.maxConcurrent, latencyMs: 5 });
+    try {
+      const listId = 9;
+      mock.createList(listId);
+      const munchkin = new URL(mock.restUrl).host.split('.')[0]!;
+      const leadIds = Array.from({ length: 240 }, (_, i) => mock.addLead({ email: `p${i}@example.com` }));
+      const processes = [first.db, second.db(first.name)].map((db) => {
+        const now = () => new Date();
+        const sleep = (ms: number) => delay(ms);
+        return createConnector(
+          { type: 'MARKETO', config: { restUrl: mock.restUrl, identityUrl: mock.identityUrl }, credentials: { clientId: mock.clientId, clientSecret: mock.clientSecret } },
+          { fetch, now, sleep, budget: sharedBudget(db, { now, sleep, maxPollMs: 10 }), logger: silentLogger, marketoLimits: limits, maxAttempts: 1, tokenCache: new Map() },
+        );
+      });
+      // 240 one-person batches per process, 12 at a time each: 480 list calls, far more than one window allows.
+      const member = (i: number): DeliveryMember => ({ memberId: `p${i}`, memberType: 'PERSON', identities: { b2b_person: `${leadIds[i]}@${munchkin}.Marketo` }, attributes: {} });
+      const outcomes = await Promise.all(
+        processes.map(async (connector) => {
+          const results = [];
+          for (let start = 0; start < 240; start += 12) {
+            const wave = Array.from({ length: 12 }, (_, k) => connector.deliver(batchOf({ options: { listId }, adds: [member(start + k)] })));
+            results.push(...(await Promise.all(wave)));
+          }
+          return results;
+        }),
+      );
+      const counts = outcomes.flat().map((outcome) => outcome.counts);
+      expect(counts.every((c) => c.delivered === 1 && c.failed === 0)).toBe(true);
+      expect(mock.state.refused).toMatchObject({ rate: 0, concurrency: 0 });
+      expect(mock.state.calls.filter((call) => call.errorCode)).toEqual([]);
+      expect(mock.state.maxCallsInWindow).toBeLessThanOrEqual(limits.callsPerWindow);
+      expect(mock.state.maxConcurrentSeen).toBeLessThanOrEqual(limits.maxConcurrent);
+      // The budget let calls run in parallel and filled windows: it limited, it did not serialise.
+      expect(mock.state.maxConcurrentSeen).toBeGreaterThan(1);
+      expect(mock.state.lists.get(listId)!.size).toBe(240);
+    } finally {
+      await mock.close();
+    }
+  });
+});

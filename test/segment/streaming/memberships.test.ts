@@ -1,0 +1,168 @@
+/**
+ * The streaming evaluator in this process on the test MongoDB, with a fake clock: data
+ * changes move members in and out within a batch, account and opportunity changes reach
+ * the people and accounts that read them, a time window closes at its moment, and a batch
+ * evaluation after a quiet period finds nothing left to change.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { MongoClient } from 'mongodb';
+import type { RunningWorkerService } from '../../../lib/jobs.js';
+import { silentLogger } from '../../../lib/logger.js';
+import { runEvaluation } from '../../../subgraphs/segment/evaluation/batchEvaluation.js';
+import { EvaluationRunsRepository } from '../../../subgraphs/segment/memberships/evaluationRuns.repository.js';
+import { readStreamingStatus } from '../../../subgraphs/segment/streaming/index.js';
+import { connectTestClient, dropDatabasesWithPrefix, uniqueName } from '../../support/mongo.js';
+import {
+  DAY,
+  addEvent,
+  addSegment,
+  caughtUp,
+  eventLog,
+  eventually,
+  linkPerson,
+  members,
+  nextTurn,
+  putAccount,
+  putOpportunity,
+  putPerson,
+  streamingSandbox,
+} from './support.js';
+
+const PREFIX = uniqueName('strm_');
+const T0 = new Date('2099-03-01T12:00:00.000Z');
+let client: MongoClient;
+const running: RunningWorkerService[] = [];
+
+beforeAll(async () => {
+  client = await connectTestClient();
+});
+afterEach(async () => {
+  for (const service of running.splice(0)) await service.stop();
+});
+afterAll(async () => {
+  await dropDatabasesWithPrefix(client, PREFIX);
+  await client?.close();
+});
+
+const PRICING = 'events.count(type = "web.pageView" and url.contains("/pricing") and timestamp occurs <= 30 days before now) >= 3';
+
+describe('streaming evaluation', () => {
+  it('exits a member at the moment its third pricing visit turns 31 days old', async () => {
+    const box = await streamingSandbox(client, PREFIX, T0);
+    await addSegment(box.db, 'pricing', PRICING);
+    await putPerson(box.db, 'p1', { jobTitle: 'VP Sales' });
+    running.push(await box.start());
+    // Three visits: 1, 5 and 10 days ago. The window closes for the oldest 30 days after it (plus one millisecond).
+    const visits = [1, 5, 10].map((days) => new Date(T0.getTime() - days * DAY));
+    for (const timestamp of visits) await addEvent(box.db, 'p1@example.com', { type: 'web.pageView', url: 'https://acme.example/pricing', timestamp });
+    await eventually('p1 to enter', () => members(box.db, 'pricing'), (ids) => ids.includes('p1'));
+
+    const closes = new Date(visits[2]!.getTime() + 30 * DAY + 1);
+    box.clock.set(new Date(closes.getTime() - 1));
+    // One millisecond before, it is still in (the evaluator had every chance to act on a wrong wake-up).
+    await nextTurn(box);
+    expect(await members(box.db, 'pricing')).toEqual(['p1']);
+    box.clock.set(closes);
+    await eventually('p1 to exit', () => members(box.db, 'pricing'), (ids) => ids.length === 0);
+
+    const log = await eventually('two events', () => eventLog(box.db, 'pricing'), (events) => events.length === 2);
+    expect(log.map(({ status, kind }) => `${status}:${kind}`)).toEqual(['realized:change', 'exited:wakeUp']);
+    expect(log[1]!.occurredAt).toEqual(closes);
+  });
+
+  it("moves an account's people in and out of a person segment as its revenue changes", async () => {
+    const box = await streamingSandbox(client, PREFIX, T0);
+    await addSegment(box.db, 'bigCo', 'account.annualRevenue >= 100000000');
+    await putAccount(box.db, 'a1', { name: 'Acme', annualRevenue: 50_000_000 });
+    await putPerson(box.db, 'p1', {});
+    await putPerson(box.db, 'p2', {});
+    await linkPerson(box.db, 'a1', 'p1');
+    await linkPerson(box.db, 'a1', 'p2');
+    running.push(await box.start());
+    await caughtUp(box);
+
+    await putAccount(box.db, 'a1', { annualRevenue: 200_000_000 });
+    await eventually('both people to enter', () => members(box.db, 'bigCo'), (ids) => ids.join() === 'p1,p2');
+    await putAccount(box.db, 'a1', { annualRevenue: 90_000_000 });
+    await eventually('both people to exit', () => members(box.db, 'bigCo'), (ids) => ids.length === 0);
+
+    // A membership changes first, its event follows.
+    const log = await eventually('four events', () => eventLog(box.db, 'bigCo'), (events) => events.length === 4);
+    expect(log.map(({ memberId, status, collection }) => `${memberId}:${status}:${collection}`).sort()).toEqual([
+      'p1:exited:accounts',
+      'p1:realized:accounts',
+      'p2:exited:accounts',
+      'p2:realized:accounts',
+    ]);
+  });
+
+  it('moves an account in and out of an account audience as an opportunity stage changes', async () => {
+    const box = await streamingSandbox(client, PREFIX, T0);
+    await addSegment(box.db, 'openDeals', 'opportunities.any(stage notIn ["Closed Won", "Closed Lost"])', 'ACCOUNT');
+    await putAccount(box.db, 'a1', { name: 'Acme' });
+    await putOpportunity(box.db, 'o1', 'a1', { stage: 'Closed Lost' });
+    running.push(await box.start());
+    await caughtUp(box);
+    expect(await members(box.db, 'openDeals')).toEqual([]);
+
+    await putOpportunity(box.db, 'o1', 'a1', { stage: 'Negotiation' });
+    await eventually('the account to enter', () => members(box.db, 'openDeals'), (ids) => ids.join() === 'a1');
+    await putOpportunity(box.db, 'o1', 'a1', { stage: 'Closed Won' });
+    await eventually('the account to exit', () => members(box.db, 'openDeals'), (ids) => ids.length === 0);
+    const log = await eventually('two events', () => eventLog(box.db, 'openDeals'), (events) => events.length === 2);
+    expect(log.map(({ status, collection }) => `${status}:${collection}`)).toEqual(['realized:opportunities', 'exited:opportunities']);
+  });
+
+  it('follows inSegment chains and person changes into account audiences', async () => {
+    const box = await streamingSandbox(client, PREFIX, T0);
+    await addSegment(box.db, 'vp', 'jobTitle.contains("vp", false)');
+    await addSegment(box.db, 'vpUS', 'inSegment("vp") and country = "US"');
+    await addSegment(box.db, 'withVp', 'people.any(inSegment("vp"))', 'ACCOUNT');
+    await putAccount(box.db, 'a1', { name: 'Acme' });
+    await putPerson(box.db, 'p1', { jobTitle: 'Engineer', country: 'US' });
+    await linkPerson(box.db, 'a1', 'p1');
+    running.push(await box.start());
+    await caughtUp(box);
+
+    await putPerson(box.db, 'p1', { jobTitle: 'VP Engineering', country: 'US' });
+    await eventually('p1 in vpUS and a1 in withVp', async () => [await members(box.db, 'vpUS'), await members(box.db, 'withVp')], ([a, b]) => a!.join() === 'p1' && b!.join() === 'a1');
+    expect(await members(box.db, 'vp')).toEqual(['p1']);
+  });
+
+  it('leaves nothing for a batch evaluation to change after a quiet period', async () => {
+    const box = await streamingSandbox(client, PREFIX, T0);
+    await addSegment(box.db, 'pricing', PRICING);
+    await addSegment(box.db, 'bigCo', 'account.annualRevenue >= 100000000');
+    await addSegment(box.db, 'engaged', 'people.count(events.any(type = "email.open")) >= 1', 'ACCOUNT');
+    running.push(await box.start());
+    for (let i = 0; i < 20; i++) {
+      await putPerson(box.db, `p${i}`, { jobTitle: 'VP' });
+      await putAccount(box.db, `a${i % 5}`, { annualRevenue: (i % 5) * 60_000_000 });
+      if (i < 15) await linkPerson(box.db, `a${i % 5}`, `p${i}`);
+      for (let k = 0; k < (i % 4) + 1; k++) {
+        await addEvent(box.db, `p${i}@example.com`, { type: k % 2 ? 'email.open' : 'web.pageView', url: '/pricing', timestamp: new Date(T0.getTime() - (k * 9 + 1) * DAY) });
+      }
+    }
+    await eventually('streaming to catch up', async () => (await members(box.db, 'pricing')).length + (await members(box.db, 'bigCo')).length, (n) => n > 0);
+    await eventually(
+      'a quiet status',
+      async () => {
+        const status = await readStreamingStatus(box.databases.platform(), box.sandbox, new Date());
+        return status.pendingChanges === 0 && status.lagMs === 0 && status.lastChangeAt !== null;
+      },
+      (quiet) => quiet,
+    );
+    for (const service of running.splice(0)) await service.stop();
+    const before = await eventLog(box.db);
+
+    const runs = new EvaluationRunsRepository(box.db);
+    await runs.ensureIndexes();
+    await runs.insertQueued({ id: 'nightly', trigger: 'NIGHTLY', segmentIds: null, evaluationTime: T0, createdAt: T0 });
+    const run = await runEvaluation('nightly', { db: box.db, logger: silentLogger, now: () => T0, exitedRetentionDays: 30, leaseMs: 60_000 });
+    expect(run?.status).toBe('SUCCEEDED');
+    expect(run!.results.map(({ segmentId, realized, exited }) => ({ segmentId, realized, exited }))).toEqual(
+      ['bigCo', 'engaged', 'pricing'].map((segmentId) => ({ segmentId, realized: 0, exited: 0 })).sort((a, b) => run!.plan!.indexOf(a.segmentId) - run!.plan!.indexOf(b.segmentId)),
+    );
+    expect(await eventLog(box.db)).toEqual(before);
+  });
+});
