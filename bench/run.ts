@@ -9,6 +9,7 @@ const BENCHMARKS: Record<string, () => Promise<{ run: () => Promise<unknown> }>>
   gateway: () => import('./gateway.js'),
   ingest: () => import('./ingest.js'),
   segments: () => import('./segments.js'),
+  streaming: () => import('./streaming.js'),
 };
 
 const requested = process.argv.slice(2).filter((arg) => !arg.startsWith('-'));

@@ -68,7 +68,17 @@ export function comparePreferredLinks(a: LinkView, b: LinkView): number {
   const at = a.updatedAt?.getTime() ?? Number.NEGATIVE_INFINITY;
   const bt = b.updatedAt?.getTime() ?? Number.NEGATIVE_INFINITY;
   if (at !== bt) return bt > at ? 1 : -1;
-  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+  return compareCodePoints(a.id, b.id);
+}
+
+/** Strings as MongoDB sorts them: by code point (UTF-8 bytes), not by UTF-16 unit. */
+function compareCodePoints(a: string, b: string): number {
+  const x = [...a];
+  const y = [...b];
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    if (x[i] !== y[i]) return x[i]!.codePointAt(0)! - y[i]!.codePointAt(0)!;
+  }
+  return x.length - y.length;
 }
 
 /** Sorts links (the documents of the current stage) in `comparePreferredLinks` order; adds the field `__preferPrimary`. */

@@ -74,21 +74,19 @@ export class DestinationBudgetRepository {
     await this.indexed;
     // Upserts that only insert: racing processes create each slot once and never reset a claimed one.
     // Two processes racing on one slot may see a duplicate key error, which means it exists: the goal.
-    await this.slots
-      .bulkWrite(
-      Array.from({ length: count }, (_, slot) => ({
-        updateOne: {
-          filter: { _id: slotId(key, kind, slot) },
-          update: { $setOnInsert: { key, kind, slot, until: EPOCH, holder: null } },
-          upsert: true,
-        },
-      })),
-      { ordered: false },
-    )
-      .catch((error: unknown) => {
-        const duplicatesOnly = error instanceof MongoBulkWriteError && writeErrorsOf(error).length > 0 && writeErrorsOf(error).every((e) => e.code === 11000);
-        if (!duplicatesOnly) throw error;
-      });
+    const upserts = Array.from({ length: count }, (_, slot) => ({
+      updateOne: {
+        filter: { _id: slotId(key, kind, slot) },
+        update: { $setOnInsert: { key, kind, slot, until: EPOCH, holder: null } },
+        upsert: true,
+      },
+    }));
+    try {
+      await this.slots.bulkWrite(upserts, { ordered: false });
+    } catch (error) {
+      const errors = error instanceof MongoBulkWriteError ? writeErrorsOf(error) : [];
+      if (errors.length === 0 || !errors.every((e) => e.code === 11000)) throw error;
+    }
     this.ensured.add(setKey);
   }
 }

@@ -12,7 +12,6 @@ import { hostname } from 'node:os';
 import type { JobDependencies, RunningWorkerService, WorkerService } from '../../../lib/jobs.js';
 import type { Logger } from '../../../lib/logger.js';
 import { TenancyRepository } from '../../../lib/tenancy/tenancy.repository.js';
-import { DEFAULT_EXITED_RETENTION_DAYS } from '../memberships.layout.js';
 import { PartitionsRepository, type HeldLease } from './partitions.repository.js';
 import { LeaseLostError, Partition, type PartitionSettings } from './partition.js';
 
@@ -33,7 +32,7 @@ export interface StreamingEvaluatorOptions {
   sandboxes?: (sandbox: string) => boolean;
   /** Names this worker in the leases. */
   owner?: string;
-  /** How long exited memberships are kept. @default DEFAULT_EXITED_RETENTION_DAYS */
+  /** How long exited memberships are kept. @default the worker's `audiences.exitedMembershipRetentionDays` */
   exitedRetentionDays?: number;
   batchSize?: number;
   memberChunk?: number;
@@ -77,7 +76,7 @@ async function startStreamingEvaluator(deps: JobDependencies, options: Streaming
     memberChunk: options.memberChunk ?? 500,
     maxAwaitMs: options.maxAwaitMs ?? 200,
     heartbeatMs: options.heartbeatMs ?? 1_000,
-    retentionMs: (options.exitedRetentionDays ?? DEFAULT_EXITED_RETENTION_DAYS) * DAY_MS,
+    retentionMs: (options.exitedRetentionDays ?? deps.audiences.exitedMembershipRetentionDays) * DAY_MS,
   };
   const platform = deps.databases.platform();
   const leases = new PartitionsRepository(platform);

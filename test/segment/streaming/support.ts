@@ -5,6 +5,7 @@
  * them, and readers of memberships and their events.
  */
 import type { Db, Document, MongoClient } from 'mongodb';
+import { DEFAULT_AUDIENCE_SETTINGS } from '../../../lib/config.js';
 import { silentLogger } from '../../../lib/logger.js';
 import { createDatabases, type Databases } from '../../../lib/mongo/databases.js';
 import type { RunningWorkerService } from '../../../lib/jobs.js';
@@ -40,6 +41,7 @@ export interface StreamingSandbox {
 const JOB_DEPS = {
   subgraphUrls: { profile: 'http://127.0.0.1:1/graphql', account: 'http://127.0.0.1:1/graphql', segment: 'http://127.0.0.1:1/graphql', destination: 'http://127.0.0.1:1/graphql' },
   security: { gatewaySecret: 's'.repeat(32) },
+  audiences: DEFAULT_AUDIENCE_SETTINGS,
 } as const;
 
 /** Fast settings for tests: short leases, small batches. */

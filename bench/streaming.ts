@@ -1,0 +1,294 @@
+/**
+ * Streaming evaluation benchmark, in one run (`npm run bench -- streaming`):
+ *   - ingest-to-membership-event latency, p50 and p99: events sent through the gateway
+ *     (`ingestEvents`) at 1,500 changes/s for 60 s, with 100 streaming segments; about ten
+ *     times a second one of them is a probe that makes a fresh person enter the probe
+ *     segment, timed from the moment its call was sent to the moment its membership event
+ *     reaches a change stream on the event log (what a subscriber would see). Goal: p99
+ *     under 250 ms.
+ *   - the lag after the load stops: until the evaluator reports nothing pending and no lag.
+ *   - the peak RSS of the worker process running the evaluator.
+ *
+ * MongoDB is MONGODB_URI or, failing that, devdb in a child process; the gateway and
+ * subgraphs run in this process, the worker in its own.
+ *
+ *   BENCH_SCALE=0.1 npm run bench -- streaming     (a tenth of the rate and duration)
+ *   BENCH_LOG=info npm run bench -- streaming      (the platform's and worker's logs)
+ *
+ * Prints a table and writes bench/results/streaming.json.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
+import { MongoClient } from 'mongodb';
+import { loadConfig } from '../lib/config.js';
+import { createGraphQLCall, type GraphQLCall } from '../lib/graphqlClient.js';
+import { identityKey } from '../lib/identity/namespaces.js';
+import { createLogger, silentLogger } from '../lib/logger.js';
+import { startPlatform, type RunningPlatform } from '../platform/startPlatform.js';
+import { MEMBERSHIP_EVENTS_COLLECTION } from '../subgraphs/segment/memberships.layout.js';
+import { peakRssMb, startDevDbChild, startWorkerChild, stopChild } from './support/processes.js';
+
+const RESULTS_FILE = fileURLToPath(new URL('./results/streaming.json', import.meta.url));
+const DB_PREFIX = 'benchstr_';
+const SEGMENTS = 100;
+const PROBES_PER_SECOND = 10;
+const TICK_MS = 100;
+/** Calls in flight at most: past it the sender waits, and the achieved rate says so. */
+const MAX_IN_FLIGHT = 16;
+const DAY = 86_400_000;
+
+const round = (value: number) => Math.round(value * 10) / 10;
+const percentile = (sorted: readonly number[], p: number) => (sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!);
+
+/** 99 segments over people and their events (a third with time windows, some chained) and the probe segment. */
+function segmentExpressions(): Array<{ name: string; expression: string }> {
+  const list: Array<{ name: string; expression: string }> = [{ name: 'probe', expression: 'events.any(type = "bench.probe")' }];
+  for (let i = 0; list.length < SEGMENTS; i++) {
+    const page = `/pricing/${i % 20}`;
+    switch (i % 4) {
+      case 0:
+        list.push({ name: `pricing ${i}`, expression: `events.count(type = "web.pageView" and url.contains("${page}") and timestamp occurs <= 30 days before now) >= ${1 + (i % 3)}` });
+        break;
+      case 1:
+        list.push({ name: `visitors ${i}`, expression: `events.any(url.contains("${page}")) and not events.any(type = "form.submit")` });
+        break;
+      case 2:
+        list.push({ name: `opens ${i}`, expression: `events.count(type = "email.open") >= ${1 + (i % 5)}` });
+        break;
+      default:
+        list.push({ name: `engaged ${i}`, expression: `events.count() >= ${2 + (i % 7)} and events.any(type = "web.pageView" and timestamp occurs <= 7 days before now)` });
+    }
+  }
+  return list;
+}
+
+interface LoadResult {
+  sent: number;
+  seconds: number;
+  changesPerSecond: number;
+  failedCalls: number;
+  probes: Map<string, number>;
+}
+
+/** One event per load person, so the measured load changes existing profiles (as most traffic does). */
+async function warmUp(call: GraphQLCall, people: number): Promise<void> {
+  const mutation = 'mutation ($e: [EventInput!]!) { ingestEvents(events: $e) { status } }';
+  const batches = Array.from({ length: Math.ceil(people / 100) }, (_, b) => b);
+  const next = async (): Promise<void> => {
+    for (let b = batches.shift(); b !== undefined; b = batches.shift()) {
+      const events = Array.from({ length: Math.min(100, people - b * 100) }, (_, i) => ({
+        sourceKey: `warm-${b * 100 + i}@123-ABC-456.Marketo`,
+        identity: { namespace: 'Email', value: `load-${b * 100 + i}@bench.example` },
+        type: 'email.open',
+        timestamp: new Date().toISOString(),
+      }));
+      await call(mutation, { e: events });
+    }
+  };
+  await Promise.all(Array.from({ length: 4 }, next));
+}
+
+/** Sends `rate` events a second for `seconds`, in ticks, with probes among them; answers when each probe was sent. */
+async function sendLoad(call: GraphQLCall, rate: number, seconds: number, people: number): Promise<LoadResult> {
+  const mutation = 'mutation ($e: [EventInput!]!) { ingestEvents(events: $e) { status } }';
+  const perTick = Math.max(1, Math.round((rate * TICK_MS) / 1000));
+  const probeEvery = Math.max(1, Math.round(1000 / PROBES_PER_SECOND / TICK_MS));
+  const ticks = Math.round((seconds * 1000) / TICK_MS);
+  const probes = new Map<string, number>();
+  const inFlight = new Set<Promise<void>>();
+  let sent = 0;
+  let failedCalls = 0;
+  let n = 0;
+  const started = performance.now();
+  for (let tick = 0; tick < ticks; tick++) {
+    const due = started + tick * TICK_MS;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    const events = Array.from({ length: perTick }, () => {
+      const k = n++;
+      const type = ['web.pageView', 'web.pageView', 'email.open', 'form.submit'][k % 4]!;
+      return {
+        sourceKey: `load-${k}@123-ABC-456.Marketo`,
+        identity: { namespace: 'Email', value: `load-${k % people}@bench.example` },
+        type,
+        url: `https://bench.example/pricing/${k % 20}`,
+        timestamp: new Date(Date.now() - (k % 40) * DAY).toISOString(),
+      };
+    });
+    let probe: string | undefined;
+    if (tick % probeEvery === 0) {
+      probe = `probe-${tick}@bench.example`;
+      events[0] = { sourceKey: `probe-${tick}@123-ABC-456.Marketo`, identity: { namespace: 'Email', value: probe }, type: 'bench.probe', url: 'https://bench.example/', timestamp: new Date().toISOString() };
+    }
+    while (inFlight.size >= MAX_IN_FLIGHT) await Promise.race(inFlight);
+    const sentAt = performance.now();
+    const request = call(mutation, { e: events }).then(
+      () => {
+        sent += events.length;
+        if (probe) probes.set(probe, sentAt);
+      },
+      () => void failedCalls++,
+    );
+    inFlight.add(request);
+    void request.finally(() => inFlight.delete(request));
+  }
+  await Promise.all(inFlight);
+  const elapsed = (performance.now() - started) / 1000;
+  return { sent, seconds: round(elapsed), changesPerSecond: Math.round(sent / elapsed), failedCalls, probes };
+}
+
+export async function run() {
+  const scale = Number(process.env.BENCH_SCALE ?? 1);
+  if (!(scale > 0)) throw new Error('BENCH_SCALE must be a positive number');
+  const rate = Math.max(50, Math.round(1_500 * scale));
+  const seconds = Math.max(5, Math.round(60 * scale));
+  const people = Math.max(100, Math.round(2_000 * scale));
+  const children: ChildProcess[] = [];
+  let platform: RunningPlatform | undefined;
+  let client: MongoClient | undefined;
+  let worker: ChildProcess | undefined;
+  try {
+    const mongoUri = process.env.MONGODB_URI || (await startDevDbChild(children));
+    const secret = randomBytes(32).toString('base64url');
+    const config = loadConfig({ CDP_MODE: 'test', CDP_DB_PREFIX: DB_PREFIX, CDP_LOG_LEVEL: 'silent', CDP_GATEWAY_SECRET: secret, CDP_RATE_LIMIT_PER_MINUTE: '100000000' });
+    platform = await startPlatform({
+      config,
+      logger: process.env.BENCH_LOG ? createLogger({ name: 'bench', level: process.env.BENCH_LOG }) : silentLogger,
+      mongoUri,
+      host: '127.0.0.1',
+      ports: { gateway: 0, profile: 0, account: 0, segment: 0, destination: 0 },
+      worker: false,
+      graphiql: false,
+    });
+    const call = createGraphQLCall(platform.gateway.url, { headers: { authorization: `Bearer ${platform.generatedAdminKey!}` } });
+    client = new MongoClient(mongoUri);
+    await client.connect();
+    const sandboxDb = client.db(platform.databases.sandbox('default').databaseName);
+
+    console.log(`Creating ${SEGMENTS} segments...`);
+    let probeSegment = '';
+    for (const { name, expression } of segmentExpressions()) {
+      const { createSegment } = await call<{ createSegment: { id: string } }>('mutation ($input: CreateSegmentInput!) { createSegment(input: $input) { id } }', {
+        input: { name, targetEntity: 'PERSON', expression },
+      });
+      if (name === 'probe') probeSegment = createSegment.id;
+    }
+    console.log(`Creating ${people} people...`);
+    await warmUp(call, people);
+    const started = startWorkerChild({
+      MONGODB_URI: mongoUri,
+      CDP_DB_PREFIX: DB_PREFIX,
+      CDP_GATEWAY_SECRET: secret,
+      CDP_LOG_LEVEL: process.env.BENCH_LOG ?? 'silent',
+      ...Object.fromEntries(Object.entries(platform.subgraphs).map(([name, service]) => [`${name.toUpperCase()}_URL`, service.url])),
+    });
+    worker = started.child;
+    children.push(worker);
+    await started.ready;
+    const status = async () =>
+      (await call<{ streamingStatus: { lagMs: number; pendingChanges: number; lastChangeAt: string | null } }>('{ streamingStatus { lagMs pendingChanges lastChangeAt } }')).streamingStatus;
+
+    // The first pass over the sandbox's people, before the clock starts.
+    for (let quiet = 0; quiet < 3; ) {
+      const now = await status();
+      quiet = now.pendingChanges === 0 && now.lagMs === 0 && now.lastChangeAt !== null ? quiet + 1 : 0;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+
+    // Probe entries as a subscriber would see them: a change stream on the event log.
+    const arrivals = new Map<string, number>();
+    const stream = sandboxDb.collection(MEMBERSHIP_EVENTS_COLLECTION).watch([{ $match: { operationType: 'insert', 'fullDocument.segmentId': probeSegment } }]);
+    void (async () => {
+      for await (const change of stream) {
+        if (change.operationType !== 'insert') continue;
+        const memberId = String(change.fullDocument.memberId);
+        if (!arrivals.has(memberId)) arrivals.set(memberId, performance.now());
+      }
+    })().catch(() => undefined);
+
+    console.log(`Sending ${rate} changes/s through the gateway for ${seconds} s (${SEGMENTS} streaming segments)...`);
+    const load = await sendLoad(call, rate, seconds, people);
+    const loadEnded = performance.now();
+    const lagAtEnd = await status();
+    let caughtUpMs = NaN;
+    for (const deadline = loadEnded + 600_000; performance.now() < deadline; ) {
+      const now = await status();
+      if (now.pendingChanges === 0 && now.lagMs === 0) {
+        caughtUpMs = Math.round(performance.now() - loadEnded);
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    // Probe people are found by email: their profile ids come from the identity graph.
+    const probePeople = await sandboxDb
+      .collection('people')
+      .find({ identityKeys: { $in: [...load.probes.keys()].map((email) => identityKey({ namespace: 'Email', value: email })) } }, { projection: { identityKeys: 1 } })
+      .toArray();
+    const latencies: number[] = [];
+    let missing = 0;
+    for (const person of probePeople) {
+      const key = (person.identityKeys as string[]).find((candidate) => load.probes.has(candidate.slice(candidate.indexOf(':') + 1)))!;
+      const email = key.slice(key.indexOf(':') + 1);
+      const arrived = arrivals.get(String(person._id));
+      if (arrived === undefined) missing++;
+      else latencies.push(arrived - load.probes.get(email)!);
+    }
+    missing += load.probes.size - probePeople.length;
+    await stream.close();
+    latencies.sort((a, b) => a - b);
+    const workerPeakRssMb = await peakRssMb(worker.pid!);
+
+    const summary = {
+      changesPerSecond: load.changesPerSecond,
+      latencyP50Ms: round(percentile(latencies, 50)),
+      latencyP99Ms: round(percentile(latencies, 99)),
+      latencyMaxMs: round(latencies.at(-1) ?? NaN),
+      probes: latencies.length,
+      probesMissing: missing,
+      lagMsWhenLoadStopped: lagAtEnd.lagMs,
+      pendingWhenLoadStopped: lagAtEnd.pendingChanges,
+      caughtUpMsAfterLoad: caughtUpMs,
+      workerPeakRssMb,
+    };
+    console.table([
+      {
+        'changes/s (goal 1,500)': summary.changesPerSecond,
+        's': load.seconds,
+        segments: SEGMENTS,
+        'p50 ms': summary.latencyP50Ms,
+        'p99 ms (goal < 250)': summary.latencyP99Ms,
+        'max ms': summary.latencyMaxMs,
+        probes: summary.probes,
+        missing: summary.probesMissing,
+        'lag at stop ms': summary.lagMsWhenLoadStopped,
+        'caught up after ms': summary.caughtUpMsAfterLoad,
+        'worker peak RSS MB': summary.workerPeakRssMb,
+      },
+    ]);
+    if (load.failedCalls > 0) console.log(`${load.failedCalls} ingest calls failed.`);
+    const document = {
+      benchmark: 'streaming',
+      date: new Date().toISOString(),
+      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version },
+      settings: { scale, rate, seconds, people, segments: SEGMENTS, probesPerSecond: PROBES_PER_SECOND, mongo: process.env.MONGODB_URI ? 'MONGODB_URI' : 'devdb (child process)' },
+      load: { sent: load.sent, seconds: load.seconds, changesPerSecond: load.changesPerSecond, failedCalls: load.failedCalls },
+      summary,
+    };
+    await mkdir(fileURLToPath(new URL('./results/', import.meta.url)), { recursive: true });
+    await writeFile(RESULTS_FILE, `${JSON.stringify(document, null, 2)}\n`);
+    console.log(`Results written to ${RESULTS_FILE}`);
+    return document;
+  } finally {
+    if (worker) await stopChild(worker).catch(() => undefined);
+    if (client) {
+      const { databases } = await client.db('admin').admin().listDatabases({ nameOnly: true });
+      await Promise.all(databases.filter((d) => d.name.startsWith(DB_PREFIX)).map((d) => client!.db(d.name).dropDatabase()));
+      await client.close();
+    }
+    await platform?.stop();
+    for (const child of children) await stopChild(child).catch(() => undefined);
+  }
+}
