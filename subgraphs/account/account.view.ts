@@ -170,3 +170,10 @@ export async function findLinksOfPeople(db: Db, kind: LinkKind, personKeys: read
     return { ...toLinkView(doc, linkKind), target: target ? toRecordView(target, TARGET_FIELDS[kind]) : null };
   });
 }
+
+/** The next page of account ids after `afterId` (from the first when null), in `_id` order: one indexed query. */
+export async function pageAccountIds(db: Db, afterId: string | null, limit: number): Promise<string[]> {
+  const filter: Document = afterId === null ? {} : { _id: { $gt: afterId } };
+  const docs = await db.collection(ACCOUNTS_COLLECTION).find(filter, { projection: { _id: 1 } }).sort({ _id: 1 }).limit(limit).toArray();
+  return docs.map((doc) => String(doc._id));
+}

@@ -105,3 +105,10 @@ export function findPeopleByLinkKeysWithEvents(db: Db, linkKeys: readonly string
   if (linkKeys.length === 0) return Promise.resolve([]);
   return peopleWithEvents(db, { [PERSON_LINK_KEYS_FIELD]: { $in: [...linkKeys] } }, eventsPerPerson);
 }
+
+/** The next page of person ids after `afterId` (from the first when null), in `_id` order: one indexed query. */
+export async function pagePersonIds(db: Db, afterId: string | null, limit: number): Promise<string[]> {
+  const filter: Document = afterId === null ? {} : { _id: { $gt: afterId } };
+  const docs = await db.collection(PEOPLE_COLLECTION).find(filter, { projection: { _id: 1 } }).sort({ _id: 1 }).limit(limit).toArray();
+  return docs.map((doc) => String(doc._id));
+}

@@ -1,4 +1,5 @@
 /** The segment subgraph's request context: services and loaders bound to the request's sandbox. */
+import { SegmentHolds } from '../../lib/segmentHolds.js';
 import { contextBase, serviceDeps, type SubgraphContextBase } from '../../lib/subgraph/context.js';
 import type { IdGenerator } from '../../lib/subgraph/ids.js';
 import type { RequestScope } from '../../lib/subgraph/requestScope.js';
@@ -77,6 +78,7 @@ export function createSegmentContext(
           },
         },
         base,
+        new SegmentHolds(scope.db),
       ),
       memberships: new MembershipService(memberships, events, loaders),
       evaluations: new EvaluationService(

@@ -42,6 +42,11 @@ export interface SegmentMembershipsPort {
   deleteAll(segmentId: string): Promise<void>;
 }
 
+/** Who relies on a segment from outside the subgraph (lib/segmentHolds.ts): activations. */
+export interface SegmentHoldsPort {
+  holdersOf(segmentId: string): Promise<{ holders: string[]; count: number }>;
+}
+
 export type EvaluationMethod = 'BATCH' | 'STREAMING';
 
 /**
@@ -70,6 +75,7 @@ export class SegmentService {
     private readonly expressions: ExpressionService,
     private readonly memberships: SegmentMembershipsPort,
     private readonly deps: ServiceDeps,
+    private readonly holds?: SegmentHoldsPort,
   ) {}
 
   list(args: PageArgs & { targetEntity?: TargetEntity | null }): Promise<SegmentRecord[]> {
@@ -159,6 +165,13 @@ export class SegmentService {
     if (users.length > 0) {
       throw new DomainError(ErrorCode.Conflict, `Segment ${JSON.stringify(id)} is used with inSegment by ${names(users)}; change or delete those first`, {
         details: { id, usedBy: users.map((user) => user.id) },
+      });
+    }
+    // Issue 10: refused while the segment is activated (held by an activation until it is deactivated).
+    const held = await this.holds?.holdersOf(id);
+    if (held && held.count > 0) {
+      throw new DomainError(ErrorCode.Conflict, `Segment ${JSON.stringify(id)} is held by ${held.holders.join(', ')}${held.count > held.holders.length ? ` and ${held.count - held.holders.length} more` : ''}; deactivate those first`, {
+        details: { id, heldBy: held.holders, holdCount: held.count },
       });
     }
     if (!(await this.segments.delete(id))) throw notFound('Segment', id);

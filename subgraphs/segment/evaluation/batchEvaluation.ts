@@ -1,8 +1,10 @@
 /**
  * One batch evaluation run of one sandbox: plans the segments (dependency order,
- * fixed at the run's first start), then evaluates each with the run's evaluation
- * time, checkpointing per segment. Running it again after a crash skips finished
- * segments and redoes the current one, which the segment diff makes exact.
+ * fixed at the run's first start), then evaluates them with the run's evaluation
+ * time: a few segments each by its pipeline, checkpointed per segment; many in one
+ * scan over the members (`memberScan.ts`), checkpointed per page. Running it again
+ * after a crash skips finished segments and pages and redoes the current one, which
+ * the segment diff makes exact.
  *
  * Two runs of one sandbox never change memberships at once: a run holds the
  * sandbox's evaluation lease while it works (renewed with its progress), and a
@@ -21,10 +23,17 @@ import { SegmentSettingsRepository } from '../memberships/segmentSettings.reposi
 import { SegmentsRepository } from '../segments.repository.js';
 import { SegmentCycleError } from './evaluationOrder.js';
 import { QualifyingMembersRepository } from './qualifyingMembers.repository.js';
+import { scanMembers } from './memberScan.js';
 import { diffSegment, repositoryWriter, type MembershipWriter } from './segmentDiff.js';
 import { compileSegments, loadAllSegments, planSegments, type PlannedSegment } from './segmentPlan.js';
 
 const DAY_MS = 86_400_000;
+/**
+ * Runs of at most this many segments evaluate each with its own aggregation pipeline (the
+ * database filters before it joins, cheapest for one selective segment); larger runs scan the
+ * members once for all their segments, reading the data once instead of once per segment.
+ */
+export const MAX_SEGMENTS_BY_PIPELINE = 2;
 export const SEGMENT_DELETED = 'The segment was deleted before it was evaluated';
 
 /** A compiled segment to evaluate. */
@@ -109,54 +118,15 @@ export async function runEvaluation(runId: string, options: BatchEvaluationOptio
     if (!run) return runs.findById(runId);
     const done = new Set(run.results.map((result) => result.segmentId));
     const writer = (options.wrapWriter ?? ((base) => base))(repositoryWriter(events, memberships));
-    const source = options.qualifying ?? pipelineSource(db);
     const lastEvaluations = new SegmentEvaluationsRepository(db);
 
-    for (const segmentId of run.plan ?? plan) {
-      if (done.has(segmentId)) continue;
-      const startedAt = now();
-      const segment = segments.get(segmentId);
-      const skipped = (error: string): SegmentRunResult => ({ segmentId, realized: 0, existing: 0, exited: 0, membersEvaluated: 0, startedAt, finishedAt: now(), error });
-      if (!segment) {
-        await runs.completeSegment(runId, skipped(SEGMENT_DELETED));
-        continue;
-      }
-      if (!segment.expr) {
-        await runs.completeSegment(runId, skipped(segment.error ?? 'The expression does not compile'));
-        continue;
-      }
-      await renewLease();
-      await runs.progress(runId, segmentId, 0);
-      let qualifying: AsyncIterable<string>;
-      try {
-        qualifying = source({ id: segment.id, target: segment.target, expr: segment.expr }, run.evaluationTime);
-      } catch (error) {
-        // A pipeline that cannot be built is this segment's problem, not the run's.
-        await runs.completeSegment(runId, skipped(`The segment could not be evaluated: ${describe(error)}`));
-        continue;
-      }
-      const counts = await diffSegment({
-        segmentId,
-        memberType: segment.target,
-        runId,
-        at: run.evaluationTime,
-        retentionMs: options.exitedRetentionDays * DAY_MS,
-        qualifying,
-        memberships: memberships.scanSegment(segmentId),
-        writer,
-        batchSize: options.batchSize,
-        progressEvery: options.progressEvery,
-        onProgress: async (membersEvaluated) => {
-          await runs.progress(runId, segmentId, membersEvaluated);
-          await renewLease();
-          await options.onProgress?.();
-        },
-      });
-      const finishedAt = now();
-      await lastEvaluations.record({ segmentId, runId, evaluationTime: run.evaluationTime, startedAt, finishedAt, realized: counts.realized, existing: counts.existing, exited: counts.exited });
-      await runs.completeSegment(runId, { segmentId, ...counts, startedAt, finishedAt, error: null });
-      await options.onProgress?.();
-      logger.debug({ runId, segmentId, ...counts }, 'Segment evaluated');
+    const context: RunContext = { runId, run, plan: run.plan ?? plan, segments, done, runs, memberships, writer, lastEvaluations, renewLease, options };
+    const pending = await pendingSegments(context);
+    // A few segments are best answered by their own pushed-down pipelines; many by one shared scan.
+    if (options.qualifying || pending.length <= MAX_SEGMENTS_BY_PIPELINE) {
+      await evaluateOneByOne(context, pending, options.qualifying ?? pipelineSource(db));
+    } else {
+      await evaluateByScan(context, pending);
     }
 
     const finished = await runs.findById(runId);
@@ -166,6 +136,120 @@ export async function runEvaluation(runId: string, options: BatchEvaluationOptio
     return runs.findById(runId);
   } finally {
     await settings.releaseLease(runId).catch((error: unknown) => logger.warn({ err: error, runId }, 'Could not release the evaluation lease'));
+  }
+}
+
+interface RunContext {
+  runId: string;
+  run: EvaluationRunRecord;
+  plan: readonly string[];
+  segments: ReadonlyMap<string, PlannedSegment>;
+  /** Segments this run has already finished (an earlier attempt's checkpoints). */
+  done: ReadonlySet<string>;
+  runs: EvaluationRunsRepository;
+  memberships: MembershipsRepository;
+  writer: MembershipWriter;
+  lastEvaluations: SegmentEvaluationsRepository;
+  renewLease: () => Promise<void>;
+  options: BatchEvaluationOptions;
+}
+
+/**
+ * The segments of the plan still to evaluate, each compiled; those that cannot be (deleted,
+ * or not compiling) are recorded as skipped with their reason.
+ */
+async function pendingSegments({ runId, plan, segments, done, runs, options }: RunContext): Promise<EvaluableSegment[]> {
+  const pending: EvaluableSegment[] = [];
+  for (const segmentId of plan) {
+    if (done.has(segmentId)) continue;
+    const segment = segments.get(segmentId);
+    const at = options.now();
+    const skipped = (error: string): SegmentRunResult => ({ segmentId, realized: 0, existing: 0, exited: 0, membersEvaluated: 0, startedAt: at, finishedAt: at, error });
+    if (!segment) await runs.completeSegment(runId, skipped(SEGMENT_DELETED));
+    else if (!segment.expr) await runs.completeSegment(runId, skipped(segment.error ?? 'The expression does not compile'));
+    else pending.push({ id: segment.id, target: segment.target, expr: segment.expr });
+  }
+  return pending;
+}
+
+async function recordSegment(context: RunContext, segmentId: string, counts: Omit<SegmentRunResult, 'segmentId' | 'startedAt' | 'finishedAt' | 'error'>, startedAt: Date) {
+  const { runId, run, runs, lastEvaluations, options } = context;
+  const finishedAt = options.now();
+  await lastEvaluations.record({ segmentId, runId, evaluationTime: run.evaluationTime, startedAt, finishedAt, realized: counts.realized, existing: counts.existing, exited: counts.exited });
+  await runs.completeSegment(runId, { segmentId, ...counts, startedAt, finishedAt, error: null });
+}
+
+/**
+ * The production way: one scan over the people for every person segment, then one over the
+ * accounts for every account segment (which may use person segments), checkpointed per page.
+ */
+async function evaluateByScan(context: RunContext, pending: readonly EvaluableSegment[]): Promise<void> {
+  const { runId, run, runs, memberships, writer, renewLease, options } = context;
+  for (const target of ['PERSON', 'ACCOUNT'] as const) {
+    const segments = pending.filter((segment) => segment.target === target);
+    if (segments.length === 0) continue;
+    const startedAt = options.now();
+    await renewLease();
+    const counts = await scanMembers({
+      db: options.db,
+      target,
+      segments,
+      runId,
+      at: run.evaluationTime,
+      retentionMs: options.exitedRetentionDays * DAY_MS,
+      memberships,
+      writer,
+      resume: run.scan?.target === target ? run.scan : null,
+      pageSize: options.batchSize,
+      onPage: async (checkpoint, membersEvaluated) => {
+        await runs.saveScan(runId, checkpoint, membersEvaluated);
+        await renewLease();
+        await options.onProgress?.();
+      },
+    });
+    for (const segment of segments) await recordSegment(context, segment.id, counts[segment.id]!, startedAt);
+    await options.onProgress?.();
+    options.logger.debug({ runId, target, segments: segments.length }, 'Segments evaluated');
+  }
+}
+
+/** One segment at a time from a qualifying source (its pipeline, or a test's), checkpointed per segment. */
+async function evaluateOneByOne(context: RunContext, pending: readonly EvaluableSegment[], source: QualifyingSource): Promise<void> {
+  const { runId, run, runs, memberships, writer, renewLease, options } = context;
+  for (const segment of pending) {
+    const segmentId = segment.id;
+    const startedAt = options.now();
+    await renewLease();
+    await runs.progress(runId, segmentId, 0);
+    let qualifying: AsyncIterable<string>;
+    try {
+      qualifying = source(segment, run.evaluationTime);
+    } catch (error) {
+      // A source that cannot be built is this segment's problem, not the run's.
+      const finishedAt = options.now();
+      await runs.completeSegment(runId, { segmentId, realized: 0, existing: 0, exited: 0, membersEvaluated: 0, startedAt, finishedAt, error: `The segment could not be evaluated: ${describe(error)}` });
+      continue;
+    }
+    const counts = await diffSegment({
+      segmentId,
+      memberType: segment.target,
+      runId,
+      at: run.evaluationTime,
+      retentionMs: options.exitedRetentionDays * DAY_MS,
+      qualifying,
+      memberships: memberships.scanSegment(segmentId),
+      writer,
+      batchSize: options.batchSize,
+      progressEvery: options.progressEvery,
+      onProgress: async (membersEvaluated) => {
+        await runs.progress(runId, segmentId, membersEvaluated);
+        await renewLease();
+        await options.onProgress?.();
+      },
+    });
+    await recordSegment(context, segmentId, counts, startedAt);
+    await options.onProgress?.();
+    options.logger.debug({ runId, segmentId, ...counts }, 'Segment evaluated');
   }
 }
 

@@ -116,7 +116,6 @@ export async function openMembershipChanges(
           close();
           throw error;
         }
-        if (process.env.DBG_BS) console.log('mc next', lastSent, queue.length, replay.length, catchingUp, drops, Date.now()%100000);
         const stored = replay.shift();
         if (stored) return sent(stored);
         if (catchingUp) {

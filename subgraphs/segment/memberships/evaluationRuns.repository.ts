@@ -50,6 +50,27 @@ export interface EvaluationRunRecord {
   currentSegmentId: string | null;
   error: string | null;
   results: SegmentRunResult[];
+  /** Where the scan over one target's members stands (batch evaluation's checkpoint within a target). */
+  scan?: ScanCheckpoint | null;
+}
+
+/** The counts one segment has gathered so far in a scan. */
+export interface ScanCounts {
+  realized: number;
+  existing: number;
+  exited: number;
+  membersEvaluated: number;
+}
+
+/**
+ * A scan's checkpoint: the pages of `target` members up to and including `afterId` are evaluated
+ * and written for every segment in `counts`; `finished` when the last page is done.
+ */
+export interface ScanCheckpoint {
+  target: 'PERSON' | 'ACCOUNT';
+  afterId: string | null;
+  finished: boolean;
+  counts: Record<string, ScanCounts>;
 }
 
 interface RunDocument extends Omit<EvaluationRunRecord, 'id'> {
@@ -151,6 +172,13 @@ export class EvaluationRunsRepository {
   async progress(id: string, segmentId: string, membersInSegment: number): Promise<void> {
     await this.runs.updateOne({ _id: id }, [
       { $set: { currentSegmentId: segmentId, membersEvaluated: { $add: ['$membersDone', membersInSegment] } } },
+    ]);
+  }
+
+  /** Saves a scan's checkpoint and the members looked at so far (finished segments' and the scan's). */
+  async saveScan(id: string, scan: ScanCheckpoint, membersInScan: number): Promise<void> {
+    await this.runs.updateOne({ _id: id }, [
+      { $set: { scan: { $literal: scan }, currentSegmentId: null, membersEvaluated: { $add: ['$membersDone', membersInScan] } } },
     ]);
   }
 

@@ -218,6 +218,22 @@ export class MembershipsRepository {
     }
   }
 
+  /**
+   * The memberships of these segments whose member id lies in (afterId, toId] (open-ended when
+   * null), any status, in memberId order: one range query on the memberId index. Batch evaluation
+   * reads a page of members' memberships with it, including members that no longer exist.
+   */
+  async inMemberRange(segmentIds: readonly string[], afterId: string | null, toId: string | null): Promise<MembershipRecord[]> {
+    if (segmentIds.length === 0) return [];
+    const range: Record<string, string> = {};
+    if (afterId !== null) range.$gt = afterId;
+    if (toId !== null) range.$lte = toId;
+    const filter: Filter<MembershipDocument> = { segmentId: { $in: [...segmentIds] } };
+    if (afterId !== null || toId !== null) filter.memberId = range;
+    const docs = await this.memberships.find(filter).sort({ memberId: 1 }).toArray();
+    return docs.map(toRecord);
+  }
+
   /** Applies transitions in one unordered bulk write; returns how many memberships changed. */
   async applyTransitions(transitions: readonly MembershipTransition[]): Promise<number> {
     if (transitions.length === 0) return 0;

@@ -122,12 +122,13 @@ async function startStreamingEvaluator(deps: JobDependencies, options: Streaming
       },
       async (error: unknown) => {
         entry.finished = true;
-        if (error instanceof LeaseLostError) logger.warn({ sandbox }, 'Streaming lease lost; stopped');
+        if (error instanceof LeaseLostError) logger.warn({ sandbox }, 'Streaming lease lost or too close to expiry; stopped');
         else {
           logger.error({ sandbox, err: error }, 'Streaming evaluation of a sandbox failed; it is claimed again shortly');
           retryAt.set(sandbox, wall() + RETRY_AFTER_MS);
-          await leases.release(lease, new Date(wall())).catch(() => undefined);
         }
+        // Fenced by the epoch: a no-op when another worker holds the lease by now.
+        await leases.release(lease, new Date(wall())).catch(() => undefined);
       },
     );
   };

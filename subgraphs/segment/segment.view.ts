@@ -1,0 +1,105 @@
+/**
+ * READ-ONLY VIEW of the segment subgraph's data for other subgraphs (activations
+ * in the destination subgraph): segments' names and targets, current members
+ * page by page, and the membership event log read and watched by position.
+ *
+ * Rule: every collection has one owning module, and code outside the owning subgraph never names
+ * another subgraph's collection. This module reads through the segment subgraph's repositories
+ * (and the event log's position index for the one count they lack); it never writes.
+ */
+import type { ChangeStreamDocument, Db, Document } from 'mongodb';
+import { changeFeedFor, type ChangeFeedSpec, type FeedSubscription } from '../../lib/subgraph/changeFeed.js';
+import { CURRENT_STATUSES, MEMBERSHIP_EVENTS_COLLECTION, type MemberType } from './memberships.layout.js';
+import { MembershipEventsRepository } from './memberships/membershipEvents.repository.js';
+import { MembershipsRepository } from './memberships/memberships.repository.js';
+import { SegmentsRepository } from './segments.repository.js';
+
+export type { MemberType };
+
+export interface SegmentSummary {
+  id: string;
+  name: string;
+  targetEntity: MemberType;
+}
+
+export interface CurrentMember {
+  memberId: string;
+  memberType: MemberType;
+}
+
+/** One change of the log: who entered or left which segment, at which position. */
+export interface MembershipChange {
+  position: number;
+  segmentId: string;
+  memberId: string;
+  memberType: MemberType;
+  status: 'realized' | 'exited';
+  occurredAt: Date;
+}
+
+/** Segments by id (one `$in` query); missing ones are left out. */
+export async function findSegments(db: Db, ids: readonly string[]): Promise<SegmentSummary[]> {
+  const refs = await new SegmentsRepository(db).findRefs(ids);
+  return refs.map((ref) => ({ id: ref.id, name: ref.name, targetEntity: ref.targetEntity }));
+}
+
+/** A page of the segment's current members (realized or existing), in memberId order after `after`. */
+export async function currentMembersPage(db: Db, segmentId: string, page: { after?: string; limit: number }): Promise<CurrentMember[]> {
+  const records = await new MembershipsRepository(db).pageOfSegment(segmentId, { statuses: CURRENT_STATUSES, limit: page.limit, after: page.after });
+  return records.map((record) => ({ memberId: record.memberId, memberType: record.memberType }));
+}
+
+/** Which of these members are in the segment now (one `$in` query). */
+export async function currentMembersAmong(db: Db, segmentId: string, memberIds: readonly string[]): Promise<Set<string>> {
+  const lists = await new MembershipsRepository(db).listForMembers(memberIds, CURRENT_STATUSES);
+  return new Set(lists.flat().filter((record) => record.segmentId === segmentId).map((record) => record.memberId));
+}
+
+/** The segment's changes after `position` (exclusive), in position order, at most `limit`. */
+export async function segmentChangesAfter(db: Db, segmentId: string, position: number, limit: number): Promise<MembershipChange[]> {
+  const events = await new MembershipEventsRepository(db).after(position, { segmentId, limit });
+  return events.map((event) => ({
+    position: event.position,
+    segmentId: event.segmentId,
+    memberId: event.memberId,
+    memberType: event.memberType,
+    status: event.status,
+    occurredAt: event.occurredAt,
+  }));
+}
+
+/** The highest position handed out so far in the sandbox (0 before the first event). */
+export function lastChangePosition(db: Db): Promise<number> {
+  return new MembershipEventsRepository(db).lastPosition();
+}
+
+/**
+ * How many changes of any segment are stored with a position in (after, through]: equal to
+ * `through - after` exactly when every position handed out in that range is committed.
+ */
+export function countChangesBetween(db: Db, after: number, through: number): Promise<number> {
+  return db.collection(MEMBERSHIP_EVENTS_COLLECTION).countDocuments({ position: { $gt: after, $lte: through } });
+}
+
+const CHANGE_SIGNALS: ChangeFeedSpec<{ segmentId: string; position: number }> = {
+  collection: MEMBERSHIP_EVENTS_COLLECTION,
+  operations: ['insert'],
+  map: (change: ChangeStreamDocument<Document>) => {
+    if (change.operationType !== 'insert') return null;
+    const { segmentId, position } = change.fullDocument as { segmentId?: unknown; position?: unknown };
+    return typeof segmentId === 'string' && typeof position === 'number' ? { segmentId, position } : null;
+  },
+};
+
+/**
+ * Tells `listener` of every change appended to the sandbox's log from now on (a segment
+ * id and a position, as committed; not necessarily in position order). One change
+ * stream per process serves every listener (lib/subgraph/changeFeed.ts). Resolves
+ * once the stream is open.
+ */
+export function watchChanges(
+  db: Db,
+  listener: { next(change: { segmentId: string; position: number }): void; error(error: Error): void },
+): Promise<FeedSubscription> {
+  return changeFeedFor(db.client).listen(CHANGE_SIGNALS, db.databaseName, listener);
+}
