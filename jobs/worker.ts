@@ -16,7 +16,7 @@ export interface WorkerOptions {
   databases: Databases;
   logger: Logger;
   subgraphUrls: Readonly<Record<SubgraphName, string>>;
-  security: Pick<SecurityConfig, 'gatewaySecret'>;
+  security: Pick<SecurityConfig, 'gatewaySecret'> & Partial<Pick<SecurityConfig, 'encryptionKey'>>;
   /** `config.audiences`; the defaults when left out. */
   audiences?: AudienceSettings;
   /** Which jobs this worker runs; every registered job by default. */

@@ -21,8 +21,11 @@ export interface JobDependencies {
   now: () => Date;
   /** Where jobs reach the subgraphs, which stay the only writers of their collections. */
   subgraphUrls: Readonly<Record<SubgraphName, string>>;
-  /** Jobs sign their own gateway tokens (for the sandbox and role that started them). */
-  security: Pick<SecurityConfig, 'gatewaySecret'>;
+  /**
+   * Jobs sign their own gateway tokens (for the sandbox and role that started them); activation
+   * delivery opens destination credentials with the encryption key (without it, it delivers nothing).
+   */
+  security: Pick<SecurityConfig, 'gatewaySecret'> & Partial<Pick<SecurityConfig, 'encryptionKey'>>;
   /** How memberships are kept (retention of exited ones). */
   audiences: AudienceSettings;
 }

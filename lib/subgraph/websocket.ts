@@ -108,7 +108,6 @@ export function attachWebSocketServer<TContext>(options: {
       },
       onError: (_ctx, _id, _payload, errors) => errors.map((error) => formatWebSocketError(error, onInternal)),
       onNext: (_ctx, _id, _payload, _args, result) => {
-        if (process.env.DBG_BS) { const sock = (_ctx.extra.socket as unknown as { _socket: import('node:net').Socket }); console.log('sub send', _ctx.extra.socket.bufferedAmount, sock._socket.writableLength, sock._socket.remotePort, sock._socket.localPort); }
         if (!result.errors) return undefined;
         return {
           data: result.data,

@@ -4,7 +4,7 @@
  * and deleting destinations needs the admin role.
  */
 import { requireRole } from '../../lib/auth/roles.js';
-import { badInput, notFound } from '../../lib/errors.js';
+import { badInput, DomainError, ErrorCode, notFound } from '../../lib/errors.js';
 import type { ServiceDeps } from '../../lib/subgraph/context.js';
 import { parsePageArgs, type PageArgs } from '../../lib/subgraph/pagination.js';
 import { parseJsonObject, type JsonObject, type JsonValue } from '../../lib/subgraph/scalars.js';
@@ -98,7 +98,12 @@ function destinationType(value: string): DestinationType {
 export class DestinationService {
   constructor(
     private readonly destinations: DestinationsRepository,
-    private readonly deps: ServiceDeps & { credentials: CredentialsVault; connectorDeps: ConnectorDeps },
+    private readonly deps: ServiceDeps & {
+      credentials: CredentialsVault;
+      connectorDeps: ConnectorDeps;
+      /** How many activations that are not INACTIVE deliver to a destination: such a destination is not deleted. */
+      liveActivations?: (destinationId: string) => Promise<number>;
+    },
   ) {}
 
   list(args: PageArgs & { type?: DestinationType | null }): Promise<DestinationRecord[]> {
@@ -157,6 +162,10 @@ export class DestinationService {
 
   async delete(id: string): Promise<string> {
     requireRole(this.deps.principal, 'admin');
+    const live = (await this.deps.liveActivations?.(id)) ?? 0;
+    if (live > 0) {
+      throw new DomainError(ErrorCode.Conflict, `Destination ${JSON.stringify(id)} has ${live} activation(s) not yet INACTIVE; deactivate them first`, { details: { id, activations: live } });
+    }
     if (!(await this.destinations.delete(id))) throw notFound('Destination', id);
     return id;
   }

@@ -5,6 +5,8 @@ import { createIdGenerator, type IdGenerator } from '../../lib/subgraph/ids.js';
 import { loadTypeDefs } from '../../lib/subgraph/schema.js';
 import { startSubgraphServer, type SubgraphStartOptions } from '../../lib/subgraph/server.js';
 import type { RunningService } from '../../lib/service.js';
+import { agendaActivationScheduling } from './activations/activationScheduler.js';
+import { DEFAULT_SEAL_WINDOW_MS } from './activations/logSeal.js';
 import type { ConnectorDeps, FetchFn } from './connectors/connector.js';
 import { createSharedBudget } from './connectors/sharedBudget.js';
 import { createDestinationContext, type DestinationContext } from './context.js';
@@ -18,6 +20,8 @@ export interface DestinationSubgraphOptions extends SubgraphStartOptions {
   ids?: IdGenerator;
   /** How connectors reach destinations. @default the global fetch */
   fetch?: FetchFn;
+  /** How long after activating the backfill starts (the event log's seal window). @default 3 000 ms */
+  backfillDelayMs?: number;
 }
 
 export async function startDestinationSubgraph(options: DestinationSubgraphOptions): Promise<RunningService> {
@@ -36,11 +40,14 @@ export async function startDestinationSubgraph(options: DestinationSubgraphOptio
     maxAttempts: 1,
     requestTimeoutMs: 10_000,
   };
+  // Scheduled activations become jobs in the worker's Agenda collection; this process never runs them.
+  const scheduling = agendaActivationScheduling(options.databases);
+  const backfillDelayMs = options.backfillDelayMs ?? DEFAULT_SEAL_WINDOW_MS;
   return startSubgraphServer<DestinationContext>({
     ...options,
     name: 'destination',
     typeDefs: DESTINATION_TYPE_DEFS,
     resolvers,
-    createContext: (scope) => createDestinationContext(scope, { ids, credentials, connectorDeps }),
+    createContext: (scope) => createDestinationContext(scope, { ids, credentials, connectorDeps, databases: options.databases, scheduling, backfillDelayMs }),
   });
 }

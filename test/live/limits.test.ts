@@ -117,7 +117,11 @@ describe('live subscription limits', () => {
       written.push(...members);
     }
     console.log('written', written.length, isClosed, Date.now());
+    const tick = setInterval(() => {
+      console.log('tick', Date.now() - (globalThis as any).hubWaiting);
+    }, 2000);
     const { code, reason } = await closed;
+    clearInterval(tick);
     console.log('closed', Date.now());
     expect(code).toBe(LiveCloseCode.SlowConsumer);
     expect(reason).toMatch(/^SLOW_CONSUMER: /);

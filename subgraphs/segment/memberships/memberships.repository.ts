@@ -228,10 +228,12 @@ export class MembershipsRepository {
     const range: Record<string, string> = {};
     if (afterId !== null) range.$gt = afterId;
     if (toId !== null) range.$lte = toId;
-    const filter: Filter<MembershipDocument> = { segmentId: { $in: [...segmentIds] } };
-    if (afterId !== null || toId !== null) filter.memberId = range;
+    // Only the member range is asked of the database, so it walks the memberId index for the page
+    // alone; filtering by segment here as well could send a planner to every membership of those segments.
+    const filter: Filter<MembershipDocument> = afterId === null && toId === null ? {} : { memberId: range };
+    const wanted = new Set(segmentIds);
     const docs = await this.memberships.find(filter).sort({ memberId: 1 }).toArray();
-    return docs.map(toRecord);
+    return docs.filter((doc) => wanted.has(doc.segmentId)).map(toRecord);
   }
 
   /** Applies transitions in one unordered bulk write; returns how many memberships changed. */
