@@ -5,6 +5,7 @@
  * measured in the same run, because this kind of machine is shared and noisy.
  */
 const BENCHMARKS: Record<string, () => Promise<{ run: () => Promise<unknown> }>> = {
+  activation: () => import('./activation.js'),
   devdb: () => import('./devdb.js'),
   gateway: () => import('./gateway.js'),
   ingest: () => import('./ingest.js'),

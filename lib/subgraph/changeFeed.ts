@@ -190,12 +190,10 @@ export class ChangeFeedHub {
         failures = 0;
         for (;;) {
           if (change) this.dispatch(feed, change);
-          if (process.env.DBG_BS) (globalThis as any).hubWaiting = Date.now();
           change = await stream.next();
           feed.token = stream.resumeToken ?? feed.token;
         }
       } catch (error) {
-        if (process.env.DBG_BS) console.log('hub error', feed.spec.collection, feed.closed, String(error));
         if (feed.closed) return;
         failures++;
         // Without a token there is nothing to resume from; the first open failing is reported to listen().

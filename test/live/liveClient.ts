@@ -29,6 +29,7 @@ export interface LiveClient {
   closed: Promise<Closed>;
   /** Stops reading from the socket (a slow consumer); the server's sends back up. */
   pauseReading(): void;
+  resumeReading(): void;
   dispose(): Promise<void>;
 }
 
@@ -67,6 +68,7 @@ export function liveClient(url: string, connectionParams: Record<string, string>
   return {
     closed,
     pauseReading: () => socket?.pause(),
+    resumeReading: () => socket?.resume(),
     dispose: () => client.dispose() as Promise<void>,
     subscribe<T>(query: string, variables: Record<string, unknown> = {}) {
       const events: T[] = [];

@@ -89,11 +89,30 @@ export function compileTest(expr: Expr): Test {
       };
     }
     default: {
+      const direct = compileDirectEquals(expr);
+      if (direct) return direct;
       const read = compileReader(expr.path);
       const test = compileValueTest(expr) as ValueTest;
       return (scope, now) => test(read(scope), now);
     }
   }
+}
+
+/** `field = "text"` or `field = 42` on a plain one- or two-key path, as one closure (the commonest leaf). */
+function compileDirectEquals(expr: Expr): Test | undefined {
+  if (expr.kind !== 'compare' || expr.op !== '=' || (expr.value.type !== 'string' && expr.value.type !== 'number')) return undefined;
+  const keys = expr.path;
+  if (keys.length > 2 || keys.some((key) => key in Object.prototype)) return undefined;
+  const v = expr.value.value;
+  if (keys.length === 1) {
+    const [key] = keys;
+    return (scope) => scope[key!] === v;
+  }
+  const [first, second] = keys;
+  return (scope) => {
+    const parent = scope[first!];
+    return typeof parent === 'object' && parent !== null && !Array.isArray(parent) && (parent as Record<string, unknown>)[second!] === v;
+  };
 }
 
 function compileAnd(tests: Test[]): Test {

@@ -142,6 +142,14 @@ export function compileEquals(literal: Scalar): ValueTest {
 
 /** `value = v` for some listed v: one Set lookup per kind instead of a scan. */
 export function compileMembership(values: readonly Scalar[]): ValueTest {
+  // A short list of strings or numbers only: strict comparisons beat hashing.
+  if (values.length <= 4 && values.every((scalar) => scalar.type === 'string' || scalar.type === 'number')) {
+    const listed = values.map((scalar) => (scalar as { value: string | number }).value);
+    return (value) => {
+      for (let i = 0; i < listed.length; i++) if (value === listed[i]) return true;
+      return false;
+    };
+  }
   const strings = new Set<string>();
   const numbers = new Set<number>();
   const booleans = new Set<boolean>();
