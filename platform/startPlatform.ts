@@ -18,6 +18,7 @@ import type { SubgraphStartOptions } from '../lib/subgraph/server.js';
 import { composeSupergraph } from '../gateway/compose.js';
 import type { RunningGateway } from '../gateway/server.js';
 import { startPlatformGateway } from '../gateway/startPlatformGateway.js';
+import type { WorkerService } from '../lib/jobs.js';
 import type { TenancyService } from '../lib/tenancy/tenancy.service.js';
 import { startWorker, type RunningWorker } from '../jobs/worker.js';
 import { startProfileSubgraph } from '../subgraphs/profile/server.js';
@@ -51,6 +52,8 @@ export interface StartPlatformOptions {
   clientFor?: (subgraph: SubgraphName) => MongoClient | undefined;
   /** Run a jobs worker in this process. @default true */
   worker?: boolean;
+  /** The worker's long-running services (e.g. the streaming evaluator); every registered one by default. */
+  workerServices?: readonly WorkerService[];
   /** Extra gateway plugins (e.g. to observe subgraph fetches in tests). */
   gatewayPlugins?: GatewayPlugin[];
   /** Serve GraphiQL on the gateway. @default true outside production */
@@ -140,7 +143,15 @@ export async function startPlatform(options: StartPlatformOptions): Promise<Runn
 
     let worker: RunningWorker | undefined;
     if (options.worker ?? true) {
-      worker = await startWorker({ databases, logger, now: options.now, subgraphUrls, security: config.security, audiences: config.audiences });
+      worker = await startWorker({
+        databases,
+        logger,
+        now: options.now,
+        subgraphUrls,
+        security: config.security,
+        audiences: config.audiences,
+        services: options.workerServices,
+      });
       const started = worker;
       stack.push({ name: 'worker', stop: () => started.stop() });
     }

@@ -3,6 +3,7 @@
  * on free ports, on the run's MongoDB, in databases under a prefix no other
  * suite uses, dropped on stop.
  */
+import type { WorkerService } from '../../lib/jobs.js';
 import type { MongoClient } from 'mongodb';
 import type { GatewayPlugin } from '@graphql-hive/gateway-runtime';
 import { loadConfig, type SubgraphName } from '../../lib/config.js';
@@ -49,6 +50,8 @@ export interface TestPlatformOptions {
   clientFor?: (subgraph: SubgraphName) => MongoClient | undefined;
   /** Run the jobs worker too. @default false */
   worker?: boolean;
+  /** The worker's long-running services; every registered one (the streaming evaluator) by default. */
+  workerServices?: readonly WorkerService[];
   gatewayPlugins?: GatewayPlugin[];
   now?: () => Date;
   logger?: Logger;
@@ -68,6 +71,7 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
     now: options.now,
     clientFor: options.clientFor,
     worker: options.worker ?? false,
+    workerServices: options.workerServices,
     gatewayPlugins: options.gatewayPlugins,
     graphiql: false,
   });
