@@ -72,13 +72,16 @@ export class PeopleRepository {
       await this.people.createIndex({ identityKeys: 1 }, { name: 'identity_keys' });
       await this.people.createIndex({ absorbedIds: 1 }, { name: 'absorbed_ids' });
       await this.people.createIndex({ linkKeys: 1 }, { name: 'link_keys' });
+      // Profiles stored before link keys were kept get theirs once, when a process first writes here.
+      while ((await this.addMissingLinkKeys()) > 0);
     });
   }
 
   /**
    * The one rewrite profiles stored before `linkKeys` existed need: sets it on up to
    * `limit` of them (at their version, so a concurrent writer wins); answers how many
-   * were written. Run until it answers 0.
+   * were written. Run until it answers 0 (a profile another writer changed meanwhile got its
+   * link keys from that write).
    */
   async addMissingLinkKeys(limit = 1_000): Promise<number> {
     const docs = await this.people.find({ linkKeys: { $exists: false } }).limit(limit).toArray();

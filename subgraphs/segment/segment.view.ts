@@ -4,12 +4,13 @@
  * page by page, and the membership event log read and watched by position.
  *
  * Rule: every collection has one owning module, and code outside the owning subgraph never names
- * another subgraph's collection. This module reads through the segment subgraph's repositories
- * (and the event log's position index for the one count they lack); it never writes.
+ * another subgraph's collection. This module reads through the segment subgraph's repositories,
+ * and reads the stored layout (memberships.layout.ts) directly for the two reads they lack (a page
+ * of current members on the primary index, a count of log positions); it never writes.
  */
 import type { ChangeStreamDocument, Db, Document } from 'mongodb';
 import { changeFeedFor, type ChangeFeedSpec, type FeedSubscription } from '../../lib/subgraph/changeFeed.js';
-import { CURRENT_STATUSES, MEMBERSHIP_EVENTS_COLLECTION, type MemberType } from './memberships.layout.js';
+import { CURRENT_STATUSES, MEMBERSHIP_EVENTS_COLLECTION, MEMBERSHIPS_COLLECTION, membershipId, type MemberType, type MembershipDocument } from './memberships.layout.js';
 import { MembershipEventsRepository } from './memberships/membershipEvents.repository.js';
 import { MembershipsRepository } from './memberships/memberships.repository.js';
 import { SegmentsRepository } from './segments.repository.js';
@@ -43,10 +44,22 @@ export async function findSegments(db: Db, ids: readonly string[]): Promise<Segm
   return refs.map((ref) => ({ id: ref.id, name: ref.name, targetEntity: ref.targetEntity }));
 }
 
-/** A page of the segment's current members (realized or existing), in memberId order after `after`. */
+/**
+ * A page of the segment's current members (realized or existing), in memberId order after `after`.
+ * Read on the `_id` range of the segment's memberships (`<segmentId>:<memberId>`, memberships.layout.ts),
+ * the order the primary index already holds, so a page costs the same at any depth.
+ */
 export async function currentMembersPage(db: Db, segmentId: string, page: { after?: string; limit: number }): Promise<CurrentMember[]> {
-  const records = await new MembershipsRepository(db).pageOfSegment(segmentId, { statuses: CURRENT_STATUSES, limit: page.limit, after: page.after });
-  return records.map((record) => ({ memberId: record.memberId, memberType: record.memberType }));
+  const docs = await db
+    .collection<MembershipDocument>(MEMBERSHIPS_COLLECTION)
+    .find(
+      { _id: { [page.after === undefined ? '$gte' : '$gt']: membershipId(segmentId, page.after ?? ''), $lt: `${segmentId};` }, status: { $in: [...CURRENT_STATUSES] } },
+      { projection: { memberId: 1, memberType: 1 } },
+    )
+    .sort({ _id: 1 })
+    .limit(page.limit)
+    .toArray();
+  return docs.map((doc) => ({ memberId: doc.memberId, memberType: doc.memberType }));
 }
 
 /** Which of these members are in the segment now (one `$in` query). */

@@ -53,6 +53,17 @@ describe('people written by the repository', () => {
     const stored = await suite.db.collection('people').findOne({ _id: 'legacy' as never });
     expect(stored).toMatchObject({ linkKeys: ['id:legacy', 'b2b_person:9@z.Marketo'], version: 3 });
   });
+
+  it('written before link keys existed get them when a process first prepares the collection', async () => {
+    const db = suite.db.client.db(`${suite.db.databaseName}_legacy`);
+    try {
+      await db.collection('people').insertOne({ ...profile('old'), _id: 'old' as never, sourceKeys: ['7@z.Marketo'], version: 2 } as never);
+      await new PeopleRepository(db).ensureIndexes();
+      expect(await db.collection('people').findOne({ _id: 'old' as never })).toMatchObject({ linkKeys: ['id:old', 'b2b_person:7@z.Marketo'], version: 2 });
+    } finally {
+      await db.dropDatabase();
+    }
+  });
 });
 
 describe('the profile view', () => {
