@@ -100,6 +100,14 @@ export function findPeopleWithEvents(db: Db, ids: readonly string[], eventsPerPe
   return peopleWithEvents(db, { _id: { $in: [...ids] } }, eventsPerPerson);
 }
 
+/** People by id, without their events (activation sends people, not their history): one `$in` query. */
+export async function findPeople(db: Db, ids: readonly string[]): Promise<PersonView[]> {
+  if (ids.length === 0) return [];
+  const projection = Object.fromEntries([...PERSON_DOCUMENT_FIELDS, 'identityKeys', PERSON_LINK_KEYS_FIELD].map((field) => [field, 1]));
+  const docs = await db.collection(PEOPLE_COLLECTION).find({ _id: { $in: [...ids] } } as Document, { projection }).toArray();
+  return docs.map((doc) => ({ id: String(doc._id), fields: pick(doc, PERSON_DOCUMENT_FIELDS), identityKeys: strings(doc.identityKeys), linkKeys: strings(doc[PERSON_LINK_KEYS_FIELD]) }));
+}
+
 /** People holding any of these link keys, each with its newest events: one aggregation. */
 export function findPeopleByLinkKeysWithEvents(db: Db, linkKeys: readonly string[], eventsPerPerson = MAX_EVENTS_PER_PERSON): Promise<PersonWithEvents[]> {
   if (linkKeys.length === 0) return Promise.resolve([]);

@@ -12,7 +12,6 @@ import type { ChangeStreamDocument, Db, Document } from 'mongodb';
 import { changeFeedFor, type ChangeFeedSpec, type FeedSubscription } from '../../lib/subgraph/changeFeed.js';
 import { CURRENT_STATUSES, MEMBERSHIP_EVENTS_COLLECTION, MEMBERSHIPS_COLLECTION, membershipId, type MemberType, type MembershipDocument } from './memberships.layout.js';
 import { MembershipEventsRepository } from './memberships/membershipEvents.repository.js';
-import { MembershipsRepository } from './memberships/memberships.repository.js';
 import { SegmentsRepository } from './segments.repository.js';
 
 export type { MemberType };
@@ -44,28 +43,50 @@ export async function findSegments(db: Db, ids: readonly string[]): Promise<Segm
   return refs.map((ref) => ({ id: ref.id, name: ref.name, targetEntity: ref.targetEntity }));
 }
 
+function currentMembersCursor(db: Db, segmentId: string, after: string | undefined) {
+  return db
+    .collection<MembershipDocument>(MEMBERSHIPS_COLLECTION)
+    .find(
+      { _id: { [after === undefined ? '$gte' : '$gt']: membershipId(segmentId, after ?? ''), $lt: `${segmentId};` }, status: { $in: [...CURRENT_STATUSES] } },
+      { projection: { memberId: 1, memberType: 1 } },
+    )
+    .sort({ _id: 1 });
+}
+
 /**
  * A page of the segment's current members (realized or existing), in memberId order after `after`.
  * Read on the `_id` range of the segment's memberships (`<segmentId>:<memberId>`, memberships.layout.ts),
- * the order the primary index already holds, so a page costs the same at any depth.
+ * the order the primary index already holds.
  */
 export async function currentMembersPage(db: Db, segmentId: string, page: { after?: string; limit: number }): Promise<CurrentMember[]> {
-  const docs = await db
-    .collection<MembershipDocument>(MEMBERSHIPS_COLLECTION)
-    .find(
-      { _id: { [page.after === undefined ? '$gte' : '$gt']: membershipId(segmentId, page.after ?? ''), $lt: `${segmentId};` }, status: { $in: [...CURRENT_STATUSES] } },
-      { projection: { memberId: 1, memberType: 1 } },
-    )
-    .sort({ _id: 1 })
-    .limit(page.limit)
-    .toArray();
+  const docs = await currentMembersCursor(db, segmentId, page.after).limit(page.limit).toArray();
   return docs.map((doc) => ({ memberId: doc.memberId, memberType: doc.memberType }));
 }
 
-/** Which of these members are in the segment now (one `$in` query). */
-export async function currentMembersAmong(db: Db, segmentId: string, memberIds: readonly string[]): Promise<Set<string>> {
-  const lists = await new MembershipsRepository(db).listForMembers(memberIds, CURRENT_STATUSES);
-  return new Set(lists.flat().filter((record) => record.segmentId === segmentId).map((record) => record.memberId));
+export interface MemberPages {
+  /** The next page (at most `pageSize`); empty once every member has been read. */
+  next(): Promise<CurrentMember[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * The segment's current members after `after`, page after page from one cursor (one sorted read,
+ * continued with getMore), for a reader that goes through all of them in order (a backfill).
+ */
+export function currentMemberPages(db: Db, segmentId: string, options: { after?: string; pageSize: number }): MemberPages {
+  const cursor = currentMembersCursor(db, segmentId, options.after).batchSize(options.pageSize);
+  return {
+    async next() {
+      const page: CurrentMember[] = [];
+      while (page.length < options.pageSize) {
+        const doc = await cursor.next();
+        if (!doc) break;
+        page.push({ memberId: doc.memberId, memberType: doc.memberType });
+      }
+      return page;
+    },
+    close: () => cursor.close(),
+  };
 }
 
 /** The segment's changes after `position` (exclusive), in position order, at most `limit`. */

@@ -49,7 +49,7 @@ const listEmails = () => [...(marketo.state.lists.get(42) ?? [])].map((id) => ma
 const linkedinMembers = (segmentId: string) => [...(linkedin.state.segments.get(segmentId)?.members ?? [])].sort();
 const webhookEntries = () => webhook.uniqueEvents().filter((event) => event.type === 'segment.entered').map((event) => (event.identities as { email?: string } | undefined)?.email).sort();
 async function fileRows(): Promise<string> {
-  const names = await readdir(directory);
+  const names = (await readdir(directory)).filter((name) => name.endsWith('.csv'));
   return (await Promise.all(names.map((name) => readFile(join(directory, name), 'utf8')))).join('\n');
 }
 
@@ -95,6 +95,13 @@ describe('activation through the running platform', { timeout: 180_000 }, () => 
       if (type === 'LINKEDIN') dmpSegmentId = String(activateSegment.options.dmpSegmentId);
     }
 
+    // A scheduled activation: FULL files on a cron, whose first run (the backfill) the worker's Agenda job makes at once.
+    const full = await mkdtemp(join(directory, 'full-'));
+    const { createDestination: fullFiles } = await run('mutation ($input: CreateDestinationInput!) { createDestination(input: $input) { id } }', { input: { type: 'CLOUD_STORAGE', name: 'Nightly files', config: { directory: full, format: 'CSV' } } });
+    await run('mutation ($input: ActivateSegmentInput!) { activateSegment(input: $input) { id } }', { input: { destinationId: fullFiles.id, segmentId, schedule: '0 6 * * *', options: { mode: 'FULL' } } });
+    const fullRows = async () => (await Promise.all((await readdir(full)).map((name) => readFile(join(full, name), 'utf8')))).join('');
+    await expect.poll(fullRows, { timeout: 60_000, interval: 200 }).toMatch(/PRESENT,y,ada@acme\.example[\s\S]*PRESENT,n,bob@acme\.example|PRESENT,n,bob@acme\.example[\s\S]*PRESENT,y,ada@acme\.example/);
+
     // The backfill: Ada everywhere; Bob (consent "n") only in the file, with his consent column.
     await expect.poll(listEmails, { timeout: 60_000, interval: 200 }).toEqual(['ada@acme.example']);
     await expect.poll(() => linkedinMembers(dmpSegmentId), { timeout: 30_000, interval: 200 }).toEqual([sha256Email('ada@acme.example')]);
@@ -114,7 +121,7 @@ describe('activation through the running platform', { timeout: 180_000 }, () => 
 
     const { segment } = await run('query ($id: ID!) { segment(id: $id) { name activations { status destination { type } totals { delivered excluded } } } }', { id: segmentId });
     expect(segment.name).toBe('Hot leads');
-    expect(segment.activations.map((a: { destination: { type: string } }) => a.destination.type).sort()).toEqual(['CLOUD_STORAGE', 'LINKEDIN', 'MARKETO', 'WEBHOOK']);
+    expect(segment.activations.map((a: { destination: { type: string } }) => a.destination.type).sort()).toEqual(['CLOUD_STORAGE', 'CLOUD_STORAGE', 'LINKEDIN', 'MARKETO', 'WEBHOOK']);
     const marketoActivation = segment.activations.find((a: { destination: { type: string } }) => a.destination.type === 'MARKETO');
     expect(marketoActivation.totals).toEqual({ delivered: 2, excluded: 1 });
   });

@@ -78,7 +78,9 @@ describe('activation to files', () => {
     await box.deliver(activation.id);
     const files = (await readdir(directory)).filter((name) => name.startsWith(activation.id)).sort();
     expect(files).toHaveLength(2);
-    const [backfill, change] = await Promise.all(files.map((name) => readFile(join(directory, name), 'utf8')));
+    const contents = await Promise.all(files.map((name) => readFile(join(directory, name), 'utf8')));
+    const change = contents.find((text) => text.includes('EXITED'))!;
+    const backfill = contents.find((text) => text !== change)!;
     expect(backfill).toContain('f1,PERSON,REALIZED,y,f1@acme.example,,"Ann, ""the first"""');
     // Files carry the consent column instead of leaving people out.
     expect(change).toContain('f2,PERSON,REALIZED,n,f2@acme.example');

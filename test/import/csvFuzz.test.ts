@@ -23,8 +23,8 @@ import {
 } from '../../lib/fixtures/exportFiles.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 0xc5f00d);
-const INPUTS = 300;
-const TIME_BUDGET_MS = 15_000;
+/** Every input is tried, however loaded the machine: a count, not a time budget, bounds the test. */
+const INPUTS = 150;
 
 const VALID_FILES: Array<{ source: SourceName; entity: string; text: string }> = [
   { source: 'marketo', entity: 'leads', text: csvText(MARKETO_LEAD_COLUMNS, Array.from({ length: 8 }, (_, i) => marketoLead(i))) },
@@ -89,10 +89,9 @@ async function consume(source: SourceName, entity: string, chunks: string[]): Pr
 describe('import file parsing under fuzzing', () => {
   it(`survives ${INPUTS} hostile files (seed ${SEED}) with rows and typed row errors only`, async () => {
     const fuzz = new Fuzz(SEED);
-    const started = Date.now();
     const crashes: string[] = [];
     let tried = 0;
-    for (; tried < INPUTS && Date.now() - started < TIME_BUDGET_MS; tried++) {
+    for (; tried < INPUTS; tried++) {
       const file = fuzz.pick(VALID_FILES);
       const text = hostileText(fuzz, file.text);
       try {
@@ -108,8 +107,8 @@ describe('import file parsing under fuzzing', () => {
     }
     console.log(`csv fuzz: ${tried} inputs tried, ${crashes.length} crashes (seed ${SEED})`);
     expect(crashes).toEqual([]);
-    expect(tried).toBeGreaterThanOrEqual(100);
-  }, 60_000);
+    expect(tried).toBe(INPUTS);
+  }, 120_000);
 
   it('maps every source entity without throwing anything but row errors on mutated rows', async () => {
     const fuzz = new Fuzz(SEED + 1);

@@ -56,6 +56,8 @@ export function liveClient(url: string, connectionParams: Record<string, string>
     connectionParams,
     retryAttempts: 0,
     lazy: false,
+    // Closes are observed through `closed` and the subscriptions' errors.
+    onNonLazyError: () => {},
     on: {
       closed: (event) => {
         const { code, reason } = event as { code: number; reason: string };

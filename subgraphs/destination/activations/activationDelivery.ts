@@ -18,7 +18,7 @@
  */
 import type { Db } from 'mongodb';
 import { SegmentHolds } from '../../../lib/segmentHolds.js';
-import { currentMembersPage, segmentChangesAfter } from '../../segment/segment.view.js';
+import { currentMemberPages, segmentChangesAfter, type MemberPages } from '../../segment/segment.view.js';
 import { asConnectorFailure, createConnector, type Connector, type DeliveryCounts } from '../connectors/index.js';
 import { DestinationsRepository } from '../destinations.repository.js';
 import { ActivationLeasesRepository } from './activationLeases.repository.js';
@@ -68,6 +68,8 @@ export class ActivationDelivery {
   private readonly db: Db;
   private readonly activations: ActivationsRepository;
   private readonly failed: FailedChangesRepository;
+  /** The member pages of the pass under way, kept across steps of one drain so a backfill reads its segment once. */
+  private pages: { runId: string; kind: 'backfill' | 'removal'; after: string | null; reader: MemberPages } | undefined;
 
   constructor(
     private readonly env: DeliveryEnvironment,
@@ -93,15 +95,19 @@ export class ActivationDelivery {
     let batches = 0;
     let runId: string | undefined;
     let last: StepResult = { worked: false, counts: ZERO_COUNTS };
-    for (let steps = 0; steps < (options.maxSteps ?? Number.POSITIVE_INFINITY); steps++) {
-      if (options.isHeld && !options.isHeld()) break;
-      last = await this.step();
-      counts = addCounts(counts, last.counts);
-      if (last.runId) {
-        batches++;
-        runId ??= last.runId;
+    try {
+      for (let steps = 0; steps < (options.maxSteps ?? Number.POSITIVE_INFINITY); steps++) {
+        if (options.isHeld && !options.isHeld()) break;
+        last = await this.step();
+        counts = addCounts(counts, last.counts);
+        if (last.runId) {
+          batches++;
+          runId ??= last.runId;
+        }
+        if (!last.worked || last.finished) break;
       }
-      if (!last.worked || last.finished) break;
+    } finally {
+      await this.closePages();
     }
     if (runId && !last.finished) await this.activations.recordRun(this.activationId, this.epoch, { runId, startedAt, finishedAt: this.env.now(), ...counts });
     return { counts, batches, finished: last.finished === true, wakeAt: last.wakeAt };
@@ -130,7 +136,10 @@ export class ActivationDelivery {
     }
     const due = await this.failed.due(this.activationId, now, connector.maxBatchSize);
     if (due.length > 0) return this.retryStep(activation, connector, this.env.runIds(), due);
-    return this.eventsStep(activation, connector);
+    const result = await this.eventsStep(activation, connector);
+    if (result.worked) return result;
+    // Idle: the next retry says when there is work again (a scheduled run comes back for it).
+    return { ...result, wakeAt: (await this.failed.nextAttemptAt(this.activationId)) ?? undefined };
   }
 
   /** The destination's connector; null (and the activation marked blocked) when the destination cannot be used as configured. */
@@ -181,9 +190,27 @@ export class ActivationDelivery {
     return members.map((member) => ({ member, operation: operations.get(member.memberId)! }));
   }
 
+  private async closePages(): Promise<void> {
+    const pages = this.pages;
+    this.pages = undefined;
+    await pages?.reader.close().catch(() => undefined);
+  }
+
+  /** The next page of the pass: from the reader left by the previous step when it stopped where the pass stands. */
+  private async nextPage(activation: ActivationRecord, kind: 'backfill' | 'removal', pass: MemberPass, pageSize: number) {
+    if (!this.pages || this.pages.runId !== pass.runId || this.pages.kind !== kind || this.pages.after !== pass.after) {
+      await this.closePages();
+      this.pages = { runId: pass.runId, kind, after: pass.after, reader: currentMemberPages(this.db, activation.segmentId, { after: pass.after ?? undefined, pageSize }) };
+    }
+    const page = await this.pages.reader.next();
+    this.pages.after = page.at(-1)?.memberId ?? pass.after;
+    if (page.length < pageSize) await this.closePages();
+    return page;
+  }
+
   /** A page of current members: added (backfill, FULL run) or removed (deactivation). */
   private async passStep(activation: ActivationRecord, connector: Connector, kind: 'backfill' | 'removal', pass: MemberPass): Promise<StepResult> {
-    const page = await currentMembersPage(this.db, activation.segmentId, { after: pass.after ?? undefined, limit: connector.maxBatchSize });
+    const page = await this.nextPage(activation, kind, pass, connector.maxBatchSize);
     const operation = kind === 'backfill' ? 'add' : 'remove';
     const ids = page.map((member) => member.memberId);
     const prior = await this.failed.findForMembers(activation.id, ids);

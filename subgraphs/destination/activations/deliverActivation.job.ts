@@ -9,6 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Agenda } from 'agenda';
 import type { JobDependencies, JobModule } from '../../../lib/jobs.js';
 import { ActivationDelivery, isFullFileActivation } from './activationDelivery.js';
@@ -16,6 +17,9 @@ import { ActivationLeasesRepository } from './activationLeases.repository.js';
 import { ActivationsRepository } from './activations.repository.js';
 import { DELIVER_ACTIVATION_JOB_NAME, type DeliverActivationPayload } from './activationScheduler.js';
 import { createDeliveryEnvironment, type DeliveryEnvironment, type DeliveryEnvironmentOptions } from './deliveryEnvironment.js';
+
+/** Work due within this long is waited for inside a run rather than left to another one. */
+const WAIT_IN_RUN_MS = 60_000;
 
 export interface DeliverActivationJobOptions extends Partial<Omit<DeliveryEnvironmentOptions, 'databases' | 'encryptionKey' | 'logger'>> {
   /** How long the lease lasts without renewal; renewed while the run goes on. @default 60 000 */
@@ -59,7 +63,17 @@ export function createDeliverActivationJob(options: DeliverActivationJobOptions 
             const delivery = new ActivationDelivery(env, sandbox, activationId, lease.epoch);
             if (!(await delivery.fence())) return;
             if (isFullFileActivation(activation) && activation.backfill.done) await delivery.startFullRun();
-            const result = await delivery.drain({ isHeld: () => wall() < heldUntil - leaseMs / 4 });
+            const isHeld = () => wall() < heldUntil - leaseMs / 4;
+            let result = await delivery.drain({ isHeld });
+            // Work due shortly (the backfill waits for the log's seal window) is done in this run.
+            while (result.wakeAt && result.wakeAt.getTime() - env.now().getTime() <= WAIT_IN_RUN_MS && isHeld()) {
+              await delay(Math.max(10, result.wakeAt.getTime() - env.now().getTime()));
+              result = await delivery.drain({ isHeld });
+            }
+            // Later work (retries coming due) gets a run of its own then, not at the next cron time.
+            if (result.wakeAt && !result.finished) {
+              await agenda.create(DELIVER_ACTIVATION_JOB_NAME, { sandbox, activationId, once: true }).unique({ 'data.sandbox': sandbox, 'data.activationId': activationId, 'data.once': true }).schedule(result.wakeAt).save();
+            }
             logger.info({ ...result.counts, batches: result.batches }, 'Scheduled delivery ran');
           } finally {
             clearInterval(renew);

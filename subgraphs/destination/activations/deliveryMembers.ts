@@ -7,7 +7,7 @@
  */
 import type { Db } from 'mongodb';
 import { comparePreferredLinks, findAccounts, findLinksOfPeople, type RecordView } from '../../account/account.view.js';
-import { findPeopleWithEvents, type PersonView } from '../../profile/profile.view.js';
+import { findPeople, type PersonView } from '../../profile/profile.view.js';
 import type { AttributeValue, DeliveryMember, FieldMapping, MemberType } from '../connectors/index.js';
 
 type Identities = Record<string, string>;
@@ -67,8 +67,7 @@ function bare(memberId: string, memberType: MemberType): DeliveryMember {
 }
 
 async function people(db: Db, ids: readonly string[], mapping: readonly FieldMapping[]): Promise<Map<string, DeliveryMember>> {
-  // One event per person at most: the finder joins events, which delivery does not need.
-  const found = await findPeopleWithEvents(db, ids, 1);
+  const found = await findPeople(db, ids);
   const accounts = mapping.some((field) => field.source.startsWith('account.')) ? await primaryAccounts(db, found) : new Map<string, RecordView>();
   const members = new Map<string, DeliveryMember>();
   for (const person of found) {

@@ -16,7 +16,7 @@
  */
 import type { Db } from 'mongodb';
 import { badInput } from '../../../lib/errors.js';
-import { currentMembersPage } from '../../segment/segment.view.js';
+import { currentMemberPages } from '../../segment/segment.view.js';
 import type { Connector, DeliveryCounts, DeliveryMember } from '../connectors/index.js';
 import type { ActivationRecord } from './activations.repository.js';
 import { ZERO_COUNTS } from './activations.repository.js';
@@ -43,13 +43,15 @@ export interface ReconcileReport {
 const PAGE = 1_000;
 
 async function* audience(db: Db, activation: ActivationRecord): AsyncGenerator<DeliveryMember[]> {
-  let after: string | undefined;
-  for (;;) {
-    const page = await currentMembersPage(db, activation.segmentId, { after, limit: PAGE });
-    if (page.length === 0) return;
-    yield await resolveMembers(db, activation.memberType, page.map((member) => member.memberId), activation.mapping);
-    if (page.length < PAGE) return;
-    after = page.at(-1)!.memberId;
+  const pages = currentMemberPages(db, activation.segmentId, { pageSize: PAGE });
+  try {
+    for (;;) {
+      const page = await pages.next();
+      if (page.length === 0) return;
+      yield await resolveMembers(db, activation.memberType, page.map((member) => member.memberId), activation.mapping);
+    }
+  } finally {
+    await pages.close();
   }
 }
 
