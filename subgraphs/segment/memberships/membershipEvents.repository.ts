@@ -4,13 +4,20 @@
  * events are appended, which subscriptions and streaming activation will read
  * from ("every event after position P").
  *
- * Positions are handed out in ranges from a counter document (`$inc` by the
- * batch's size: one counter write per batch). An event's `_id` is derived from
- * its cause, so writing it again (a retried batch, a rerun of the same run) is a
- * duplicate-key no-op; the positions allocated for such duplicates stay unused,
- * so positions increase but may have gaps.
+ * Positions have no gaps and become visible in order. Appends to one sandbox's
+ * log take turns through a lock on its counter document (any process): the
+ * holder reads the last position, inserts its new events after it, then moves
+ * the counter past them and lets go. So every position up to the counter is
+ * stored, and a reader that follows the counter (or a change stream of the log,
+ * which sees inserts in commit order) never sees a later position before an
+ * earlier one. An event's `_id` is derived from its cause, so writing it again
+ * (a retried batch, a rerun of the same run) finds it stored and skips it without
+ * using a position. A holder that dies mid-append has its lock expire; the next
+ * holder counts what the dead one inserted as appended, so nothing is reused.
  */
-import { MongoBulkWriteError, type Collection, type Db } from 'mongodb';
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Collection, Db } from 'mongodb';
 import { oncePerKey } from '../../../lib/subgraph/once.js';
 import {
   MEMBERSHIP_EVENT_POSITIONS_COLLECTION,
@@ -49,8 +56,16 @@ interface EventDocument extends MembershipEventRecord {
 
 interface PositionCounter {
   _id: string;
+  /** The last position appended: every position up to it is stored. */
   value: number;
+  /** The append holding the log, and until when (it expires if its process dies). */
+  lockedBy?: string | null;
+  lockedUntil?: Date | null;
 }
+
+/** Longer than any one append takes; only a dead holder's lock ever runs out. */
+const LOCK_MS = 30_000;
+const DUPLICATE_KEY = 11000;
 
 const COUNTER_ID = 'membershipEvents';
 const ensureIndexes = oncePerKey();
@@ -68,16 +83,15 @@ export function membershipEventId(event: NewMembershipEvent): string {
 
 const toRecord = ({ _id: _ignored, ...rest }: EventDocument): MembershipEventRecord => rest;
 
-const onlyDuplicateKeys = (error: unknown): boolean =>
-  error instanceof MongoBulkWriteError &&
-  error.writeErrors !== undefined &&
-  (Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors]).every((e) => e.code === 11000);
 
 export class MembershipEventsRepository {
   private readonly events: Collection<EventDocument>;
   private readonly counters: Collection<PositionCounter>;
 
-  constructor(private readonly db: Db) {
+  constructor(
+    private readonly db: Db,
+    private readonly now: () => Date = () => new Date(),
+  ) {
     this.events = db.collection<EventDocument>(MEMBERSHIP_EVENTS_COLLECTION);
     this.counters = db.collection<PositionCounter>(MEMBERSHIP_EVENT_POSITIONS_COLLECTION);
   }
@@ -93,34 +107,59 @@ export class MembershipEventsRepository {
   }
 
   /**
-   * Appends events in the given order, with increasing positions; events already in the log
+   * Appends events in the given order, at the next positions; events already in the log
    * (same cause, segment, member and status) are left as they are. Returns how many were new.
    */
   async append(events: readonly NewMembershipEvent[]): Promise<number> {
     if (events.length === 0) return 0;
-    const counter = await this.counters.findOneAndUpdate(
-      { _id: COUNTER_ID },
-      { $inc: { value: events.length } },
-      { upsert: true, returnDocument: 'after' },
-    );
-    const first = (counter?.value ?? events.length) - events.length + 1;
-    const docs: EventDocument[] = events.map((event, index) => ({
-      _id: membershipEventId(event),
-      position: first + index,
-      segmentId: event.segmentId,
-      memberId: event.memberId,
-      memberType: event.memberType,
-      status: event.status,
-      occurredAt: event.occurredAt,
-      cause: event.cause,
-    }));
+    const holder = randomUUID();
+    const last = await this.lock(holder);
+    let appended = 0;
     try {
-      const result = await this.events.insertMany(docs, { ordered: false });
-      return result.insertedCount;
-    } catch (error) {
-      if (!onlyDuplicateKeys(error)) throw error;
-      return (error as MongoBulkWriteError).result.insertedCount;
+      const ids = events.map(membershipEventId);
+      const stored = new Set((await this.events.find({ _id: { $in: ids } }, { projection: { _id: 1 } }).toArray()).map((doc) => doc._id));
+      const docs: EventDocument[] = [];
+      events.forEach((event, index) => {
+        const id = ids[index]!;
+        if (stored.has(id)) return;
+        stored.add(id);
+        docs.push({ _id: id, position: last + docs.length + 1, segmentId: event.segmentId, memberId: event.memberId, memberType: event.memberType, status: event.status, occurredAt: event.occurredAt, cause: event.cause });
+      });
+      if (docs.length > 0) await this.events.insertMany(docs, { ordered: true });
+      appended = docs.length;
+      return appended;
+    } finally {
+      // After a failed insert, what did land (in order) is counted, so positions stay gap-free.
+      const reached = appended > 0 ? last + appended : await this.lastStoredPosition(last);
+      await this.counters.updateOne({ _id: COUNTER_ID, lockedBy: holder }, { $set: { value: reached, lockedBy: null, lockedUntil: null } });
     }
+  }
+
+  /** Takes the log's lock for `holder`, waiting for another append to finish; answers the last position. */
+  private async lock(holder: string): Promise<number> {
+    for (let wait = 2; ; wait = Math.min(wait * 2, 50)) {
+      const now = this.now();
+      try {
+        const before = await this.counters.findOneAndUpdate(
+          { _id: COUNTER_ID, $or: [{ lockedBy: null }, { lockedUntil: { $lt: now } }] },
+          { $set: { lockedBy: holder, lockedUntil: new Date(now.getTime() + LOCK_MS) }, $setOnInsert: { value: 0 } },
+          { upsert: true, returnDocument: 'before' },
+        );
+        const value = before?.value ?? 0;
+        // A holder whose lock ran out died mid-append: what it inserted counts as appended.
+        return before?.lockedBy ? this.lastStoredPosition(value) : value;
+      } catch (error) {
+        // Held by another append: the upsert found no free lock and collided with the counter's _id.
+        if ((error as { code?: unknown }).code !== DUPLICATE_KEY) throw error;
+      }
+      await sleep(wait);
+    }
+  }
+
+  /** The highest position stored, at least `floor`. */
+  private async lastStoredPosition(floor: number): Promise<number> {
+    const [top] = await this.events.find({ position: { $gt: floor } }, { projection: { position: 1 } }).sort({ position: -1 }).limit(1).toArray();
+    return top?.position ?? floor;
   }
 
   /** Events after `position` (exclusive), in position order, optionally of one segment. */
@@ -130,7 +169,7 @@ export class MembershipEventsRepository {
     return docs.map(toRecord);
   }
 
-  /** The highest position handed out so far (0 before the first event). */
+  /** The last position appended (0 before the first event): every position up to it is stored. */
   async lastPosition(): Promise<number> {
     const counter = await this.counters.findOne({ _id: COUNTER_ID });
     return counter?.value ?? 0;
