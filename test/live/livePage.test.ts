@@ -56,8 +56,6 @@ describe.skipIf(!chromium)('the /live page in a headless browser', () => {
     const row = await page.waitFor<string[]>(
       `() => { const row = document.querySelector('#events tr[data-member-id=${JSON.stringify(personId)}]'); return row && [...row.cells].map((c) => c.textContent); }`,
     );
-    const q = await platform.query('query ($id: ID!) { profile(id: $id) { id account { name } accounts { account { name } } } }', { id: personId }, { sandbox });
-    console.log('PROFILE', JSON.stringify(q));
     expect(row[0]).toBe('entered');
     expect(row.slice(2)).toEqual(['Margaret', 'margaret@apollo.example', 'VP Software Engineering', 'Apollo Guidance']);
     expect(await page.waitFor<string>(`() => document.getElementById('size').textContent === '1' && '1'`)).toBe('1');

@@ -1,0 +1,22 @@
+import { afterAll, beforeAll, it } from 'vitest';
+import { uniqueName } from '../support/mongo.js';
+import { startTestPlatform, type TestPlatform } from '../support/platform.js';
+import { liveClient } from './liveClient.js';
+import { createPersonWithAccount, createSegment } from './support.js';
+let platform: TestPlatform;
+beforeAll(async () => { platform = await startTestPlatform({ worker: true }); });
+afterAll(async () => { await platform?.stop(); });
+it('dbg', async () => {
+  const sandbox = uniqueName('dbg-');
+  const segmentId = await createSegment(platform, sandbox, 'X');
+  const live = liveClient(platform.wsUrl, await platform.connectionParams(sandbox, 'viewer'));
+  const s = live.subscribe('subscription ($s: ID!) { segmentMembershipChanged(segmentId: $s) { cursor profile { firstName account { name } } } }', { s: segmentId });
+  const z = live.subscribe('subscription ($s: ID!) { audienceSizeChanged(segmentId: $s) { size } }', { s: segmentId });
+  await z.take(1);
+  const { personId } = await createPersonWithAccount(platform, sandbox, { firstName: 'M', workEmail: 'm@a.example', jobTitle: 'VP' }, { name: 'Apollo', domain: 'a.example', industry: 'Aero' });
+  await platform.query('mutation ($ids: [ID!]) { evaluateSegments(ids: $ids) { id } }', { ids: [segmentId] }, { sandbox });
+  console.log('RESULT', JSON.stringify(await s.take(1)), personId);
+  const s2 = live.subscribe('subscription ($s: ID!, $a: String) { segmentMembershipChanged(segmentId: $s, after: $a) { cursor profile { firstName account { name } } } }', { s: segmentId, a: 'bWV2MTow' });
+  console.log('RESULT2', JSON.stringify(await s2.take(1)));
+  await live.dispose();
+});
