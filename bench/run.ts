@@ -9,6 +9,7 @@ const BENCHMARKS: Record<string, () => Promise<{ run: () => Promise<unknown> }>>
   devdb: () => import('./devdb.js'),
   gateway: () => import('./gateway.js'),
   ingest: () => import('./ingest.js'),
+  live: () => import('./live.js'),
   segments: () => import('./segments.js'),
   streaming: () => import('./streaming.js'),
 };
