@@ -1,4 +1,4 @@
-import type { CommandStartedEvent } from 'mongodb';
+import type { CommandStartedEvent, CommandSucceededEvent } from 'mongodb';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -6,7 +6,6 @@ import { startSegmentSubgraph } from '../../subgraphs/segment/server.js';
 import { gql, postGraphQL } from './support/graphql.js';
 import { tokenFor } from './support/security.js';
 import { startSubgraphSuite, type SubgraphSuite } from './support/subgraphSuite.js';
-import { changeStreamsOpened } from './support/changeStreams.js';
 
 const SEGMENT_FIELDS = 'id name description expression targetEntity createdAt updatedAt';
 const CREATE = `mutation($input: CreateSegmentInput!) { createSegment(input: $input) { ${SEGMENT_FIELDS} } }`;
@@ -54,8 +53,28 @@ function collect(client: Client, query: string, variables: Record<string, unknow
   };
 }
 
+type Collected = ReturnType<typeof collect>;
+
 describe('segment subgraph', () => {
   let suite: SubgraphSuite;
+
+  /**
+   * Proves a subscriber hears its sandbox before a test relies on it (its change stream is shared
+   * and opens asynchronously): creates segments there until one reaches it, then a fence segment;
+   * events arrive in commit order, so once the fence has arrived every control event has, and all
+   * are forgotten.
+   */
+  async function listening(sub: Collected, sandbox: string): Promise<void> {
+    for (let attempt = 0; sub.events.length === 0; attempt++) {
+      if (attempt === 20) throw new Error(`the subscriber in ${sandbox} heard none of 20 control segments`);
+      await gql(suite.url, CREATE, { input: { ...vp, name: `control ${attempt}` } }, { sandbox });
+      await sub.until(1, 500).catch(() => {});
+    }
+    const fence = `fence ${Date.now()}`;
+    await gql(suite.url, CREATE, { input: { ...vp, name: fence } }, { sandbox });
+    await expect.poll(() => sub.events.some((event) => event.data.segmentDefinitionChanged.segment?.name === fence), { timeout: 5_000 }).toBe(true);
+    sub.events.length = 0;
+  }
   const clients: Client[] = [];
   const wsClient = (connectionParams: Record<string, unknown>) => {
     const client = createClient({ url: suite.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams, retryAttempts: 0, lazy: true });
@@ -126,10 +145,10 @@ describe('segment subgraph', () => {
     const client = wsClient({ headers: { 'X-CDP-Gateway-Token': await tokenFor(sandbox, 'viewer') } });
     const other = wsClient({ 'x-cdp-gateway-token': await tokenFor('elsewhere', 'viewer') });
     const query = `subscription { segmentDefinitionChanged { kind segmentId segment { id name } } }`;
-    const opened = Promise.all([changeStreamsOpened(suite.client, '_sb_live'), changeStreamsOpened(suite.client, '_sb_elsewhere')]);
     const live = collect(client, query);
     const quiet = collect(other, query);
-    await opened;
+    await listening(live, sandbox);
+    await listening(quiet, 'elsewhere');
 
     const { createSegment } = await gql(suite.url, CREATE, { input: vp }, { sandbox });
     await gql(suite.url, UPDATE, { id: createSegment.id, input: { name: 'Renamed' } }, { sandbox });
@@ -147,36 +166,51 @@ describe('segment subgraph', () => {
     expect(quiet.events).toEqual([]);
   });
 
-  it('closes the change stream when the client unsubscribes', async () => {
-    const killed: CommandStartedEvent[] = [];
-    const onCommand = (event: CommandStartedEvent) => {
-      if (event.commandName === 'killCursors' && event.databaseName.endsWith('_sb_unsubscribe')) killed.push(event);
+  it('closes the shared change stream when its last subscriber unsubscribes', async () => {
+    // The process's one stream of segment changes watches the whole deployment, from `admin`:
+    // note the cursors it opens, and which of them are killed.
+    const requests = new Set<number>();
+    const opened = new Set<string>();
+    const killed: string[] = [];
+    const onStarted = (event: CommandStartedEvent) => {
+      const pipeline = (event.command as { pipeline?: Array<Record<string, unknown>> }).pipeline;
+      if (event.commandName === 'aggregate' && pipeline?.[0]?.$changeStream) requests.add(event.requestId);
+      if (event.commandName === 'killCursors') killed.push(...(event.command.cursors as unknown[]).map(String));
     };
-    suite.client.on('commandStarted', onCommand);
+    const onSucceeded = (event: CommandSucceededEvent) => {
+      if (requests.delete(event.requestId)) opened.add(String((event.reply as { cursor: { id: unknown } }).cursor.id));
+    };
+    suite.client.on('commandStarted', onStarted);
+    suite.client.on('commandSucceeded', onSucceeded);
     try {
       const client = wsClient({ 'x-cdp-gateway-token': await tokenFor('unsubscribe', 'viewer') });
-      const opened = changeStreamsOpened(suite.client, '_sb_unsubscribe');
-      const sub = collect(client, `subscription { segmentDefinitionChanged { kind } }`);
-      await opened;
-      expect(killed).toEqual([]);
+      const sub = collect(client, `subscription { segmentDefinitionChanged { kind segment { name } } }`);
+      await listening(sub, 'unsubscribe');
+      const ours = [...opened];
+      expect(ours).toHaveLength(1);
+      expect(killed.filter((id) => ours.includes(id))).toEqual([]);
       sub.dispose();
-      await expect.poll(() => killed.length, { timeout: 5_000 }).toBe(1);
+      await expect.poll(() => killed.filter((id) => ours.includes(id)).length, { timeout: 5_000 }).toBe(1);
     } finally {
-      suite.client.off('commandStarted', onCommand);
+      suite.client.off('commandStarted', onStarted);
+      suite.client.off('commandSucceeded', onSucceeded);
     }
   });
 
   it('ignores x-sandbox in connection params: the token names the sandbox', async () => {
     const client = wsClient({ headers: { 'x-cdp-gateway-token': await tokenFor('ws-token', 'viewer'), 'x-sandbox': 'ws-header' }, 'x-sandbox': 'ws-header' });
-    const opened = changeStreamsOpened(suite.client, '_sb_ws-token');
     const sub = collect(client, `subscription { segmentDefinitionChanged { kind segment { name } } }`);
-    await opened;
+    await listening(sub, 'ws-token');
     await gql(suite.url, CREATE, { input: { ...vp, name: 'In the header sandbox' } }, { sandbox: 'ws-header' });
     await gql(suite.url, CREATE, { input: { ...vp, name: 'In the token sandbox' } }, { sandbox: 'ws-token' });
-    await sub.until(1);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // A last change in the token's sandbox: once it arrives, anything from the header's sandbox would have too.
+    await gql(suite.url, CREATE, { input: { ...vp, name: 'Last' } }, { sandbox: 'ws-token' });
+    await sub.until(2);
     expect(sub.errors).toEqual([]);
-    expect(sub.events.map((e) => e.data.segmentDefinitionChanged)).toEqual([{ kind: 'CREATED', segment: { name: 'In the token sandbox' } }]);
+    expect(sub.events.map((e) => e.data.segmentDefinitionChanged)).toEqual([
+      { kind: 'CREATED', segment: { name: 'In the token sandbox' } },
+      { kind: 'CREATED', segment: { name: 'Last' } },
+    ]);
   });
 });
 
