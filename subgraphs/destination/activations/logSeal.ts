@@ -3,14 +3,13 @@
  * through which every change is committed (or will never be), so a reader that
  * stores "delivered through P" never skips a change committed later below P.
  *
- * Why this is needed: positions are handed out by a counter before the insert,
- * so two writers can commit out of order (lib/subgraph/positionSequencer.ts), and
- * a duplicate insert leaves its position unused for good. The log is sealed
+ * The log's own appends keep it gap-free and move its counter only after the
+ * events are stored (membershipEvents.repository.ts), so the log is sealed
  *   - through the counter's value, when every position up to it is in the log
- *     (one count on the position index): the usual case, with no delay;
- *   - otherwise through the counter's value as read `windowMs` ago: a writer
- *     commits within that time of taking its positions, so what is still missing
- *     then is a hole. Holes cost one window of latency, never a change.
+ *     (one count on the position index): always, with that log;
+ *   - otherwise through the counter's value as read `windowMs` ago: a guard for a
+ *     log written some other way (positions taken before the insert), where what
+ *     is still missing after that time is a hole.
  */
 import type { Db } from 'mongodb';
 import { countChangesBetween, lastChangePosition } from '../../segment/segment.view.js';

@@ -17,10 +17,11 @@ import { MEMBERSHIP_EVENTS_COLLECTION } from '../memberships.layout.js';
 import { MembershipEventsRepository, type MembershipEventRecord } from '../memberships/membershipEvents.repository.js';
 
 /**
- * How long a gap in positions is waited for before it is taken for a hole (a
- * duplicate insert leaves its position unused). It bounds how long a writer may
- * take between allocating positions and committing them: an event committed
- * later still reaches live subscribers, but not in order (see DESIGN: live audiences).
+ * How long a gap in positions is waited for before it is taken for a hole. The
+ * log's appends take turns and commit in position order without gaps
+ * (membershipEvents.repository.ts), so a change stream sees no gap; the window
+ * only guards against a log written otherwise, where an event committed later
+ * still reaches live subscribers, flagged late.
  */
 export const REORDER_WINDOW_MS = 1_000;
 
