@@ -4,7 +4,8 @@
  * the worker (`jobs/`) only registers the modules it is given. A job must be safe
  * to run twice: several workers may run at once, and a killed worker's job is retried.
  */
-import type { Agenda } from 'agenda';
+import { Agenda } from 'agenda';
+import { MongoBackend } from '@agendajs/mongo-backend';
 import type { AudienceSettings, SecurityConfig, SubgraphName } from './config.js';
 import type { Databases } from './mongo/databases.js';
 import type { Logger } from './logger.js';
@@ -49,4 +50,25 @@ export interface WorkerService {
 export interface RunningWorkerService {
   /** Stops taking work and finishes or hands back what it holds. */
   stop(): Promise<void>;
+}
+
+const writers = new WeakMap<Databases, Promise<Agenda>>();
+
+/**
+ * An Agenda that only writes jobs into the jobs collection (it is never started, so this
+ * process runs none), one per Databases (its client), made on first use. Subgraphs schedule
+ * their features' jobs with it; any worker's change-stream notification or poll picks them up.
+ */
+export function jobWriter(databases: Databases): Promise<Agenda> {
+  let writer = writers.get(databases);
+  if (!writer) {
+    writer = (async () => {
+      const agenda = new Agenda({ backend: new MongoBackend({ mongo: databases.platform(), collection: JOBS_COLLECTION }) });
+      await agenda.ready;
+      return agenda;
+    })();
+    writer.catch(() => writers.delete(databases));
+    writers.set(databases, writer);
+  }
+  return writer;
 }

@@ -4,11 +4,9 @@
  * the destination subgraph, which never runs them. Writing is idempotent per
  * activation (a unique job); deactivating cancels it.
  */
-import { Agenda } from 'agenda';
-import { MongoBackend } from '@agendajs/mongo-backend';
 import { CronExpressionParser } from 'cron-parser';
 import { badInput } from '../../../lib/errors.js';
-import { JOBS_COLLECTION } from '../../../lib/jobs.js';
+import { jobWriter } from '../../../lib/jobs.js';
 import type { Databases } from '../../../lib/mongo/databases.js';
 
 export const DELIVER_ACTIVATION_JOB_NAME = 'deliverActivation';
@@ -52,22 +50,6 @@ export interface ActivationScheduling {
   cancel(sandbox: string, activationId: string): Promise<void>;
 }
 
-const writers = new WeakMap<Databases, Promise<Agenda>>();
-
-/** An Agenda that only writes jobs, one per Databases, made on first use. */
-function jobWriter(databases: Databases): Promise<Agenda> {
-  let writer = writers.get(databases);
-  if (!writer) {
-    writer = (async () => {
-      const agenda = new Agenda({ backend: new MongoBackend({ mongo: databases.platform(), collection: JOBS_COLLECTION }) });
-      await agenda.ready;
-      return agenda;
-    })();
-    writer.catch(() => writers.delete(databases));
-    writers.set(databases, writer);
-  }
-  return writer;
-}
 
 export function agendaActivationScheduling(databases: Databases): ActivationScheduling {
   const unique = (payload: DeliverActivationPayload, once: boolean) => ({ 'data.sandbox': payload.sandbox, 'data.activationId': payload.activationId, 'data.once': once });

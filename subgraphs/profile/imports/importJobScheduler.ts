@@ -4,10 +4,9 @@
  * any worker's change-stream notification or poll picks it up. This Agenda only
  * writes jobs: it is never started, so the subgraph runs none itself.
  */
-import { Agenda } from 'agenda';
-import { MongoBackend } from '@agendajs/mongo-backend';
+import type { Agenda } from 'agenda';
 import type { Databases } from '../../../lib/mongo/databases.js';
-import { JOBS_COLLECTION } from '../../../lib/jobs.js';
+import { JOBS_COLLECTION, jobWriter } from '../../../lib/jobs.js';
 import { IMPORT_JOB_NAME, type ImportJobPayload } from './payload.js';
 
 export interface ImportJobScheduler {
@@ -40,19 +39,9 @@ export async function importsWithoutJob(databases: Databases, sandbox: string, i
 }
 
 export function createImportJobScheduler(databases: Databases): ImportJobScheduler {
-  let agenda: Promise<Agenda> | undefined;
-  const writer = () =>
-    (agenda ??= (async () => {
-      const created = new Agenda({ backend: new MongoBackend({ mongo: databases.platform(), collection: JOBS_COLLECTION }) });
-      await created.ready;
-      return created;
-    })().catch((error: unknown) => {
-      agenda = undefined;
-      throw error;
-    }));
   return {
     async schedule(payload) {
-      await scheduleImportJob(await writer(), payload);
+      await scheduleImportJob(await jobWriter(databases), payload);
     },
   };
 }

@@ -4,9 +4,7 @@
  * any worker picks it up. The Agenda here only writes jobs; it is never started.
  * Scheduling is idempotent per run: one job per (sandbox, run).
  */
-import { Agenda } from 'agenda';
-import { MongoBackend } from '@agendajs/mongo-backend';
-import { JOBS_COLLECTION } from '../../../lib/jobs.js';
+import { JOBS_COLLECTION, jobWriter } from '../../../lib/jobs.js';
 import type { Databases } from '../../../lib/mongo/databases.js';
 import type { IdGenerator } from '../../../lib/subgraph/ids.js';
 import { EvaluationRunsRepository, type EvaluationRunRecord, type EvaluationTrigger } from '../memberships/evaluationRuns.repository.js';
@@ -29,22 +27,6 @@ export interface ScheduleEvaluationOptions {
   runId?: string;
 }
 
-const writers = new WeakMap<Databases, Promise<Agenda>>();
-
-/** An Agenda that only writes jobs, one per Databases (its client), made on first use. */
-function jobWriter(databases: Databases): Promise<Agenda> {
-  let writer = writers.get(databases);
-  if (!writer) {
-    writer = (async () => {
-      const agenda = new Agenda({ backend: new MongoBackend({ mongo: databases.platform(), collection: JOBS_COLLECTION }) });
-      await agenda.ready;
-      return agenda;
-    })();
-    writer.catch(() => writers.delete(databases));
-    writers.set(databases, writer);
-  }
-  return writer;
-}
 
 /** Writes the run's job unless it has one (waiting, running or done). */
 export async function scheduleEvaluationJob(databases: Databases, payload: EvaluateSegmentsPayload): Promise<void> {
