@@ -10,6 +10,7 @@
  * latest, never a backlog.
  */
 import type { ChangeIterator } from '../../../lib/subgraph/changeStream.js';
+import { pullIterator } from '../../../lib/subgraph/pullIterator.js';
 import type { LogListener, LogSubscription } from './liveMembershipEvents.repository.js';
 
 export interface AudienceSize {
@@ -31,33 +32,38 @@ export async function openAudienceSizes(deps: AudienceSizesDeps, segmentId: stri
   const intervalMs = deps.intervalMs ?? 250;
   let latest: AudienceSize | undefined;
   let lastSentSize: number | undefined;
-  let closed = false;
-  let failure: Error | undefined;
-  let wake: (() => void) | undefined;
   let timer: NodeJS.Timeout | undefined;
   let counting = false;
   /** Changes seen since the last count started. */
   let dirty = false;
   /** Counts still owed after the last change (the settling count). */
   let settle = 0;
-  const signal = () => {
-    const resolve = wake;
-    wake = undefined;
-    resolve?.();
-  };
+  let subscription: LogSubscription | undefined;
+
+  const pull = pullIterator<AudienceSize>({
+    take() {
+      const value = latest;
+      latest = undefined;
+      if (value) lastSentSize = value.size;
+      return value;
+    },
+    release() {
+      if (timer) clearTimeout(timer);
+      subscription?.leave();
+    },
+  });
 
   const count = async () => {
     timer = undefined;
-    if (closed) return;
+    if (pull.isClosed()) return;
     counting = true;
     dirty = false;
     try {
       const size = await deps.countSize(segmentId);
       if (size !== (latest?.size ?? lastSentSize)) latest = { segmentId, size, at: deps.now() };
-      signal();
+      pull.wake();
     } catch (error) {
-      failure = error instanceof Error ? error : new Error(String(error));
-      signal();
+      pull.fail(error instanceof Error ? error : new Error(String(error)));
       return;
     } finally {
       counting = false;
@@ -68,64 +74,20 @@ export async function openAudienceSizes(deps: AudienceSizesDeps, segmentId: stri
     }
   };
   const schedule = () => {
-    if (closed || timer || counting) return;
+    if (pull.isClosed() || timer || counting) return;
     timer = setTimeout(() => void count(), intervalMs);
   };
 
-  const subscription = await deps.log.join({
+  subscription = await deps.log.join({
     next(event) {
-      if (closed || event.segmentId !== segmentId) return;
+      if (pull.isClosed() || event.segmentId !== segmentId) return;
       dirty = true;
       settle = 1;
       schedule();
     },
-    error(error) {
-      failure = error;
-      signal();
-    },
+    error: (error) => pull.fail(error),
   });
   // The size now, counted after joining so no change between the two is missed.
   await count();
-
-  const done = (): IteratorResult<AudienceSize> => ({ value: undefined, done: true });
-  const close = () => {
-    if (closed) return;
-    closed = true;
-    if (timer) clearTimeout(timer);
-    subscription.leave();
-    signal();
-  };
-  const iterator: ChangeIterator<AudienceSize> = {
-    async next() {
-      for (;;) {
-        if (closed) return done();
-        if (latest) {
-          const value = latest;
-          latest = undefined;
-          lastSentSize = value.size;
-          return { value, done: false };
-        }
-        if (failure) {
-          const error = failure;
-          close();
-          throw error;
-        }
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-        });
-      }
-    },
-    async return() {
-      close();
-      return done();
-    },
-    async throw(error?: unknown) {
-      close();
-      throw error;
-    },
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-  };
-  return iterator;
+  return pull.iterator;
 }

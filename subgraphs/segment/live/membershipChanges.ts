@@ -15,6 +15,7 @@
  * the gateway in turn closes a client that reads too slowly (SLOW_CONSUMER).
  */
 import type { ChangeIterator } from '../../../lib/subgraph/changeStream.js';
+import { pullIterator } from '../../../lib/subgraph/pullIterator.js';
 import type { MembershipEventRecord } from '../memberships/membershipEvents.repository.js';
 import type { LogListener, LogSubscription } from './liveMembershipEvents.repository.js';
 
@@ -51,19 +52,58 @@ export async function openMembershipChanges(
   let catchingUp = after !== undefined;
   /** Bumped whenever the buffer is dropped: a catch-up must end after the latest drop. */
   let drops = 0;
-  let closed = false;
-  let failure: Error | undefined;
-  let wake: (() => void) | undefined;
   const recent = new Set<number>();
-  const signal = () => {
-    const resolve = wake;
-    wake = undefined;
-    resolve?.();
+  let subscription: LogSubscription | undefined;
+  let lastSent = 0;
+
+  const sent = (event: MembershipEventRecord): MembershipEventRecord => {
+    lastSent = Math.max(lastSent, event.position);
+    recent.add(event.position);
+    if (recent.size > RECENT_POSITIONS) recent.delete(recent.values().next().value as number);
+    return event;
   };
 
-  const subscription = await deps.log.join({
+  /** One page of the stored log, up to the live watermark; ends the catch-up once it reaches it. */
+  const readStoredPage = async (live: LogSubscription) => {
+    const dropsBefore = drops;
+    const watermark = live.watermark();
+    const page = await deps.events.after(lastSent, { segmentId, limit: pageSize });
+    replay = page.filter((event) => event.position <= watermark && !recent.has(event.position));
+    const reachedWatermark = page.length < pageSize || page.some((event) => event.position > watermark);
+    if (reachedWatermark && drops === dropsBefore) catchingUp = false;
+  };
+
+  /** The next event to send: stored ones while catching up, then live ones not sent yet. */
+  const take = async (): Promise<MembershipEventRecord | undefined> => {
+    for (;;) {
+      const stored = replay.shift();
+      if (stored) return sent(stored);
+      if (catchingUp) {
+        await readStoredPage(subscription!);
+        continue;
+      }
+      const item = queue.shift();
+      if (!item) return undefined;
+      const { event, late } = item;
+      // In order: anything at or below the last position sent was sent from the stored log.
+      // Late: released out of order, so only an exact match counts as sent.
+      const duplicate = late ? recent.has(event.position) : event.position <= lastSent;
+      if (!duplicate) return sent(event);
+    }
+  };
+
+  const pull = pullIterator<MembershipEventRecord>({
+    take,
+    release() {
+      queue = [];
+      replay = [];
+      subscription?.leave();
+    },
+  });
+
+  subscription = await deps.log.join({
     next(event, late) {
-      if (closed || event.segmentId !== segmentId) return;
+      if (pull.isClosed() || event.segmentId !== segmentId) return;
       if (queue.length >= queueLimit) {
         queue = [];
         drops++;
@@ -71,88 +111,10 @@ export async function openMembershipChanges(
       } else {
         queue.push({ event, late });
       }
-      signal();
+      pull.wake();
     },
-    error(error) {
-      failure = error;
-      signal();
-    },
+    error: (error) => pull.fail(error),
   });
-  let lastSent = after ?? subscription.watermark();
-
-  const sent = (event: MembershipEventRecord): IteratorResult<MembershipEventRecord> => {
-    lastSent = Math.max(lastSent, event.position);
-    recent.add(event.position);
-    if (recent.size > RECENT_POSITIONS) recent.delete(recent.values().next().value as number);
-    return { value: event, done: false };
-  };
-
-  /** One page of the stored log, up to the live watermark; ends the catch-up once it reaches it. */
-  const readStoredPage = async () => {
-    const dropsBefore = drops;
-    const watermark = subscription.watermark();
-    const page = await deps.events.after(lastSent, { segmentId, limit: pageSize });
-    replay = page.filter((event) => event.position <= watermark && !recent.has(event.position));
-    const reachedWatermark = page.length < pageSize || page.some((event) => event.position > watermark);
-    if (reachedWatermark && drops === dropsBefore) catchingUp = false;
-  };
-
-  const done = (): IteratorResult<MembershipEventRecord> => ({ value: undefined, done: true });
-  const close = () => {
-    if (closed) return;
-    closed = true;
-    queue = [];
-    replay = [];
-    subscription.leave();
-    signal();
-  };
-
-  const iterator: ChangeIterator<MembershipEventRecord> = {
-    async next() {
-      for (;;) {
-        if (closed) return done();
-        if (failure) {
-          const error = failure;
-          close();
-          throw error;
-        }
-        const stored = replay.shift();
-        if (stored) return sent(stored);
-        if (catchingUp) {
-          try {
-            await readStoredPage();
-          } catch (error) {
-            // graphql-ws does not return() an iterator whose next() threw: leave the live log here.
-            close();
-            throw error;
-          }
-          continue;
-        }
-        const item = queue.shift();
-        if (item) {
-          const { event, late } = item;
-          // In order: anything at or below the last position sent was sent from the stored log.
-          // Late: released out of order, so only an exact match counts as sent.
-          const duplicate = late ? recent.has(event.position) : event.position <= lastSent;
-          if (!duplicate) return sent(event);
-          continue;
-        }
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-        });
-      }
-    },
-    async return() {
-      close();
-      return done();
-    },
-    async throw(error?: unknown) {
-      close();
-      throw error;
-    },
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-  };
-  return iterator;
+  lastSent = after ?? subscription.watermark();
+  return pull.iterator;
 }
