@@ -19,9 +19,6 @@
  * Prints a table and writes bench/results/activation.json.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { cpus } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
 import { MongoClient, type Db } from 'mongodb';
 import { DEFAULT_AUDIENCE_SETTINGS } from '../lib/config.js';
@@ -40,8 +37,8 @@ import { MembershipsRepository } from '../subgraphs/segment/memberships/membersh
 import { SegmentsRepository } from '../subgraphs/segment/segments.repository.js';
 import { startBenchLinkedIn, startBenchMarketo, startBenchWebhook } from './activation/mockDestinations.js';
 import { startDevDbChild, stopChild } from './support/processes.js';
+import { dropBenchDatabases, machine, mongoSetting, writeResults } from './support/results.js';
 
-const RESULTS_FILE = fileURLToPath(new URL('./results/activation.json', import.meta.url));
 const DB_PREFIX = 'benchact_';
 const SANDBOX = 'bench';
 const MARKETO_CEILING = 1_500;
@@ -232,20 +229,17 @@ export async function run(): Promise<unknown> {
     const document = {
       benchmark: 'activation',
       date: new Date().toISOString(),
-      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version },
-      settings: { scale, mongo: process.env.MONGODB_URI ? 'MONGODB_URI' : 'devdb (child process)' },
+      machine: machine(),
+      settings: { scale, mongo: mongoSetting() },
       marketo,
       linkedin,
       latency,
     };
-    await mkdir(fileURLToPath(new URL('./results/', import.meta.url)), { recursive: true });
-    await writeFile(RESULTS_FILE, `${JSON.stringify(document, null, 2)}\n`);
-    console.log(`Results written to ${RESULTS_FILE}`);
+    await writeResults('activation', document);
     return document;
   } finally {
     if (client) {
-      const { databases } = await client.db('admin').admin().listDatabases({ nameOnly: true });
-      await Promise.all(databases.filter((d) => d.name.startsWith(DB_PREFIX)).map((d) => client!.db(d.name).dropDatabase()));
+      await dropBenchDatabases(client, DB_PREFIX);
       await client.close();
     }
     for (const child of children) await stopChild(child).catch(() => undefined);

@@ -29,16 +29,13 @@
  *
  * Prints a table and writes bench/results/ingest.json.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
-import { cpus, tmpdir } from 'node:os';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
 import { MongoClient } from 'mongodb';
-import { loadConfig } from '../lib/config.js';
 import { createGraphQLCall } from '../lib/graphqlClient.js';
-import { createLogger, silentLogger } from '../lib/logger.js';
 import {
   MARKETO_ACTIVITY_COLUMNS,
   MARKETO_LEAD_COLUMNS,
@@ -49,13 +46,14 @@ import {
   marketoLead,
   salesforceAccount,
 } from '../lib/fixtures/exportFiles.js';
-import { startPlatform, type RunningPlatform } from '../platform/startPlatform.js';
+import type { RunningPlatform } from '../platform/startPlatform.js';
 import { measureImport, writeCsv, type ImportSpec } from './ingest/fileImport.js';
 import { rawWriteOfRows, rawWriteOfStored, storedIds } from './ingest/rawBaselines.js';
 import { measureStreaming } from './ingest/streamingIngest.js';
-import { startDevDbChild, startWorkerChild, stopChild } from './support/processes.js';
+import { startBenchPlatform } from './support/benchPlatform.js';
+import { startWorkerChild, stopChild } from './support/processes.js';
+import { dropBenchDatabases, machine, mongoSetting, writeResults } from './support/results.js';
 
-const RESULTS_FILE = fileURLToPath(new URL('./results/ingest.json', import.meta.url));
 const DB_PREFIX = 'benchingest_';
 
 interface ImportMeasure {
@@ -103,26 +101,9 @@ export async function run() {
   let platform: RunningPlatform | undefined;
   let client: MongoClient | undefined;
   try {
-    const mongoUri = process.env.MONGODB_URI || (await startDevDbChild(children));
-    const secret = randomBytes(32).toString('base64url');
-    const config = loadConfig({
-      CDP_MODE: 'test',
-      CDP_DB_PREFIX: DB_PREFIX,
-      CDP_LOG_LEVEL: 'silent',
-      CDP_GATEWAY_SECRET: secret,
-      CDP_RATE_LIMIT_PER_MINUTE: '100000000',
-    });
-    platform = await startPlatform({
-      config,
-      // BENCH_LOG=error shows the platform's errors (e.g. a failed streaming call).
-      logger: process.env.BENCH_LOG ? createLogger({ name: 'bench', level: process.env.BENCH_LOG }) : silentLogger,
-      mongoUri,
-      host: '127.0.0.1',
-      ports: { gateway: 0, profile: 0, account: 0, segment: 0, destination: 0 },
-      // Each import gets a fresh worker process, so its peak RSS is that import's alone.
-      worker: false,
-      graphiql: false,
-    });
+    const started = await startBenchPlatform({ dbPrefix: DB_PREFIX, children });
+    const { mongoUri, gatewaySecret: secret } = started;
+    platform = started.platform;
     const key = platform.generatedAdminKey!;
     const call = createGraphQLCall(platform.gateway.url, { headers: { authorization: `Bearer ${key}` } });
     client = new MongoClient(mongoUri);
@@ -138,6 +119,7 @@ export async function run() {
     for (const spec of [smallLeads, ...specs]) {
       const file = files.get(spec)!;
       console.log(`Importing ${spec.name}: ${spec.rows} rows...`);
+      // A fresh worker for each import, so its peak RSS is that import's alone.
       const worker = startWorkerChild({
         MONGODB_URI: mongoUri,
         CDP_DB_PREFIX: DB_PREFIX,
@@ -211,20 +193,17 @@ export async function run() {
     const document = {
       benchmark: 'ingest',
       date: new Date().toISOString(),
-      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version },
-      settings: { scale, mongo: process.env.MONGODB_URI ? 'MONGODB_URI' : 'devdb (child process)' },
+      machine: machine(),
+      settings: { scale, mongo: mongoSetting() },
       imports,
       streaming,
       summary,
     };
-    await mkdir(fileURLToPath(new URL('./results/', import.meta.url)), { recursive: true });
-    await writeFile(RESULTS_FILE, `${JSON.stringify(document, null, 2)}\n`);
-    console.log(`Results written to ${RESULTS_FILE}`);
+    await writeResults('ingest', document);
     return document;
   } finally {
     if (client) {
-      const { databases } = await client.db('admin').admin().listDatabases({ nameOnly: true });
-      await Promise.all(databases.filter((d) => d.name.startsWith(DB_PREFIX)).map((d) => client!.db(d.name).dropDatabase()));
+      await dropBenchDatabases(client, DB_PREFIX);
       await client.close();
     }
     await platform?.stop();

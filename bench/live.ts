@@ -25,7 +25,6 @@
  * Prints a table and writes bench/results/live.json.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -34,15 +33,13 @@ import { runInNewContext } from 'node:vm';
 import { createClient, type Client } from 'graphql-ws';
 import { MongoClient } from 'mongodb';
 import WebSocket, { WebSocketServer } from 'ws';
-import { loadConfig } from '../lib/config.js';
-import { silentLogger } from '../lib/logger.js';
 import { createDatabases } from '../lib/mongo/databases.js';
 import { encodeCursor } from '../subgraphs/segment/live/cursor.js';
 import { MembershipEventsRepository, type NewMembershipEvent } from '../subgraphs/segment/memberships/membershipEvents.repository.js';
-import { startPlatform } from '../platform/startPlatform.js';
-import { startDevDbChild, stopChild } from './support/processes.js';
+import { startBenchPlatform } from './support/benchPlatform.js';
+import { stopChild } from './support/processes.js';
+import { writeResults } from './support/results.js';
 
-const RESULTS_FILE = fileURLToPath(new URL('./results/live.json', import.meta.url));
 const SANDBOX = 'benchlive';
 const BATCH_INTERVAL_MS = 10;
 const SUBSCRIPTION = 'subscription ($segmentId: ID!, $after: String) { segmentMembershipChanged(segmentId: $segmentId, after: $after) { cursor memberId } }';
@@ -279,17 +276,12 @@ function membershipEvent(segmentId: string, memberId: string): NewMembershipEven
 export async function run(): Promise<unknown> {
   const settings = settingsFromEnv();
   const children: ChildProcess[] = [];
-  const mongoUri = process.env.MONGODB_URI || (await startDevDbChild(children));
   const databasePrefix = `benchlive${Date.now() % 100_000}_`;
-  const config = loadConfig({
-    CDP_MODE: 'test',
-    CDP_DB_PREFIX: databasePrefix,
-    CDP_LOG_LEVEL: 'silent',
-    CDP_RATE_LIMIT_PER_MINUTE: '1000000',
-    CDP_MAX_WS_CONNECTIONS_PER_KEY: '100000',
-    CDP_MAX_SUBSCRIPTIONS_PER_KEY: '1000000',
+  const { platform, mongoUri } = await startBenchPlatform({
+    dbPrefix: databasePrefix,
+    children,
+    env: { CDP_MAX_WS_CONNECTIONS_PER_KEY: '100000', CDP_MAX_SUBSCRIPTIONS_PER_KEY: '1000000' },
   });
-  const platform = await startPlatform({ config, logger: silentLogger, mongoUri, host: '127.0.0.1', ports: { gateway: 0, profile: 0, account: 0, segment: 0, destination: 0 }, worker: false, graphiql: false });
   const writer = new MongoClient(mongoUri);
   await writer.connect();
   try {
@@ -317,8 +309,7 @@ export async function run(): Promise<unknown> {
     console.log(`p99 through the gateway: ${gateway.p99Ms} ms (goal < 250 ms), ${Math.round((gateway.p99Ms / floor.p99Ms) * 10) / 10}x the floor (goal < 3x)`);
     console.log(`Idle subscriptions: ${memory.subscriptions}; ${memory.heapKbPerSubscriber} KB heap and ${memory.rssKbPerSubscriber} KB RSS each (goal < 50 KB)`);
     const results = { settings, floor, gateway, ratioP99: gateway.p99Ms / floor.p99Ms, idleMemory: memory, at: new Date().toISOString() };
-    await mkdir(fileURLToPath(new URL('./results/', import.meta.url)), { recursive: true });
-    await writeFile(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
+    await writeResults('live', results);
     return results;
   } finally {
     await writer.db(`${databasePrefix}sb_${SANDBOX}`).dropDatabase().catch(() => {});

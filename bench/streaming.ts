@@ -17,21 +17,17 @@
  *
  * Prints a table and writes bench/results/streaming.json.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
 import { MongoClient } from 'mongodb';
-import { loadConfig } from '../lib/config.js';
 import { createGraphQLCall, type GraphQLCall } from '../lib/graphqlClient.js';
 import { identityKey } from '../lib/identity/namespaces.js';
-import { createLogger, silentLogger } from '../lib/logger.js';
-import { startPlatform, type RunningPlatform } from '../platform/startPlatform.js';
+import type { RunningPlatform } from '../platform/startPlatform.js';
 import { MEMBERSHIP_EVENTS_COLLECTION } from '../subgraphs/segment/memberships.layout.js';
-import { peakRssMb, startDevDbChild, startWorkerChild, stopChild } from './support/processes.js';
+import { startBenchPlatform } from './support/benchPlatform.js';
+import { peakRssMb, startWorkerChild, stopChild } from './support/processes.js';
+import { dropBenchDatabases, machine, mongoSetting, writeResults } from './support/results.js';
 
-const RESULTS_FILE = fileURLToPath(new URL('./results/streaming.json', import.meta.url));
 const DB_PREFIX = 'benchstr_';
 const SEGMENTS = 100;
 const PROBES_PER_SECOND = 10;
@@ -155,18 +151,9 @@ export async function run() {
   let client: MongoClient | undefined;
   let worker: ChildProcess | undefined;
   try {
-    const mongoUri = process.env.MONGODB_URI || (await startDevDbChild(children));
-    const secret = randomBytes(32).toString('base64url');
-    const config = loadConfig({ CDP_MODE: 'test', CDP_DB_PREFIX: DB_PREFIX, CDP_LOG_LEVEL: 'silent', CDP_GATEWAY_SECRET: secret, CDP_RATE_LIMIT_PER_MINUTE: '100000000' });
-    platform = await startPlatform({
-      config,
-      logger: process.env.BENCH_LOG ? createLogger({ name: 'bench', level: process.env.BENCH_LOG }) : silentLogger,
-      mongoUri,
-      host: '127.0.0.1',
-      ports: { gateway: 0, profile: 0, account: 0, segment: 0, destination: 0 },
-      worker: false,
-      graphiql: false,
-    });
+    const started = await startBenchPlatform({ dbPrefix: DB_PREFIX, children });
+    const { mongoUri, gatewaySecret: secret } = started;
+    platform = started.platform;
     const call = createGraphQLCall(platform.gateway.url, { headers: { authorization: `Bearer ${platform.generatedAdminKey!}` } });
     client = new MongoClient(mongoUri);
     await client.connect();
@@ -182,16 +169,16 @@ export async function run() {
     }
     console.log(`Creating ${people} people...`);
     await warmUp(call, people);
-    const started = startWorkerChild({
+    const workerChild = startWorkerChild({
       MONGODB_URI: mongoUri,
       CDP_DB_PREFIX: DB_PREFIX,
       CDP_GATEWAY_SECRET: secret,
       CDP_LOG_LEVEL: process.env.BENCH_LOG ?? 'silent',
       ...Object.fromEntries(Object.entries(platform.subgraphs).map(([name, service]) => [`${name.toUpperCase()}_URL`, service.url])),
     });
-    worker = started.child;
+    worker = workerChild.child;
     children.push(worker);
-    await started.ready;
+    await workerChild.ready;
     const status = async () =>
       (await call<{ streamingStatus: { lagMs: number; pendingChanges: number; lastChangeAt: string | null } }>('{ streamingStatus { lagMs pendingChanges lastChangeAt } }')).streamingStatus;
 
@@ -276,20 +263,17 @@ export async function run() {
     const document = {
       benchmark: 'streaming',
       date: new Date().toISOString(),
-      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version },
-      settings: { scale, rate, seconds, people, segments: SEGMENTS, probesPerSecond: PROBES_PER_SECOND, mongo: process.env.MONGODB_URI ? 'MONGODB_URI' : 'devdb (child process)' },
+      machine: machine(),
+      settings: { scale, rate, seconds, people, segments: SEGMENTS, probesPerSecond: PROBES_PER_SECOND, mongo: mongoSetting() },
       load: { sent: load.sent, seconds: load.seconds, changesPerSecond: load.changesPerSecond, failedCalls: load.failedCalls },
       summary,
     };
-    await mkdir(fileURLToPath(new URL('./results/', import.meta.url)), { recursive: true });
-    await writeFile(RESULTS_FILE, `${JSON.stringify(document, null, 2)}\n`);
-    console.log(`Results written to ${RESULTS_FILE}`);
+    await writeResults('streaming', document);
     return document;
   } finally {
     if (worker) await stopChild(worker).catch(() => undefined);
     if (client) {
-      const { databases } = await client.db('admin').admin().listDatabases({ nameOnly: true });
-      await Promise.all(databases.filter((d) => d.name.startsWith(DB_PREFIX)).map((d) => client!.db(d.name).dropDatabase()));
+      await dropBenchDatabases(client, DB_PREFIX);
       await client.close();
     }
     await platform?.stop();
