@@ -26,6 +26,7 @@ export interface ChangeDocument {
   ns?: { db?: string; coll?: string };
   documentKey?: { _id?: unknown };
   fullDocument?: Document | null;
+  updateDescription?: { updatedFields?: Document };
 }
 
 /** What one change says about the members it affects. */
@@ -42,6 +43,12 @@ export interface AccountChangeFacts {
 
 const text = (value: unknown): string[] => (typeof value === 'string' && value !== '' ? [value] : []);
 
+/** Whether this change set an opportunity's account (a replace may have, too). */
+function movedAccounts(change: ChangeDocument): boolean {
+  if (change.operationType === 'replace') return true;
+  return change.operationType === 'update' && 'accountId' in (change.updateDescription?.updatedFields ?? {});
+}
+
 /** The facts of one change to an account collection; null for a change to another collection. */
 export function accountChangeFacts(change: ChangeDocument): AccountChangeFacts | null {
   const collection = change.ns?.coll;
@@ -51,8 +58,8 @@ export function accountChangeFacts(change: ChangeDocument): AccountChangeFacts |
     case ACCOUNTS_COLLECTION:
       return { accountIds: id, accountsOfPeople: id, opportunityIds: [], personKeys: [] };
     case OPPORTUNITIES_COLLECTION:
-      // Its account sees it in `opportunities`; its contacts see it in theirs.
-      return { accountIds: text(full?.accountId), accountsOfPeople: [], opportunityIds: id, personKeys: [] };
+      // Its account sees it in `opportunities` (and the account it left, when this change moved it); its contacts see it in theirs.
+      return { accountIds: [...text(full?.accountId), ...(movedAccounts(change) ? text(full?.previousAccountId) : [])], accountsOfPeople: [], opportunityIds: id, personKeys: [] };
     case ACCOUNT_PERSON_LINKS.collection:
       return { accountIds: text(full?.[ACCOUNT_PERSON_LINKS.targetField]), accountsOfPeople: [], opportunityIds: [], personKeys: text(full?.personKey) };
     case OPPORTUNITY_CONTACTS.collection:

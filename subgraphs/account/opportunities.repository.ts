@@ -6,6 +6,11 @@ import { findSourcedRecords, saveSourcedRecords, type SaveOutcome, type SourcedW
 
 export interface OpportunityFields {
   accountId?: string;
+  /**
+   * The account the last write moved it from. Change-stream readers see only the new
+   * document; this lets streaming evaluation reach the account the opportunity left.
+   */
+  previousAccountId?: string;
   name?: string;
   stage?: string;
   amount?: number;

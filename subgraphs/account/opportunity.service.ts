@@ -101,7 +101,10 @@ function opportunitiesOf(
       if (record.account) {
         fields.accountId = knownAccounts.resolve(record.account, 'id' in record.account ? 'accountId' : 'accountSourceKey').id;
       }
-      if (existing) return;
+      if (existing) {
+        if (fields.accountId && fields.accountId !== existing.accountId) fields.previousAccountId = existing.accountId;
+        return;
+      }
       if (!fields.accountId) throw badInput('accountId or accountSourceKey is required to create an opportunity', { field: 'accountId' });
       if (!fields.name) throw badInput('name is required to create an opportunity', { field: 'name' });
     },

@@ -113,6 +113,23 @@ describe('streaming evaluation', () => {
     expect(log.map(({ status, collection }) => `${status}:${collection}`)).toEqual(['realized:opportunities', 'exited:opportunities']);
   });
 
+  it('moves an account out of an account audience when its opportunity moves to another account', async () => {
+    const box = await streamingSandbox(client, PREFIX, T0);
+    await addSegment(box.db, 'openDeals', 'opportunities.any(stage = "Negotiation")', 'ACCOUNT');
+    await putAccount(box.db, 'a1', { name: 'Acme' });
+    await putAccount(box.db, 'a2', { name: 'Globex' });
+    await putOpportunity(box.db, 'o1', 'a1', { stage: 'Negotiation' });
+    running.push(await box.start());
+    await caughtUp(box);
+    expect(await members(box.db, 'openDeals')).toEqual(['a1']);
+
+    // As the account subgraph writes a move: the new account, and the one it left.
+    await putOpportunity(box.db, 'o1', 'a2', { previousAccountId: 'a1' });
+    await eventually('a1 to exit and a2 to enter', () => members(box.db, 'openDeals'), (ids) => ids.join() === 'a2');
+    const log = await eventually('three events', () => eventLog(box.db, 'openDeals'), (events) => events.length === 3);
+    expect(log.map(({ memberId, status }) => `${memberId}:${status}`).sort()).toEqual(['a1:exited', 'a1:realized', 'a2:realized']);
+  });
+
   it('follows inSegment chains and person changes into account audiences', async () => {
     const box = await streamingSandbox(client, PREFIX, T0);
     await addSegment(box.db, 'vp', 'jobTitle.contains("vp", false)');
