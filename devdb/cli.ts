@@ -15,7 +15,7 @@ async function main(): Promise<void> {
     console.error(`devdb: --port must be an integer 0..65535, got '${values.port}'`);
     process.exit(2);
   }
-  const log = (msg: string): void => console.log(`[${new Date().toISOString()}] ${msg}`);
+  const log = (line: string): void => console.log(`[${new Date().toISOString()}] ${line}`);
   const db = await startDevDb({ port, host: values.host, replSetName: values['repl-set'], logger: log });
   console.log('devdb is an in-memory MongoDB-compatible server for machines without mongod; all data is lost when it stops.');
   console.log(`MONGODB_URI=${db.uri}`);

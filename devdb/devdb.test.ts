@@ -25,7 +25,23 @@ describe('startDevDb', () => {
     expect(devdb.port).toBeGreaterThan(0);
     expect(devdb.uri).toBe(`mongodb://127.0.0.1:${devdb.port}/?directConnection=true`);
     expect(await client.db('admin').command({ ping: 1 })).toMatchObject({ ok: 1 });
-    expect(logs.join('\n')).toMatch(/devdb: in-memory MongoDB-compatible server .*data is lost on exit/);
+    expect(logs.join('\n')).toMatch(/devdb: in-memory MongoDB-compatible server listening \(data is lost on exit\) \{"uri":"mongodb:/);
+  });
+
+  it('logs through a structured logger as fields and a message, never as text', async () => {
+    const entries: Array<{ level: string; fields: Record<string, unknown>; msg: string }> = [];
+    const entry = (level: string) => (fields: Record<string, unknown>, msg: string): void => { entries.push({ level, fields, msg }); };
+    const { client, devdb } = await boot({ logger: { info: entry('info'), warn: entry('warn'), error: entry('error') }, ttlIntervalMs: 20 });
+    expect(entries[0]).toEqual({ level: 'info', fields: { uri: devdb.uri, replSetName: 'devdb' }, msg: 'in-memory MongoDB-compatible server listening (data is lost on exit)' });
+    const coll = client.db('ttl').collection('c');
+    await coll.createIndex({ at: 1 }, { expireAfterSeconds: 0 });
+    await coll.insertOne({ at: new Date(Date.now() - 1000) });
+    await expect.poll(() => entries.find((e) => e.msg === 'TTL index removed expired documents')).toEqual({
+      level: 'info',
+      fields: { ns: 'ttl.c', index: 'at_1', removed: 1 },
+      msg: 'TTL index removed expired documents',
+    });
+    expect(entries.filter((e) => e.msg.startsWith('devdb:'))).toEqual([]);
   });
 
   it('stops idempotently and frees the port', async () => {
@@ -56,7 +72,8 @@ describe('startDevDb', () => {
     const coll = client.db('ttl').collection('c');
     await coll.createIndex({ at: 1 }, { expireAfterSeconds: 0 });
     await coll.insertOne({ at: new Date(Date.now() - 1000) });
-    await new Promise((r) => setTimeout(r, 300));
-    expect(await coll.countDocuments()).toBe(0);
+    await coll.insertOne({ at: new Date(Date.now() + 3_600_000) });
+    await expect.poll(() => coll.countDocuments()).toBe(1);
+    expect(await coll.countDocuments({ at: { $gt: new Date() } })).toBe(1);
   });
 });

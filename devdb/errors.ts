@@ -35,7 +35,18 @@ export enum ErrorCode {
   Unauthorized = 13,
   NotImplemented = 238,
   QueryFeatureNotAllowed = 224,
+  DocumentValidationFailure = 121,
   Location40324 = 40324,
+  /** IDL: "BSON field '...' is an unknown field." */
+  Location40415 = 40415,
+  /** `$merge` with `whenNotMatched: 'fail'` found no matching document. */
+  MergeStageNoMatchingDocument = 13113,
+  /** Both resumeAfter and startAfter given to a change stream. */
+  Location40674 = 40674,
+  /** A `$merge` result document without a value for an `on` field. */
+  Location51132 = 51132,
+  /** `$merge` `on` fields without a unique index. */
+  Location51183 = 51183,
 }
 
 /** An error that is sent to the client as `{ ok: 0, code, codeName, errmsg, ...extra }`. */

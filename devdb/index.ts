@@ -1,3 +1,4 @@
+import { toDevDbLogger, type DevDbLogTarget } from './logger.js';
 import { createWireServer } from './server.js';
 import { Deployment } from './storage/deployment.js';
 import { startTtlMonitor } from './storage/ttl.js';
@@ -7,8 +8,11 @@ export interface DevDbOptions {
   port?: number;
   /** Interface to bind; default 127.0.0.1. */
   host?: string;
-  /** Where devdb logs (start-up banner, closed connections, TTL deletions). Default: console.error. */
-  logger?: (msg: string) => void;
+  /**
+   * Where devdb logs (start-up, closed connections, TTL deletions): a structured logger such as pino
+   * (each entry as fields and a message), or a function taking text lines. Default: text on stderr.
+   */
+  logger?: DevDbLogTarget;
   /** Replica set name advertised in `hello`; default 'devdb'. */
   replSetName?: string;
   /** How often the TTL monitor runs, in ms; default 1000. */
@@ -27,7 +31,7 @@ export interface DevDb {
 /** Starts devdb, the in-memory MongoDB-wire-compatible server. Data lives only as long as the process. */
 export async function startDevDb(options: DevDbOptions = {}): Promise<DevDb> {
   const host = options.host ?? '127.0.0.1';
-  const log = options.logger ?? ((msg: string) => console.error(msg));
+  const log = toDevDbLogger(options.logger);
   const setName = options.replSetName ?? 'devdb';
   const deployment = new Deployment({ changeLogSize: options.changeLogSize ?? 100_000, now: () => Date.now(), logger: log });
   const info = { host, port: options.port ?? 0, setName, startedAt: new Date() };
@@ -39,7 +43,7 @@ export async function startDevDb(options: DevDbOptions = {}): Promise<DevDb> {
   sweeper.unref();
   const uriHost = host.includes(':') ? `[${host}]` : host;
   const uri = `mongodb://${uriHost}:${port}/?directConnection=true`;
-  log(`devdb: in-memory MongoDB-compatible server listening on ${uri} (replica set '${setName}'; data is lost on exit)`);
+  log.info({ uri, replSetName: setName }, 'in-memory MongoDB-compatible server listening (data is lost on exit)');
   let stopped: Promise<void> | undefined;
   return {
     uri,

@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { runCommand } from './commands/index.js';
 import { DevDbError, ErrorCode } from './errors.js';
+import { errorFields, type DevDbLogger } from './logger.js';
 import type { ServerInfo } from './commands/context.js';
 import type { Doc } from './query/values.js';
 import type { Deployment } from './storage/deployment.js';
@@ -21,11 +22,15 @@ class Connection {
     readonly id: number,
     private readonly deployment: Deployment,
     private readonly info: ServerInfo,
-    private readonly log: (msg: string) => void,
+    private readonly log: DevDbLogger,
   ) {
     socket.setNoDelay(true);
     socket.on('data', (chunk) => this.onData(chunk));
-    socket.on('error', (err) => this.log(`devdb: connection ${id} error: ${err.message}`));
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      // A client that exits without closing its sockets resets them: routine, not a warning.
+      const routine = err.code === 'ECONNRESET' || err.code === 'EPIPE';
+      this.log[routine ? 'info' : 'warn']({ connectionId: id, err: err.message }, 'connection error');
+    });
     socket.on('close', () => this.closed.abort());
   }
 
@@ -46,8 +51,7 @@ class Connection {
   /** Bad input closes this connection only; the server keeps running. */
   private fail(err: unknown): void {
     if (this.closed.signal.aborted) return;
-    const message = err instanceof ProtocolError ? err.message : err instanceof Error ? err.stack ?? err.message : String(err);
-    this.log(`devdb: closing connection ${this.id}: ${message}`);
+    this.log.warn({ connectionId: this.id, ...errorFields(err, !(err instanceof ProtocolError)) }, 'closing connection after bad input');
     this.closed.abort();
     this.socket.destroy();
   }
@@ -110,7 +114,7 @@ export interface WireServer {
   close(): Promise<void>;
 }
 
-export function createWireServer(deployment: Deployment, info: ServerInfo, log: (msg: string) => void): WireServer {
+export function createWireServer(deployment: Deployment, info: ServerInfo, log: DevDbLogger): WireServer {
   const connections = new Set<Connection>();
   let nextId = 1;
   const server = net.createServer((socket) => {
@@ -118,7 +122,7 @@ export function createWireServer(deployment: Deployment, info: ServerInfo, log: 
     connections.add(conn);
     socket.on('close', () => connections.delete(conn));
   });
-  server.on('error', (err) => log(`devdb: server error: ${err.message}`));
+  server.on('error', (err) => log.error({ err: err.message }, 'server error'));
   return {
     listen: (port, host) => new Promise((resolve, reject) => {
       server.once('error', reject);

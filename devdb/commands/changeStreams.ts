@@ -56,6 +56,16 @@ class ChangeStreamCursor implements ServerCursor {
     return out;
   }
 
+  private invalidate(e: ChangeEntry): void {
+    this.pending.push({ seq: e.seq, event: { _id: ChangeLog.token(e.seq, true), operationType: 'invalidate', clusterTime: ChangeLog.clusterTime(e), wallTime: new Date(e.wallMs) } });
+    this.invalidated = true;
+  }
+
+  /** Resuming right after the event that invalidated this stream: the invalidate comes next, as in MongoDB. */
+  resumedAfter(e: ChangeEntry | undefined): void {
+    if (e && this.inScope(e) && this.invalidates(e)) this.invalidate(e);
+  }
+
   private invalidates(e: ChangeEntry): boolean {
     const op = e.event.operationType;
     if (this.scope.kind === 'collection') return op === 'drop' || op === 'rename' || op === 'dropDatabase';
@@ -76,8 +86,7 @@ class ChangeStreamCursor implements ServerCursor {
       const shown = this.applyPipeline(ev);
       if (shown) this.pending.push({ seq: e.seq, event: shown });
       if (this.invalidates(e)) {
-        this.pending.push({ seq: e.seq, event: { _id: ChangeLog.token(e.seq), operationType: 'invalidate', clusterTime: ChangeLog.clusterTime(e), wallTime: new Date(e.wallMs) } });
-        this.invalidated = true;
+        this.invalidate(e);
         return;
       }
     }
@@ -106,10 +115,30 @@ class ChangeStreamCursor implements ServerCursor {
   }
 }
 
+const SPEC_FIELDS = new Set(['resumeAfter', 'startAfter', 'startAtOperationTime', 'fullDocument', 'fullDocumentBeforeChange', 'allChangesForCluster', 'showExpandedEvents']);
+
+/** Refuses what devdb's change log cannot give (pre- and post-images, expanded DDL events) rather than ignoring it. */
+function checkSpec(spec: Doc): void {
+  for (const k of Object.keys(spec)) {
+    if (!SPEC_FIELDS.has(k)) throw new DevDbError(ErrorCode.Location40415, `BSON field '$changeStream.${k}' is an unknown field.`);
+  }
+  if (spec.fullDocumentBeforeChange !== undefined && spec.fullDocumentBeforeChange !== 'off') {
+    throw new DevDbError(ErrorCode.InvalidOptions, `devdb does not support fullDocumentBeforeChange '${String(spec.fullDocumentBeforeChange)}' (change stream pre-images)`);
+  }
+  if (spec.fullDocument === 'whenAvailable' || spec.fullDocument === 'required') {
+    throw new DevDbError(ErrorCode.InvalidOptions, `devdb does not support fullDocument '${spec.fullDocument}' (change stream post-images); use 'updateLookup'`);
+  }
+  if (spec.showExpandedEvents === true) throw new DevDbError(ErrorCode.InvalidOptions, 'devdb does not support showExpandedEvents (expanded DDL change events)');
+  if (spec.resumeAfter !== undefined && spec.startAfter !== undefined) {
+    throw new DevDbError(ErrorCode.Location40674, 'Only one type of resume option is allowed, but multiple were found.');
+  }
+}
+
 /** Handles `aggregate` with a leading `$changeStream` stage (collection, database or cluster scope). */
 export async function openChangeStream(ctx: CommandContext, collName: string | undefined, pipeline: Doc[], batchSize: number): Promise<Doc> {
   const spec = pipeline[0].$changeStream;
   if (!isPlainObject(spec)) throw new DevDbError(ErrorCode.TypeMismatch, '$changeStream stage must be an object');
+  checkSpec(spec);
   const rest = pipeline.slice(1);
   for (const s of rest) {
     const name = Object.keys(s)[0];
@@ -127,19 +156,27 @@ export async function openChangeStream(ctx: CommandContext, collName: string | u
   const log = ctx.deployment.changeLog;
   let pos = log.lastSeq;
   const token = spec.resumeAfter ?? spec.startAfter;
+  let resumedAt: ChangeEntry | undefined;
   if (token !== undefined) {
-    pos = ChangeLog.parseToken(token);
+    const parsed = ChangeLog.parseToken(token);
+    if (parsed.invalidate && spec.resumeAfter !== undefined) {
+      throw new DevDbError(ErrorCode.InvalidResumeToken, "Attempting to resume a change stream using 'resumeAfter' is not allowed from an invalidate notification.");
+    }
+    pos = parsed.seq;
     if (pos > log.lastSeq) throw new DevDbError(ErrorCode.InvalidResumeToken, 'resume token is from the future');
     log.after(pos); // throws ChangeStreamHistoryLost when the log no longer reaches back that far
+    // startAfter an invalidate starts a new stream after it; any other token resumes after its event.
+    if (!parsed.invalidate) resumedAt = log.at(pos);
   } else if (spec.startAtOperationTime !== undefined) {
     if (!(spec.startAtOperationTime instanceof Timestamp)) throw new DevDbError(ErrorCode.TypeMismatch, 'startAtOperationTime must be a Timestamp');
     pos = log.seqAtTime(spec.startAtOperationTime);
   }
   const fullDocument = typeof spec.fullDocument === 'string' ? spec.fullDocument : 'default';
-  if (!['default', 'updateLookup', 'whenAvailable', 'required'].includes(fullDocument)) {
+  if (!['default', 'updateLookup'].includes(fullDocument)) {
     throw new DevDbError(ErrorCode.BadValue, `unknown fullDocument mode '${fullDocument}'`);
   }
   const ns = scope.kind === 'collection' ? `${ctx.db}.${scope.coll}` : `${ctx.db}.$cmd.aggregate`;
   const cursor = new ChangeStreamCursor(ns, ctx.deployment, scope, pos, fullDocument, rest);
+  cursor.resumedAfter(resumedAt);
   return openCursor(ctx, cursor, batchSize, false, { operationTime: log.currentTime() });
 }

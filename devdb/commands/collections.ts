@@ -1,20 +1,40 @@
 import { DevDbError, ErrorCode } from '../errors.js';
 import { Matcher } from '../query/match.js';
-import { isPlainObject, toNumber, type Doc } from '../query/values.js';
+import { isPlainObject, keyOf, toNumber, type Doc } from '../query/values.js';
 import { ArrayCursor } from '../storage/cursors.js';
 import { collectionName, requireCollection, type CommandHandler } from './context.js';
 import { openCursor } from './find.js';
 
-const CREATE_OPTIONS = new Set(['capped', 'size', 'max', 'validator', 'validationLevel', 'validationAction', 'collation', 'storageEngine', 'indexOptionDefaults', 'changeStreamPreAndPostImages', 'clusteredIndex', 'expireAfterSeconds', 'comment', 'writeConcern', 'lsid', '$db', '$readPreference', '$clusterTime', 'apiVersion', 'apiStrict', 'apiDeprecationErrors', 'txnNumber', 'autocommit', 'create', 'maxTimeMS', 'readConcern', 'encryptedFields', 'autoIndexId']);
+/** Generic command fields (sessions, API version, concerns): not options of the collection. */
+const COMMAND_FIELDS = new Set(['comment', 'writeConcern', 'lsid', '$db', '$readPreference', '$clusterTime', 'apiVersion', 'apiStrict', 'apiDeprecationErrors', 'txnNumber', 'autocommit', 'maxTimeMS', 'readConcern']);
+/** `create` options devdb implements; they are kept as the collection's options (listCollections shows them). */
+const CREATE_OPTIONS = new Set(['capped', 'size', 'max', 'validator', 'validationLevel', 'validationAction', 'storageEngine', 'indexOptionDefaults', 'changeStreamPreAndPostImages']);
+/** MongoDB 7.0 `create` options devdb refuses (InvalidOptions), each with the feature it would need. */
+const REFUSED_CREATE_OPTIONS: Record<string, string> = {
+  viewOn: 'views',
+  pipeline: 'views',
+  timeseries: 'time series collections',
+  expireAfterSeconds: 'time series and clustered collections',
+  clusteredIndex: 'clustered collections',
+  collation: 'a collection default collation (pass collation per operation or per index)',
+  encryptedFields: 'queryable encryption',
+  autoIndexId: 'collections without an _id index',
+};
+
+/** `changeStreamPreAndPostImages: { enabled: true }` needs pre-images, which devdb does not record. */
+function refusePreImages(v: unknown): void {
+  if (isPlainObject(v) && v.enabled === true) throw new DevDbError(ErrorCode.InvalidOptions, 'devdb does not support changeStreamPreAndPostImages (change stream pre- and post-images)');
+}
 
 const create: CommandHandler = (cmd, ctx) => {
   const name = collectionName(cmd, 'create');
-  if (cmd.viewOn !== undefined) throw new DevDbError(ErrorCode.NotImplemented, 'devdb does not support views');
-  if (cmd.timeseries !== undefined) throw new DevDbError(ErrorCode.NotImplemented, 'devdb does not support time series collections');
   const options: Doc = {};
   for (const [k, v] of Object.entries(cmd)) {
-    if (!CREATE_OPTIONS.has(k)) throw new DevDbError(ErrorCode.InvalidOptions, `BSON field 'create.${k}' is an unknown field.`);
-    if (['capped', 'size', 'max', 'validator', 'validationLevel', 'validationAction', 'changeStreamPreAndPostImages'].includes(k)) options[k] = v;
+    if (k === 'create' || COMMAND_FIELDS.has(k)) continue;
+    if (REFUSED_CREATE_OPTIONS[k]) throw new DevDbError(ErrorCode.InvalidOptions, `devdb does not support ${REFUSED_CREATE_OPTIONS[k]} (create option '${k}')`);
+    if (!CREATE_OPTIONS.has(k)) throw new DevDbError(ErrorCode.Location40415, `BSON field 'create.${k}' is an unknown field.`);
+    if (k === 'changeStreamPreAndPostImages') refusePreImages(v);
+    options[k] = v;
   }
   if (options.capped === true) {
     if (options.size === undefined) throw new DevDbError(ErrorCode.InvalidOptions, 'the size field is required when creating a capped collection');
@@ -76,22 +96,54 @@ const renameCollection: CommandHandler = (cmd, ctx) => {
   return { ok: 1 };
 };
 
+const COLLMOD_FIELDS = new Set(['collMod', 'index', 'validator', 'validationLevel', 'validationAction', 'changeStreamPreAndPostImages', 'dryRun']);
+const INDEX_MOD_FIELDS = new Set(['name', 'keyPattern', 'expireAfterSeconds', 'hidden']);
+const REFUSED_COLLMOD_FIELDS: Record<string, string> = {
+  viewOn: 'views', pipeline: 'views', timeseries: 'time series collections', expireAfterSeconds: 'clustered collections',
+  cappedSize: 'resizing capped collections', cappedMax: 'resizing capped collections', prepareUnique: 'converting indexes to unique', unique: 'converting indexes to unique',
+};
+
+/** collMod: index TTL and hidden flags, validation rules; anything else is refused, never ignored. */
 const collMod: CommandHandler = (cmd, ctx) => {
   const coll = requireCollection(ctx, collectionName(cmd, 'collMod'));
+  for (const k of Object.keys(cmd)) {
+    if (COMMAND_FIELDS.has(k) || COLLMOD_FIELDS.has(k)) continue;
+    if (REFUSED_COLLMOD_FIELDS[k]) throw new DevDbError(ErrorCode.InvalidOptions, `devdb does not support ${REFUSED_COLLMOD_FIELDS[k]} (collMod option '${k}')`);
+    throw new DevDbError(ErrorCode.Location40415, `BSON field 'collMod.${k}' is an unknown field.`);
+  }
+  if (cmd.dryRun !== undefined) throw new DevDbError(ErrorCode.InvalidOptions, "devdb does not support collMod 'dryRun'");
+  if (cmd.changeStreamPreAndPostImages !== undefined) refusePreImages(cmd.changeStreamPreAndPostImages);
+  const reply: Doc = {};
   const index = isPlainObject(cmd.index) ? cmd.index : undefined;
   if (index) {
+    for (const k of Object.keys(index)) {
+      if (!INDEX_MOD_FIELDS.has(k)) {
+        if (k === 'unique' || k === 'prepareUnique') throw new DevDbError(ErrorCode.InvalidOptions, `devdb does not support converting indexes to unique (collMod index option '${k}')`);
+        throw new DevDbError(ErrorCode.Location40415, `BSON field 'collMod.index.${k}' is an unknown field.`);
+      }
+    }
     const target = typeof index.name === 'string'
       ? coll.findIndex(index.name)
-      : coll.indexes.find((i) => JSON.stringify(i.spec.key) === JSON.stringify(index.keyPattern));
-    if (!target) throw new DevDbError(ErrorCode.IndexNotFound, 'cannot find index for collMod');
+      : coll.indexes.find((i) => keyOf(i.spec.key) === keyOf(index.keyPattern));
+    if (!target) throw new DevDbError(ErrorCode.IndexNotFound, `cannot find index ${typeof index.name === 'string' ? index.name : JSON.stringify(index.keyPattern)} for ns ${coll.ns}`);
     if (index.expireAfterSeconds !== undefined) {
-      const old = target.spec.expireAfterSeconds;
+      if (target.spec.expireAfterSeconds === undefined) throw new DevDbError(ErrorCode.InvalidOptions, 'no expireAfterSeconds field to update');
+      reply.expireAfterSeconds_old = target.spec.expireAfterSeconds;
       target.spec.expireAfterSeconds = toNumber(index.expireAfterSeconds);
-      return { expireAfterSeconds_old: old, expireAfterSeconds_new: target.spec.expireAfterSeconds, ok: 1 };
+      reply.expireAfterSeconds_new = target.spec.expireAfterSeconds;
+    }
+    if (index.hidden !== undefined) {
+      reply.hidden_old = target.spec.hidden === true;
+      if (index.hidden === true) target.spec.hidden = true;
+      else delete target.spec.hidden;
+      reply.hidden_new = index.hidden === true;
     }
   }
-  for (const k of ['validator', 'validationLevel', 'validationAction']) if (cmd[k] !== undefined) coll.options[k] = cmd[k];
-  return { ok: 1 };
+  const validation: Doc = {};
+  for (const k of ['validator', 'validationLevel', 'validationAction']) if (cmd[k] !== undefined) validation[k] = cmd[k];
+  if (Object.keys(validation).length > 0) coll.setValidation(validation);
+  if (cmd.changeStreamPreAndPostImages !== undefined) coll.options.changeStreamPreAndPostImages = cmd.changeStreamPreAndPostImages;
+  return { ...reply, ok: 1 };
 };
 
 const stats = (name: string, ctx: Parameters<CommandHandler>[1]): Doc => {

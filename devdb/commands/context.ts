@@ -1,6 +1,6 @@
 import { DevDbError, ErrorCode } from '../errors.js';
 import type { Deployment } from '../storage/deployment.js';
-import { isPlainObject, toNumber, type Doc } from '../query/values.js';
+import { isPlainObject, keyOf, toNumber, type Doc } from '../query/values.js';
 import type { Collection } from '../storage/collection.js';
 
 export interface ServerInfo {
@@ -49,4 +49,21 @@ export function requireCollection(ctx: CommandContext, name: string): Collection
   const c = ctx.deployment.collection(ctx.db, name);
   if (!c) throw new DevDbError(ErrorCode.NamespaceNotFound, `ns not found: ${ctx.db}.${name}`);
   return c;
+}
+
+/**
+ * A `hint` must name an existing index (by name or key pattern) or `$natural`, as MongoDB answers
+ * "hint provided does not correspond to an existing index" (BadValue). devdb plans without it.
+ */
+export function checkHint(coll: Collection | undefined, hint: unknown): void {
+  if (hint === undefined || hint === null || !coll) return;
+  if (typeof hint === 'string') {
+    if (hint === '_id_' || coll.findIndex(hint)) return;
+  } else if (isPlainObject(hint)) {
+    const keys = Object.keys(hint);
+    if (keys.length === 0 || (keys.length === 1 && keys[0] === '$natural')) return;
+    const wanted = keyOf(hint);
+    if (wanted === keyOf({ _id: 1 }) || coll.indexes.some((i) => keyOf(i.spec.key) === wanted)) return;
+  }
+  throw new DevDbError(ErrorCode.BadValue, 'error processing query: planner returned error :: caused by :: hint provided does not correspond to an existing index');
 }

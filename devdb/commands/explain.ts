@@ -16,8 +16,10 @@ const explain: CommandHandler = (cmd, ctx) => {
   else if (verb === 'update' && Array.isArray(inner.updates)) filter = ((inner.updates[0] as Doc)?.q as Doc) ?? {};
   else if (verb === 'delete' && Array.isArray(inner.deletes)) filter = ((inner.deletes[0] as Doc)?.q as Doc) ?? {};
   else if (verb === 'aggregate' && Array.isArray(inner.pipeline) && isPlainObject(inner.pipeline[0]) && isPlainObject(inner.pipeline[0].$match)) filter = inner.pipeline[0].$match;
+  const statement = (Array.isArray(inner.updates) ? inner.updates[0] : Array.isArray(inner.deletes) ? inner.deletes[0] : undefined) as Doc | undefined;
+  const collation = inner.collation ?? statement?.collation;
   const started = Date.now();
-  const result = runFind(ctx, collName, { find: collName, filter });
+  const result = runFind(ctx, collName, { find: collName, filter, ...(collation !== undefined ? { collation } : {}), ...(inner.let !== undefined ? { let: inner.let } : {}) });
   const { plan } = result;
   const winningPlan: Doc = plan.stage === 'COLLSCAN' || plan.stage === 'EOF'
     ? { stage: plan.stage, filter, direction: 'forward' }

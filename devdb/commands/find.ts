@@ -1,12 +1,14 @@
 import { Long } from 'bson';
 import { DevDbError, ErrorCode } from '../errors.js';
 import { parseSort, sortDocs, valuesAtPath } from '../query/compare.js';
-import { Matcher } from '../query/match.js';
+import { collatedKeyOf, parseCollation } from '../query/collation.js';
+import { evaluateLet } from '../query/letVariables.js';
+import { Matcher, type MatchOptions } from '../query/match.js';
 import { project } from '../query/projection.js';
-import { keyOf, toNumber, type Doc } from '../query/values.js';
+import { toNumber, type Doc } from '../query/values.js';
 import { ArrayCursor, type ServerCursor } from '../storage/cursors.js';
 import { TailableCursor } from '../storage/tailable.js';
-import { collectionName, optionalDoc, optionalNumber, type CommandContext, type CommandHandler } from './context.js';
+import { checkHint, collectionName, optionalDoc, optionalNumber, type CommandContext, type CommandHandler } from './context.js';
 
 /** Replies with a first batch and registers the cursor if more remains. */
 export async function openCursor(ctx: CommandContext, cursor: ServerCursor, batchSize: number, singleBatch: boolean, extra: Doc = {}): Promise<Doc> {
@@ -24,26 +26,36 @@ export interface FindPlan {
   plan: { stage: string; indexName?: string; keyPattern?: Doc };
 }
 
+/** The collation and `let` variables of a read command (undefined when it has neither: the fast path). */
+export function readMatchOptions(ctx: CommandContext, cmd: Doc): MatchOptions | undefined {
+  const collation = parseCollation(cmd.collation);
+  const variables = evaluateLet(cmd.let, new Date(ctx.deployment.now()));
+  return collation || variables ? { collation, variables } : undefined;
+}
+
 /** Runs a find's filter/sort/skip/limit/projection and returns the full result. */
 export function runFind(ctx: CommandContext, collName: string, cmd: Doc): FindPlan {
   const coll = ctx.deployment.collection(ctx.db, collName);
   const filter = optionalDoc(cmd, 'filter') ?? {};
-  const matcher = new Matcher(filter);
+  const match = readMatchOptions(ctx, cmd);
+  const collation = match?.collation;
+  const matcher = new Matcher(filter, match);
+  checkHint(coll, cmd.hint);
   if (!coll) return { docs: [], examined: 0, plan: { stage: 'EOF' } };
   const sortSpec = parseSort(cmd.sort);
   const natural = sortSpec.find(([p]) => p === '$natural');
   const spec = sortSpec.filter(([p]) => p !== '$natural');
   const skip = Math.max(0, optionalNumber(cmd, 'skip', 0));
   const limit = Math.abs(optionalNumber(cmd, 'limit', 0));
-  let { plan, candidates } = coll.plan(filter);
+  let { plan, candidates } = coll.plan(filter, collation);
   let docs: Doc[] = [];
   let examined = 0;
   let sorted = false;
   // A sort on one indexed field with a limit walks that index and stops early, as MongoDB does.
-  if (spec.length === 1 && !natural && limit > 0 && (plan.stage === 'COLLSCAN' || plan.rangeField === spec[0][0])) {
+  if (spec.length === 1 && !natural && !collation && limit > 0 && (plan.stage === 'COLLSCAN' || plan.rangeField === spec[0][0])) {
     const ordered = coll.sortedBy(spec[0][0], spec[0][1], filter);
     if (ordered) {
-      const index = coll.indexes.find((i) => i.usable && i.complete && !i.multikey && i.fields[0] === spec[0][0])!;
+      const index = coll.sortIndex(spec[0][0])!;
       plan = { stage: 'IXSCAN', indexName: index.name, keyPattern: index.spec.key, rangeField: spec[0][0] };
       candidates = () => ordered;
       sorted = true;
@@ -58,13 +70,24 @@ export function runFind(ctx: CommandContext, collName: string, cmd: Doc): FindPl
     }
   }
   if (natural && natural[1] < 0) docs.reverse();
-  if (!sorted) docs = sortDocs(docs, spec, limit > 0 ? skip + limit : 0);
+  if (!sorted) docs = sortDocs(docs, spec, limit > 0 ? skip + limit : 0, collation?.compare);
   if (skip > 0 || limit > 0) docs = docs.slice(skip, limit > 0 ? skip + limit : undefined);
   return { docs: project(docs, optionalDoc(cmd, 'projection'), filter), examined, plan };
 }
 
+/** find options that change what is returned and that devdb does not implement. */
+const REFUSED_FIND_OPTIONS: Record<string, string> = {
+  min: 'index bounds (min)',
+  max: 'index bounds (max)',
+  returnKey: 'returnKey',
+  showRecordId: 'showRecordId',
+};
+
 const find: CommandHandler = async (cmd, ctx) => {
   const name = collectionName(cmd, 'find');
+  for (const [option, feature] of Object.entries(REFUSED_FIND_OPTIONS)) {
+    if (cmd[option] !== undefined && cmd[option] !== false) throw new DevDbError(ErrorCode.InvalidOptions, `devdb does not support ${feature} on find`);
+  }
   const ns = `${ctx.db}.${name}`;
   const batchSize = optionalNumber(cmd, 'batchSize', 101);
   const limit = optionalNumber(cmd, 'limit', 0);
@@ -72,7 +95,7 @@ const find: CommandHandler = async (cmd, ctx) => {
   if (cmd.tailable === true) {
     const coll = ctx.deployment.collection(ctx.db, name);
     if (!coll || !coll.capped) throw new DevDbError(ErrorCode.BadValue, `error processing query: ns=${ns} tailable cursor requested on non capped collection`);
-    const matcher = new Matcher(optionalDoc(cmd, 'filter') ?? {});
+    const matcher = new Matcher(optionalDoc(cmd, 'filter') ?? {}, readMatchOptions(ctx, cmd));
     const live = (): boolean => ctx.deployment.collection(ctx.db, name) === coll;
     return openCursor(ctx, new TailableCursor(ns, coll, matcher, cmd.awaitData === true, live), batchSize, false);
   }
@@ -122,7 +145,9 @@ const count: CommandHandler = (cmd, ctx) => {
   const query = optionalDoc(cmd, 'query') ?? {};
   const skip = optionalNumber(cmd, 'skip', 0);
   const limit = Math.abs(optionalNumber(cmd, 'limit', 0));
-  let n = Object.keys(query).length === 0 ? coll.size : coll.select(query, new Matcher(query)).length;
+  const match = readMatchOptions(ctx, cmd);
+  checkHint(coll, cmd.hint);
+  let n = Object.keys(query).length === 0 ? coll.size : coll.select(query, new Matcher(query, match), 0, match?.collation).length;
   n = Math.max(0, n - skip);
   if (limit > 0) n = Math.min(n, limit);
   return { n, ok: 1 };
@@ -134,12 +159,14 @@ const distinct: CommandHandler = (cmd, ctx) => {
   const coll = ctx.deployment.collection(ctx.db, name);
   if (!coll) return { values: [], ok: 1 };
   const query = optionalDoc(cmd, 'query') ?? {};
+  const match = readMatchOptions(ctx, cmd);
+  const collation = match?.collation;
   const seen = new Map<string, unknown>();
-  for (const rec of coll.select(query, new Matcher(query))) {
+  for (const rec of coll.select(query, new Matcher(query, match), 0, collation)) {
     for (const v of valuesAtPath(rec.doc, cmd.key)) {
       for (const x of Array.isArray(v) ? v : [v]) {
         if (x === undefined) continue;
-        const k = keyOf(x);
+        const k = collatedKeyOf(x, collation);
         if (!seen.has(k)) seen.set(k, x);
       }
     }

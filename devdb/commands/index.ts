@@ -1,4 +1,5 @@
 import { asDevDbError, DevDbError, ErrorCode } from '../errors.js';
+import { errorFields } from '../logger.js';
 import type { Doc } from '../query/values.js';
 import { adminCommands } from './admin.js';
 import { aggregateCommands } from './aggregate.js';
@@ -32,12 +33,13 @@ export async function runCommand(cmd: Doc, ctx: CommandContext): Promise<Doc> {
       // Not IllegalOperation (20): the driver rewrites code 20 on writes into a misleading retryWrites hint.
       throw new DevDbError(ErrorCode.OperationNotSupportedInTransaction, TRANSACTION_MESSAGE);
     }
+    if (cmd.lsid !== undefined) ctx.deployment.sessions.touch(cmd.lsid);
     const handler = handlers.get(name);
     if (!handler) throw new DevDbError(ErrorCode.CommandNotFound, `no such command: '${name}'`);
     return await handler(cmd, ctx);
   } catch (err) {
     const e = asDevDbError(err);
-    if (!(err instanceof DevDbError)) ctx.deployment.log(`devdb: command ${name} failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+    if (!(err instanceof DevDbError)) ctx.deployment.log.error({ command: name, ...errorFields(err, true) }, 'command failed unexpectedly');
     return e.toReply();
   }
 }

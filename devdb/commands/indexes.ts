@@ -1,4 +1,5 @@
 import { DevDbError, ErrorCode } from '../errors.js';
+import { parseCollation } from '../query/collation.js';
 import { isPlainObject, keyOf, toNumber, type Doc } from '../query/values.js';
 import { ArrayCursor } from '../storage/cursors.js';
 import { defaultIndexName, type IndexSpec } from '../storage/indexes.js';
@@ -13,6 +14,9 @@ function normaliseSpec(raw: unknown): IndexSpec {
   }
   for (const k of Object.keys(raw)) {
     if (!INDEX_OPTIONS.has(k)) throw new DevDbError(ErrorCode.InvalidOptions, `The field '${k}' is not valid for an index specification.`);
+  }
+  if (Object.keys(raw.key).some((f) => f === '$**' || f.endsWith('.$**')) || raw.wildcardProjection !== undefined) {
+    throw new DevDbError(ErrorCode.InvalidOptions, 'devdb does not support wildcard indexes');
   }
   for (const [field, dir] of Object.entries(raw.key)) {
     const ok = typeof dir === 'string' ? ['text', '2dsphere', '2d', 'hashed'].includes(dir) : toNumber(dir) !== 0 && !Number.isNaN(toNumber(dir));
@@ -31,12 +35,24 @@ function normaliseSpec(raw: unknown): IndexSpec {
     spec.expireAfterSeconds = s;
   }
   if (isPlainObject(raw.partialFilterExpression)) spec.partialFilterExpression = raw.partialFilterExpression;
+  const collation = parseCollation(raw.collation);
+  if (collation) spec.collation = collation.spec;
+  if (raw.hidden === true) spec.hidden = true;
+  // Options of text and geo indexes are kept so listIndexes shows them; such indexes are never used.
+  for (const k of ['weights', 'default_language', 'language_override', 'textIndexVersion', '2dsphereIndexVersion', 'bits', 'min', 'max']) {
+    if (raw[k] !== undefined) spec[k] = raw[k];
+  }
   return spec;
 }
 
-function sameOptions(a: IndexSpec, b: IndexSpec): boolean {
-  const pick = (s: IndexSpec): string => keyOf({ u: s.unique ?? false, s: s.sparse ?? false, e: s.expireAfterSeconds ?? null, p: s.partialFilterExpression ?? null });
-  return pick(a) === pick(b);
+/** What identifies an index in MongoDB 7.0 (SERVER-47657): two indexes may differ in nothing else but their name. */
+function signature(s: IndexSpec): string {
+  return keyOf({ k: s.key, u: s.unique ?? false, s: s.sparse ?? false, p: s.partialFilterExpression ?? null, c: s.collation ?? null });
+}
+
+/** Options outside the signature. */
+function otherOptions(s: IndexSpec): string {
+  return keyOf({ e: s.expireAfterSeconds ?? null, h: s.hidden ?? false });
 }
 
 const createIndexes: CommandHandler = (cmd, ctx) => {
@@ -50,23 +66,23 @@ const createIndexes: CommandHandler = (cmd, ctx) => {
   for (const spec of specs) {
     if (spec.name === '_id_' || keyOf(spec.key) === keyOf({ _id: 1 })) continue;
     const byName = coll.findIndex(spec.name);
-    const byKey = coll.indexes.find((i) => keyOf(i.spec.key) === keyOf(spec.key) && keyOf(i.spec.partialFilterExpression ?? null) === keyOf(spec.partialFilterExpression ?? null));
     if (byName) {
-      if (keyOf(byName.spec.key) !== keyOf(spec.key)) {
+      if (signature(byName.spec) !== signature(spec)) {
         throw new DevDbError(ErrorCode.IndexKeySpecsConflict, `An existing index has the same name as the requested index. When index names are not specified, they are auto generated and can cause conflicts. Please refer to our documentation. Requested index: ${JSON.stringify(spec)}, existing index: ${JSON.stringify(byName.spec)}`);
       }
-      if (!sameOptions(byName.spec, spec)) {
+      if (otherOptions(byName.spec) !== otherOptions(spec)) {
         throw new DevDbError(ErrorCode.IndexOptionsConflict, `An equivalent index already exists with the same name but different options. Requested index: ${JSON.stringify(spec)}, existing index: ${JSON.stringify(byName.spec)}`);
       }
       continue;
     }
-    if (byKey) {
-      if (sameOptions(byKey.spec, spec)) continue;
-      throw new DevDbError(ErrorCode.IndexOptionsConflict, `Index already exists with a different name: ${byKey.name}`);
+    const equivalent = coll.indexes.find((i) => signature(i.spec) === signature(spec));
+    if (equivalent) {
+      if (otherOptions(equivalent.spec) === otherOptions(spec)) throw new DevDbError(ErrorCode.IndexOptionsConflict, `Index already exists with a different name: ${equivalent.name}`);
+      throw new DevDbError(ErrorCode.IndexOptionsConflict, `An equivalent index already exists with a different name and options. Requested index: ${JSON.stringify(spec)}, existing index: ${JSON.stringify(equivalent.spec)}`);
     }
     coll.addIndex(spec);
     if (typeof spec.key === 'object' && Object.values(spec.key).some((v) => v === 'text' || v === '2dsphere' || v === '2d')) {
-      ctx.deployment.log(`devdb: index ${spec.name} on ${coll.ns} is stored but not used for queries (text/geo indexes are not implemented)`);
+      ctx.deployment.log.warn({ ns: coll.ns, index: spec.name }, 'text/geo index stored but not used: devdb refuses $text and geo queries');
     }
     created++;
   }

@@ -1,6 +1,9 @@
 import { Aggregator, guardPipeline } from './mingoContext.js';
 import { DevDbError, ErrorCode } from '../errors.js';
-import { toPlain, type Doc } from './values.js';
+import type { Collation } from './collation.js';
+import { collatedContext } from './collatedOps.js';
+import { refusedOperator } from './match.js';
+import { isPlainObject, toPlain, type Doc } from './values.js';
 
 export interface PipelineSource {
   /** The input documents (stored form). */
@@ -9,6 +12,46 @@ export interface PipelineSource {
   resolve: (name: string) => Array<{ doc: Doc; wrapped: boolean }>;
   now: Date;
   variables?: Doc;
+  collation?: Collation;
+}
+
+/**
+ * Stages and operators that group or compare values by equality in ways mingo cannot collate; a
+ * collated aggregation that uses them is refused rather than run with binary string comparison.
+ */
+const NOT_COLLATED = new Set([
+  '$group', '$bucket', '$bucketAuto', '$sortByCount', '$lookup', '$graphLookup', '$unionWith', '$facet', '$setWindowFields',
+  '$merge', '$densify', '$fill', '$setUnion', '$setIntersection', '$setEquals', '$setDifference', '$setIsSubset',
+  '$indexOfArray', '$max', '$min', '$sortArray', '$addToSet', '$maxN', '$minN', '$top', '$topN', '$bottom', '$bottomN',
+]);
+
+/** Server-side JavaScript: refused by name (mingo would otherwise try to run whatever it was given). */
+const JAVASCRIPT_OPERATORS = new Set(['$function', '$accumulator', '$where']);
+
+export function refuseJavaScript(value: unknown): void {
+  if (Array.isArray(value)) {
+    value.forEach(refuseJavaScript);
+    return;
+  }
+  if (!isPlainObject(value)) return;
+  for (const [k, v] of Object.entries(value)) {
+    if (JAVASCRIPT_OPERATORS.has(k)) throw new DevDbError(ErrorCode.InvalidOptions, `devdb does not support ${k} (server-side JavaScript)`);
+    refuseJavaScript(v);
+  }
+}
+
+export function refuseUncollatable(value: unknown): void {
+  if (Array.isArray(value)) {
+    value.forEach(refuseUncollatable);
+    return;
+  }
+  if (!isPlainObject(value)) return;
+  for (const [k, v] of Object.entries(value)) {
+    // A $group on a constant key (countDocuments' { _id: 1 }) compares no strings.
+    const constantGroup = k === '$group' && isPlainObject(v) && (v._id === null || typeof v._id === 'number' || typeof v._id === 'boolean');
+    if (NOT_COLLATED.has(k) && !constantGroup) throw new DevDbError(ErrorCode.InvalidOptions, `devdb does not support collation with ${k}`);
+    refuseUncollatable(v);
+  }
 }
 
 /** mingo gets stored documents as they are (plained when they hold Long/Decimal128/Double objects). */
@@ -31,14 +74,18 @@ export function runPipeline(pipeline: Doc[], source: PipelineSource): Doc[] {
     return docs;
   };
   try {
+    const collation = source.collation;
     const agg = new Aggregator(guardPipeline(toPlain(pipeline) as Doc[]), {
       idKey: '_id',
       collectionResolver,
       variables: { NOW: source.now, ...(source.variables ?? {}) },
+      ...(collation ? { context: collatedContext(collation), collation: collation.mingoSpec as never } : {}),
     });
     return agg.run(input) as Doc[];
   } catch (err) {
     if (err instanceof DevDbError) throw err;
+    const refused = refusedOperator(err);
+    if (refused) throw refused;
     const message = err instanceof Error ? err.message : String(err);
     throw new DevDbError(ErrorCode.Location40324, `PlanExecutor error during aggregation :: caused by :: ${message}`);
   }

@@ -51,22 +51,24 @@ function compareStrings(a: string, b: string): number {
   return a.length < b.length ? -1 : a.length > b.length ? 1 : 0;
 }
 
-/** Total order over BSON values as MongoDB sorts them. */
-export function compareValues(a: unknown, b: unknown): number {
+export type StringOrder = (a: string, b: string) => number;
+
+/** Total order over BSON values as MongoDB sorts them; `strings` orders strings (a collation's, or by code point). */
+export function compareValues(a: unknown, b: unknown, strings: StringOrder = compareStrings): number {
   const ra = typeRank(a);
   const rb = typeRank(b);
   if (ra !== rb) return ra < rb ? -1 : 1;
   switch (ra) {
     case 1: case 0: case 13: return 0;
     case 2: return compareNumbers(a, b);
-    case 4: return compareStrings(String(a), String(b));
+    case 4: return strings(String(a), String(b));
     case 9: return a === b ? 0 : a ? 1 : -1;
     case 10: return Math.sign((a as Date).getTime() - (b as Date).getTime());
     case 6: {
       const x = a as unknown[];
       const y = b as unknown[];
       for (let i = 0; i < Math.min(x.length, y.length); i++) {
-        const c = compareValues(x[i], y[i]);
+        const c = compareValues(x[i], y[i], strings);
         if (c !== 0) return c;
       }
       return Math.sign(x.length - y.length);
@@ -76,7 +78,7 @@ export function compareValues(a: unknown, b: unknown): number {
       const ka = Object.keys(a);
       const kb = Object.keys(b);
       for (let i = 0; i < Math.min(ka.length, kb.length); i++) {
-        const c = compareValues(a[ka[i]], b[kb[i]]);
+        const c = compareValues(a[ka[i]], b[kb[i]], strings);
         if (c !== 0) return c;
         const d = compareStrings(ka[i], kb[i]);
         if (d !== 0) return d;
@@ -108,7 +110,7 @@ function collect(v: unknown, parts: string[], i: number): unknown[] {
 }
 
 /** The value a document sorts by for one key: arrays sort by their min (asc) or max (desc) element. */
-function sortValue(doc: Doc, path: string, dir: number): unknown {
+function sortValue(doc: Doc, path: string, dir: number, strings?: StringOrder): unknown {
   const vals = valuesAtPath(doc, path);
   const flat: unknown[] = [];
   for (const v of vals) {
@@ -119,7 +121,7 @@ function sortValue(doc: Doc, path: string, dir: number): unknown {
   }
   let best = flat[0];
   for (let i = 1; i < flat.length; i++) {
-    const c = compareValues(flat[i], best);
+    const c = compareValues(flat[i], best, strings);
     if ((dir > 0 && c < 0) || (dir < 0 && c > 0)) best = flat[i];
   }
   return best;
@@ -136,10 +138,10 @@ export function parseSort(sort: unknown): SortSpec {
   });
 }
 
-export function sortComparator(spec: SortSpec): (a: Doc, b: Doc) => number {
+export function sortComparator(spec: SortSpec, strings?: StringOrder): (a: Doc, b: Doc) => number {
   return (a, b) => {
     for (const [path, dir] of spec) {
-      const c = compareValues(sortValue(a, path, dir), sortValue(b, path, dir));
+      const c = compareValues(sortValue(a, path, dir, strings), sortValue(b, path, dir, strings), strings);
       if (c !== 0) return c * dir;
     }
     return 0;
@@ -152,16 +154,16 @@ interface Keyed<T> { d: T; i: number; k: unknown[] }
  * Sorts (stably) with per-document cached sort keys, which matters for large result sets. With `keep`
  * (skip + limit) only the first `keep` are needed: a bounded insertion keeps that O(n log keep).
  */
-export function sortDocs<T extends Doc>(docs: T[], spec: SortSpec, keep = 0): T[] {
+export function sortDocs<T extends Doc>(docs: T[], spec: SortSpec, keep = 0, strings?: StringOrder): T[] {
   if (spec.length === 0) return docs;
   const cmp = (x: Keyed<T>, y: Keyed<T>): number => {
     for (let j = 0; j < spec.length; j++) {
-      const c = compareValues(x.k[j], y.k[j]);
+      const c = compareValues(x.k[j], y.k[j], strings);
       if (c !== 0) return c * spec[j][1];
     }
     return x.i - y.i;
   };
-  const keyOfDoc = (d: T, i: number): Keyed<T> => ({ d, i, k: spec.map(([p, dir]) => sortValue(d, p, dir)) });
+  const keyOfDoc = (d: T, i: number): Keyed<T> => ({ d, i, k: spec.map(([p, dir]) => sortValue(d, p, dir, strings)) });
   if (keep > 0 && keep * 8 < docs.length) {
     const best: Array<Keyed<T>> = [];
     docs.forEach((d, i) => {

@@ -1,8 +1,16 @@
 import { Query } from './mingoContext.js';
 import { DevDbError, ErrorCode } from '../errors.js';
+import type { Collation } from './collation.js';
+import { collatedContext } from './collatedOps.js';
 import { bsonType, isPlainObject, keyOf, toPlain, type Doc } from './values.js';
 
 const mingoOptions = { idKey: '_id', useStrictMode: true } as const;
+
+/** What a command adds to its filter: a collation for string comparisons, `let` variables for `$expr`. */
+export interface MatchOptions {
+  collation?: Collation;
+  variables?: Doc;
+}
 
 /** A compiled MongoDB filter; values are normalised so mingo compares Long/Decimal128/Double by value. */
 export class Matcher {
@@ -14,7 +22,7 @@ export class Matcher {
    */
   private readonly simple: Array<[string, Set<string>]> | null = null;
 
-  constructor(filter: unknown) {
+  constructor(filter: unknown, options?: MatchOptions) {
     if (filter !== undefined && filter !== null && !isPlainObject(filter)) {
       throw new DevDbError(ErrorCode.TypeMismatch, 'filter must be an object');
     }
@@ -23,15 +31,21 @@ export class Matcher {
       this.query = null;
       return;
     }
-    this.simple = simpleEqualities(f);
+    this.simple = options?.collation ? null : simpleEqualities(f);
     if (this.simple) {
       this.query = null;
       return;
     }
     try {
-      this.query = new Query(toPlain(f) as Doc, mingoOptions);
+      this.query = options === undefined
+        ? new Query(toPlain(f) as Doc, mingoOptions)
+        : new Query(toPlain(f) as Doc, {
+          ...mingoOptions,
+          ...(options.collation ? { context: collatedContext(options.collation) } : {}),
+          ...(options.variables ? { variables: options.variables } : {}),
+        });
     } catch (err) {
-      throw new DevDbError(ErrorCode.BadValue, err instanceof Error ? err.message : String(err));
+      throw refusedOperator(err) ?? new DevDbError(ErrorCode.BadValue, err instanceof Error ? err.message : String(err));
     }
   }
 
@@ -86,4 +100,24 @@ function simpleEqualities(filter: Doc): Array<[string, Set<string>]> | null {
     out.push([k, new Set(values.map((value) => keyOf(value)))]);
   }
   return out;
+}
+
+/** Query operators MongoDB has and devdb does not implement: named in a refusal, not mingo's "unknown operator". */
+const REFUSED_OPERATORS: Record<string, string> = {
+  $text: '$text queries (text indexes are stored but not used)',
+  $near: 'geospatial queries ($near)',
+  $nearSphere: 'geospatial queries ($nearSphere)',
+  $geoWithin: 'geospatial queries ($geoWithin)',
+  $geoIntersects: 'geospatial queries ($geoIntersects)',
+  $where: '$where (server-side JavaScript)',
+  $jsonSchema: '$jsonSchema in queries (it is supported in collection validators)',
+  $function: '$function (server-side JavaScript)',
+  $accumulator: '$accumulator (server-side JavaScript)',
+};
+
+/** A refusal naming the feature when a mingo error is about an operator devdb does not implement. */
+export function refusedOperator(err: unknown): DevDbError | undefined {
+  const message = err instanceof Error ? err.message : String(err);
+  const op = Object.keys(REFUSED_OPERATORS).find((name) => message.includes(name));
+  return op ? new DevDbError(ErrorCode.InvalidOptions, `devdb does not support ${REFUSED_OPERATORS[op]}`) : undefined;
 }

@@ -106,12 +106,12 @@ export const DEVDB_CONTEXT = Context.init({ expression: { ...bsonExpressionOps, 
 
 export class Aggregator extends BaseAggregator {
   constructor(pipeline: Array<Record<string, unknown>>, options: Partial<Options> = {}) {
-    super(pipeline, { idKey: '_id', ...options, context: DEVDB_CONTEXT });
+    super(pipeline, { idKey: '_id', context: DEVDB_CONTEXT, ...options });
   }
 }
 
 export class Query extends BaseQuery {
   constructor(condition: Record<string, unknown>, options: Partial<Options> = {}) {
-    super(condition, { idKey: '_id', ...options, context: DEVDB_CONTEXT });
+    super(condition, { idKey: '_id', context: DEVDB_CONTEXT, ...options });
   }
 }

@@ -1,5 +1,5 @@
 import { DevDbError, ErrorCode } from '../errors.js';
-import { Matcher } from './match.js';
+import { Matcher, type MatchOptions } from './match.js';
 import { bsonType, deepClone, isPlainObject, type Doc } from './values.js';
 
 const isIndex = (s: string): boolean => /^\d+$/.test(s);
@@ -83,7 +83,7 @@ export interface PositionalContext {
   arrayFilters: Map<string, Matcher>;
 }
 
-export function parseArrayFilters(arrayFilters: unknown): Map<string, Matcher> {
+export function parseArrayFilters(arrayFilters: unknown, match?: MatchOptions): Map<string, Matcher> {
   const byId = new Map<string, Doc[]>();
   if (arrayFilters === undefined || arrayFilters === null) return new Map();
   if (!Array.isArray(arrayFilters)) throw new DevDbError(ErrorCode.TypeMismatch, 'arrayFilters must be an array');
@@ -95,7 +95,7 @@ export function parseArrayFilters(arrayFilters: unknown): Map<string, Matcher> {
     byId.set(id, [...(byId.get(id) ?? []), f]);
   }
   const out = new Map<string, Matcher>();
-  for (const [id, fs] of byId) out.set(id, new Matcher(fs.length === 1 ? fs[0] : { $and: fs }));
+  for (const [id, fs] of byId) out.set(id, new Matcher(fs.length === 1 ? fs[0] : { $and: fs }, match));
   return out;
 }
 

@@ -55,12 +55,12 @@ function checkConflicts(ops: Doc): void {
 }
 
 /** Applies an update to a copy of `doc` and returns the new document (the input is never mutated). */
-export function applyUpdate(doc: Doc, spec: UpdateSpec, ctx: PositionalContext, isInsert: boolean, now: () => Date): Doc {
+export function applyUpdate(doc: Doc, spec: UpdateSpec, ctx: PositionalContext, isInsert: boolean, now: () => Date, variables?: Doc): Doc {
   let out: Doc;
   if (spec.kind === 'replace') {
     out = { ...(doc._id !== undefined ? { _id: doc._id } : {}), ...deepClone(spec.doc) };
   } else if (spec.kind === 'pipeline') {
-    out = applyPipeline(doc, spec.stages, now);
+    out = applyPipeline(doc, spec.stages, now, variables);
   } else {
     out = deepClone(doc);
     applyOperators(out, spec.ops, ctx, isInsert, now);
@@ -82,7 +82,7 @@ export function idFirst(doc: Doc): Doc {
   return { _id, ...rest };
 }
 
-function applyPipeline(doc: Doc, stages: Doc[], now: () => Date): Doc {
+function applyPipeline(doc: Doc, stages: Doc[], now: () => Date, variables?: Doc): Doc {
   const allowed = new Set(['$addFields', '$set', '$project', '$unset', '$replaceRoot', '$replaceWith']);
   for (const s of stages) {
     const name = Object.keys(s)[0];
@@ -90,7 +90,7 @@ function applyPipeline(doc: Doc, stages: Doc[], now: () => Date): Doc {
   }
   const input = hasWrappedNumbers(doc) ? (toPlain(doc) as Doc) : deepClone(doc);
   try {
-    const [res] = new Aggregator(stages, { idKey: '_id', variables: { NOW: now() } }).run([input]);
+    const [res] = new Aggregator(stages, { idKey: '_id', variables: { ...variables, NOW: now() } }).run([input]);
     return (res ?? {}) as Doc;
   } catch (err) {
     throw new DevDbError(ErrorCode.BadValue, err instanceof Error ? err.message : String(err));

@@ -26,7 +26,7 @@ function equalityFields(filter: Doc, out: Array<[string, unknown]>): void {
 }
 
 /** Builds the document an upsert inserts when nothing matched. */
-export function buildUpsertDoc(filter: Doc, spec: UpdateSpec, ctx: PositionalContext, now: () => Date): Doc {
+export function buildUpsertDoc(filter: Doc, spec: UpdateSpec, ctx: PositionalContext, now: () => Date, variables?: Doc): Doc {
   const base: Doc = {};
   if (spec.kind !== 'replace') {
     const fields: Array<[string, unknown]> = [];
@@ -40,7 +40,7 @@ export function buildUpsertDoc(filter: Doc, spec: UpdateSpec, ctx: PositionalCon
   } else if (isPlainObject(filter._id) && '$eq' in filter._id) {
     base._id = filter._id.$eq;
   }
-  let doc = applyUpdate(base, spec, ctx, true, now);
+  let doc = applyUpdate(base, spec, ctx, true, now, variables);
   if (spec.kind === 'replace' && base._id !== undefined && doc._id === undefined) doc = { _id: base._id, ...doc };
   if (doc._id === undefined) doc = { _id: new ObjectId(), ...doc };
   if (Array.isArray(doc._id)) throw new DevDbError(ErrorCode.InvalidIdField, "The '_id' value cannot be of type array");

@@ -20,6 +20,7 @@ export interface ResumeToken {
 }
 
 const TOKEN_PREFIX = '82';
+const INVALIDATE_SUFFIX = '01';
 
 /**
  * The deployment-wide change log (devdb's oplog): bounded, ordered by `seq`, shared by every change
@@ -110,16 +111,23 @@ export class ChangeLog {
     });
   }
 
-  static token(seq: number): ResumeToken {
-    return { _data: TOKEN_PREFIX + seq.toString(16).toUpperCase().padStart(16, '0') };
+  /** The token of the event at `seq`; an invalidate event (which follows the event that caused it) has its own. */
+  static token(seq: number, invalidate = false): ResumeToken {
+    return { _data: TOKEN_PREFIX + seq.toString(16).toUpperCase().padStart(16, '0') + (invalidate ? INVALIDATE_SUFFIX : '') };
   }
 
-  static parseToken(token: unknown): number {
+  static parseToken(token: unknown): { seq: number; invalidate: boolean } {
     const data = (token as { _data?: unknown } | null)?._data;
-    if (typeof data !== 'string' || !/^82[0-9A-F]{16}$/i.test(data)) {
+    if (typeof data !== 'string' || !/^82[0-9A-F]{16}(01)?$/i.test(data)) {
       throw new DevDbError(ErrorCode.InvalidResumeToken, 'Invalid resume token: not a devdb resume token');
     }
-    return parseInt(data.slice(2), 16);
+    return { seq: parseInt(data.slice(2, 18), 16), invalidate: data.length > 18 };
+  }
+
+  /** The entry at `seq`, if the log still holds it. */
+  at(seq: number): ChangeEntry | undefined {
+    const e = this.entries[seq - this.oldestSeq];
+    return e?.seq === seq ? e : undefined;
   }
 }
 

@@ -1,14 +1,24 @@
 import { calculateObjectSize, ObjectId, UUID } from 'bson';
 import { DevDbError, ErrorCode } from '../errors.js';
 import { describeUpdate } from '../query/diff.js';
+import { holdsString, sameCollation, type Collation } from '../query/collation.js';
 import type { Matcher } from '../query/match.js';
 import { equalityConditions, rangeConditions, valueTuples } from '../query/planner.js';
 import { idFirst } from '../query/update.js';
 import { hasWrappedNumbers, keyOf, toNumber, type Doc } from '../query/values.js';
 import { duplicateKeyError, Index, type IndexSpec } from './indexes.js';
+import { compileValidation, type Validation } from './validation.js';
 import type { Rec } from './record.js';
 
 export type ChangeEmitter = (coll: Collection, event: Doc) => void;
+/** Told about a write that failed validation under `validationAction: 'warn'` (and was applied). */
+export type ValidationWarner = (coll: Collection, errInfo: Doc) => void;
+
+/** Per-write options from the command. */
+export interface WriteOptions {
+  /** `bypassDocumentValidation: true`. */
+  bypassValidation?: boolean;
+}
 
 export interface QueryPlan {
   stage: 'IDHACK' | 'IXSCAN' | 'COLLSCAN';
@@ -30,14 +40,17 @@ export class Collection {
   private insertWaiters = new Set<() => void>();
   /** The `ns` of change events, shared by all of them (rebuilt on rename). */
   private nsDoc: Doc;
+  private validation: Validation | undefined;
 
   constructor(
     readonly db: string,
     private collName: string,
     readonly options: Doc,
     private readonly emit: ChangeEmitter,
+    private readonly warn: ValidationWarner = () => undefined,
   ) {
     this.nsDoc = { db, coll: collName };
+    this.validation = compileValidation(options);
     if (options.capped === true && options.size === undefined) {
       throw new DevDbError(ErrorCode.InvalidOptions, 'the size field is required when creating a capped collection');
     }
@@ -68,6 +81,19 @@ export class Collection {
     return [ID_INDEX, ...this.indexes.map((i) => i.spec)];
   }
 
+  /** Changes validator, validationLevel and/or validationAction (collMod); checked before anything changes. */
+  setValidation(changes: Doc): void {
+    const next = { ...this.options, ...changes };
+    this.validation = compileValidation(next);
+    Object.assign(this.options, changes);
+  }
+
+  private validate(doc: Doc, wrapped: boolean, before: Rec | undefined, options: WriteOptions | undefined): void {
+    if (!this.validation || options?.bypassValidation) return;
+    const warning = this.validation.check(doc, wrapped, before);
+    if (warning) this.warn(this, warning);
+  }
+
   findIndex(name: string): Index | undefined {
     return this.indexes.find((i) => i.name === name);
   }
@@ -87,15 +113,16 @@ export class Collection {
     if (i >= 0) this.indexes.splice(i, 1);
   }
 
-  insert(input: Doc): Rec {
+  insert(input: Doc, options?: WriteOptions): Rec {
     let doc = input;
     if (doc._id === undefined) doc = { _id: new ObjectId(), ...doc };
     else doc = idFirst(doc);
-    if (Array.isArray(doc._id)) throw new DevDbError(ErrorCode.InvalidIdField, "The '_id' value cannot be of type array");
-    if (doc._id instanceof RegExp) throw new DevDbError(ErrorCode.InvalidIdField, "can't use a regex for _id");
+    checkId(doc._id);
     const idKey = keyOf(doc._id);
     if (this.records.has(idKey)) throw duplicateKeyError(this.ns, new Index(ID_INDEX), [doc._id]);
-    const rec: Rec = { doc, wrapped: hasWrappedNumbers(doc), seq: this.nextSeq++, size: this.capped ? calculateObjectSize(doc) : 0 };
+    const wrapped = hasWrappedNumbers(doc);
+    this.validate(doc, wrapped, undefined, options);
+    const rec: Rec = { doc, wrapped, seq: this.nextSeq++, size: this.capped ? calculateObjectSize(doc) : 0 };
     for (const index of this.indexes) index.checkUnique(rec, this.ns);
     this.records.set(idKey, rec);
     for (const index of this.indexes) index.add(rec);
@@ -120,10 +147,11 @@ export class Collection {
   }
 
   /** Replaces a record's document (update or replacement), keeping indexes consistent. */
-  update(rec: Rec, newDoc: Doc, kind: 'update' | 'replace'): void {
+  update(rec: Rec, newDoc: Doc, kind: 'update' | 'replace', options?: WriteOptions): void {
     const before = rec.doc;
-    const changed = this.indexes.filter((i) => i.keysChanged(before, newDoc));
     const probe: Rec = { ...rec, doc: newDoc, wrapped: hasWrappedNumbers(newDoc) };
+    this.validate(newDoc, probe.wrapped, rec, options);
+    const changed = this.indexes.filter((i) => i.keysChanged(before, newDoc));
     for (const index of changed) {
       index.remove(rec, before);
     }
@@ -163,11 +191,14 @@ export class Collection {
     return this.records.get(keyOf(id));
   }
 
-  /** Chooses how to find candidates for a filter: by _id, by the best equality index, or a scan. */
-  plan(filter: Doc): { plan: QueryPlan; candidates: () => Iterable<Rec> } {
+  /**
+   * Chooses how to find candidates for a filter: by _id, by the best equality index, or a scan. Under
+   * a collation, an index answers string conditions only if it has that collation.
+   */
+  plan(filter: Doc, collation?: Collation): { plan: QueryPlan; candidates: () => Iterable<Rec> } {
     const eq = equalityConditions(filter);
     const ids = eq.get('_id');
-    if (ids) {
+    if (ids && !(collation && ids.some(holdsString))) {
       return {
         plan: { stage: 'IDHACK', indexName: '_id_', keyPattern: { _id: 1 } },
         candidates: () => ids.map((v) => this.records.get(keyOf(v))).filter((r): r is Rec => r !== undefined),
@@ -175,11 +206,12 @@ export class Collection {
     }
     let best: { index: Index; tuples: unknown[][]; score: number } | undefined;
     for (const index of this.indexes) {
-      if (!index.usable || index.spec.partialFilterExpression) continue;
+      if (!index.usable || index.spec.partialFilterExpression || index.spec.hidden) continue;
+      const same = sameCollation(index.collation, collation);
       const lists: unknown[][] = [];
       for (const f of index.fields) {
         const vals = eq.get(f);
-        if (!vals) break;
+        if (!vals || (!same && vals.some(holdsString))) break;
         lists.push(vals);
       }
       if (lists.length === 0) continue;
@@ -204,7 +236,8 @@ export class Collection {
     for (const index of this.indexes) {
       const field = index.fields[0];
       const r = ranges.get(field);
-      if (!r || !index.usable || index.spec.partialFilterExpression) continue;
+      if (!r || !index.usable || index.spec.partialFilterExpression || index.spec.hidden || index.collation) continue;
+      if (collation && (holdsString(r.lower?.value) || holdsString(r.upper?.value))) continue;
       // On arrays, $gt and $lt may be met by different elements: walk one bound only.
       const upper = index.multikey && r.lower ? undefined : r.upper;
       return {
@@ -220,16 +253,21 @@ export class Collection {
    * each (complete, not multikey), optionally limited to a range of that field; undefined if none fits.
    */
   sortedBy(field: string, dir: number, filter: Doc): Iterable<Rec> | undefined {
-    const index = this.indexes.find((i) => i.usable && i.complete && !i.multikey && i.fields[0] === field);
+    const index = this.sortIndex(field);
     if (!index) return undefined;
     const r = rangeConditions(filter).get(field);
     return index.range(r?.lower, r?.upper, dir < 0);
   }
 
+  /** An index whose order is a single-field sort's: it holds every document once, binary collation, not hidden. */
+  sortIndex(field: string): Index | undefined {
+    return this.indexes.find((i) => i.usable && i.complete && !i.multikey && !i.collation && !i.spec.hidden && i.fields[0] === field);
+  }
+
   /** Matching records in plan order (natural order for scans), stopping after `limit` (0 = all). */
-  select(filter: Doc, matcher: Matcher, limit = 0): Rec[] {
+  select(filter: Doc, matcher: Matcher, limit = 0, collation?: Collation): Rec[] {
     const out: Rec[] = [];
-    for (const rec of this.plan(filter).candidates()) {
+    for (const rec of this.plan(filter, collation).candidates()) {
       if (matcher.test(rec.doc, rec.wrapped)) {
         out.push(rec);
         if (limit > 0 && out.length >= limit) break;
@@ -264,4 +302,31 @@ export class Collection {
     for (const i of this.indexes) i.clear();
     this.cappedBytes = 0;
   }
+}
+
+/** What MongoDB refuses as a document's _id: arrays, regular expressions, and `$`-prefixed field names inside it. */
+function checkId(id: unknown): void {
+  if (Array.isArray(id)) throw new DevDbError(ErrorCode.InvalidIdField, "The '_id' value cannot be of type array");
+  if (id instanceof RegExp) throw new DevDbError(ErrorCode.InvalidIdField, "can't use a regex for _id");
+  const dollar = dollarField(id);
+  if (dollar !== undefined) {
+    throw new DevDbError(ErrorCode.DollarPrefixedFieldName, `_id fields may not contain '$'-prefixed fields: ${dollar} is not valid for storage.`);
+  }
+}
+
+function dollarField(v: unknown): string | undefined {
+  if (Array.isArray(v)) {
+    for (const x of v) {
+      const found = dollarField(x);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  if (v === null || typeof v !== 'object' || Object.getPrototypeOf(v) !== Object.prototype) return undefined;
+  for (const [k, x] of Object.entries(v as Doc)) {
+    if (k.startsWith('$')) return k;
+    const found = dollarField(x);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }

@@ -1,31 +1,39 @@
 import { DevDbError, ErrorCode } from '../errors.js';
+import type { DevDbLogger } from '../logger.js';
 import type { Doc } from '../query/values.js';
 import { ChangeLog } from './changeLog.js';
 import { Collection } from './collection.js';
 import { CursorRegistry } from './cursors.js';
+import { SessionCache } from './sessions.js';
 
 export interface DeploymentOptions {
   changeLogSize: number;
   now: () => number;
-  logger: (msg: string) => void;
+  logger: DevDbLogger;
 }
 
 /** Everything one devdb server holds: databases, the change log, open cursors. */
 export class Deployment {
   readonly changeLog: ChangeLog;
   readonly cursors = new CursorRegistry();
+  readonly sessions: SessionCache;
   readonly now: () => number;
-  readonly log: (msg: string) => void;
+  readonly log: DevDbLogger;
   private readonly dbs = new Map<string, Map<string, Collection>>();
 
   constructor(options: DeploymentOptions) {
     this.now = options.now;
     this.log = options.logger;
     this.changeLog = new ChangeLog(options.changeLogSize, options.now);
+    this.sessions = new SessionCache(options.now);
   }
 
   private readonly emit = (coll: Collection, event: Doc): void => {
     this.changeLog.append(coll.db, coll.name, event);
+  };
+
+  private readonly warnValidation = (coll: Collection, errInfo: Doc): void => {
+    this.log.warn({ ns: coll.ns, errInfo }, 'Document would fail validation (validationAction: warn)');
   };
 
   databaseNames(): string[] {
@@ -55,7 +63,7 @@ export class Deployment {
     if (this.collection(db, name)) throw new DevDbError(ErrorCode.NamespaceExists, `Collection ${db}.${name} already exists.`);
     let colls = this.dbs.get(db);
     if (!colls) { colls = new Map(); this.dbs.set(db, colls); }
-    const coll = new Collection(db, name, options, this.emit);
+    const coll = new Collection(db, name, options, this.emit, this.warnValidation);
     colls.set(name, coll);
     return coll;
   }

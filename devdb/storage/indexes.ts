@@ -1,4 +1,5 @@
 import { DevDbError, ErrorCode } from '../errors.js';
+import { collatedKeyOf, parseCollation, type Collation } from '../query/collation.js';
 import { valuesAtPath } from '../query/compare.js';
 import { Matcher } from '../query/match.js';
 import { isPlainObject, keyOf, toNumber, type Doc } from '../query/values.js';
@@ -13,6 +14,7 @@ export interface IndexSpec {
   sparse?: boolean;
   expireAfterSeconds?: number;
   partialFilterExpression?: Doc;
+  collation?: Doc;
   [option: string]: unknown;
 }
 
@@ -37,6 +39,9 @@ export class Index {
   readonly usable: boolean;
   private readonly maps: Array<Map<string, Bucket>>;
   private readonly partial: Matcher | null;
+  /** The index's collation: its string keys are that collation's equality keys. */
+  readonly collation: Collation | undefined;
+  private readonly keyOf: (v: unknown) => string;
   /** Some indexed document had an array in an indexed field. */
   multikey = false;
   /** The first field's distinct values in order; built on the first range or sort that needs it. */
@@ -47,7 +52,10 @@ export class Index {
     this.fields = Object.keys(spec.key);
     this.usable = Object.values(spec.key).every((v) => typeof v !== 'string' || v === 'hashed');
     this.maps = this.usable ? this.fields.map(() => new Map()) : [];
-    this.partial = spec.partialFilterExpression ? new Matcher(spec.partialFilterExpression) : null;
+    this.collation = parseCollation(spec.collation);
+    const collation = this.collation;
+    this.keyOf = collation ? (v) => collatedKeyOf(v, collation) : keyOf;
+    this.partial = spec.partialFilterExpression ? new Matcher(spec.partialFilterExpression, collation ? { collation } : undefined) : null;
   }
 
   get name(): string {
@@ -73,7 +81,7 @@ export class Index {
   private keys(doc: Doc, depth: number): Map<string, unknown[]> {
     if (depth === 1 && !this.fields[0].includes('.')) {
       const v = doc[this.fields[0]];
-      if (!Array.isArray(v)) return new Map([[keyOf(v), [v]]]);
+      if (!Array.isArray(v)) return new Map([[this.keyOf(v), [v]]]);
     }
     return this.keysByDepth(doc, depth)[depth - 1];
   }
@@ -92,7 +100,7 @@ export class Index {
         } else elements.push(v);
       }
       const perField = new Map<string, unknown>();
-      for (const e of elements) perField.set(e === EMPTY_ARRAY ? EMPTY_ARRAY_KEY : keyOf(e), e === EMPTY_ARRAY ? [] : e);
+      for (const e of elements) perField.set(e === EMPTY_ARRAY ? EMPTY_ARRAY_KEY : this.keyOf(e), e === EMPTY_ARRAY ? [] : e);
       const next = new Map<string, unknown[]>();
       for (const [k, vals] of acc) {
         for (const [fk, fv] of perField) next.set(i === 0 ? fk : k + SEP + fk, [...vals, fv]);
@@ -171,7 +179,7 @@ export class Index {
     const map = this.maps[depth - 1];
     const out = new Set<Rec>();
     for (const t of tuples) {
-      const b = map.get(t.map(keyOf).join(SEP));
+      const b = map.get(t.map(this.keyOf).join(SEP));
       if (b === undefined) continue;
       if (b instanceof Set) for (const r of b) out.add(r);
       else out.add(b);

@@ -1,3 +1,4 @@
+import { errorFields } from '../logger.js';
 import type { Deployment } from './deployment.js';
 import type { Rec } from './record.js';
 
@@ -21,7 +22,7 @@ export function startTtlMonitor(deployment: Deployment, intervalMs: number): () 
           if (at !== undefined && at + seconds * 1000 <= now) expired.push(rec);
         }
         for (const rec of expired) if (coll.getById(rec.doc._id) === rec) coll.delete(rec);
-        if (expired.length > 0) deployment.log(`devdb: TTL index ${index.name} removed ${expired.length} document(s) from ${coll.ns}`);
+        if (expired.length > 0) deployment.log.info({ ns: coll.ns, index: index.name, removed: expired.length }, 'TTL index removed expired documents');
       }
     }
   };
@@ -29,7 +30,7 @@ export function startTtlMonitor(deployment: Deployment, intervalMs: number): () 
     try {
       sweep();
     } catch (err) {
-      deployment.log(`devdb: TTL monitor failed: ${err instanceof Error ? err.message : String(err)}`);
+      deployment.log.error(errorFields(err, true), 'TTL monitor failed');
     }
   }, intervalMs);
   timer.unref();

@@ -48,10 +48,12 @@ describe('Agenda 6 with the MongoDB backend', () => {
     }
     await Promise.all([a.start(), b.start()]);
     for (let i = 0; i < 5; i++) await a.now('exclusive', { i });
-    await eventually(async () => (runs.length >= 5 ? true : undefined), 15_000);
-    await sleep(500);
+    // Every job finished: a second run of any of them would have started by now (runs are recorded at start).
+    const finished = { name: 'exclusive', lastFinishedAt: { $type: 'date' } };
+    await expect.poll(() => ctx.db.collection('jobs').countDocuments(finished), { timeout: 15_000 }).toBe(5);
     expect(runs).toHaveLength(5);
     const jobs = await ctx.db.collection('jobs').find({ name: 'exclusive' }).toArray();
-    expect(jobs.every((j) => j.lastFinishedAt instanceof Date)).toBe(true);
+    expect(jobs).toHaveLength(5);
+    for (const job of jobs) expect(job.lastFinishedAt).toBeInstanceOf(Date);
   });
 });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChangeStream, ChangeStreamDocument, Document, ResumeToken, Timestamp } from 'mongodb';
-import { openConformance, sleep, type ConformanceContext } from './support.js';
+import { MongoClient, type ChangeStream, type ChangeStreamDocument, type Document, type ResumeToken, type Timestamp } from 'mongodb';
+import { mongoUri, openConformance, type ConformanceContext } from './support.js';
 
 let ctx: ConformanceContext;
 beforeAll(async () => { ctx = await openConformance('changes'); });
@@ -107,18 +107,30 @@ describe('change streams', () => {
     await startAfter.close();
   });
 
-  it('waits on getMore and delivers an event soon after it happens', async () => {
-    const c = ctx.db.collection('latency');
-    const stream = await started(c.watch([], { maxAwaitTimeMS: 500 }));
-    const next = stream.next();
-    await sleep(100);
-    const t0 = Date.now();
-    await c.insertOne({ late: true });
-    const ev = await next;
-    expect(ev.operationType).toBe('insert');
-    expect(Date.now() - t0).toBeLessThan(1000);
-    expect(stream.resumeToken).toEqual(ev._id);
-    await stream.close();
+  it('answers a waiting getMore with an event that happens while it waits', async () => {
+    // A client of its own, to see when the stream's getMore is on the server.
+    const watcher = new MongoClient(mongoUri(), { monitorCommands: true });
+    const getMores: string[] = [];
+    let waiting: () => void = () => undefined;
+    const onServer = new Promise<void>((resolve) => { waiting = resolve; });
+    watcher.on('commandStarted', (e) => { if (e.commandName === 'getMore') { getMores.push('started'); waiting(); } });
+    watcher.on('commandSucceeded', (e) => { if (e.commandName === 'getMore') getMores.push(`answered ${(e.reply as { cursor: { nextBatch: unknown[] } }).cursor.nextBatch.length}`); });
+    try {
+      const c = watcher.db(ctx.db.databaseName).collection('latency');
+      // A wait far longer than the test: had the server not answered on the insert, another getMore would follow.
+      const stream = c.watch([], { maxAwaitTimeMS: 60_000 });
+      // The stream opens (aggregate) on the first next(); its first getMore starts once it is open.
+      const next = stream.next();
+      await onServer;
+      await ctx.db.collection('latency').insertOne({ late: true });
+      const ev = await next;
+      expect(ev.operationType).toBe('insert');
+      expect(getMores).toEqual(['started', 'answered 1']);
+      expect(stream.resumeToken).toEqual(ev._id);
+      await stream.close();
+    } finally {
+      await watcher.close();
+    }
   });
 
   it('fails the stream when its pipeline removes the resume token', async () => {
@@ -138,5 +150,24 @@ describe('change streams', () => {
     expect(drop.operationType).toBe('drop');
     expect(invalidate.operationType).toBe('invalidate');
     await stream.close();
+  });
+
+  it('starts a new stream after an invalidate with startAfter, refuses resumeAfter there, and resumes after a drop into the invalidate', async () => {
+    const c = ctx.db.collection('restarted');
+    await c.insertOne({ i: 0 });
+    const stream = await started(c.watch());
+    await c.drop();
+    const [drop, invalidate] = await take(stream, 2);
+    await stream.close();
+    const refused = c.watch([], { resumeAfter: invalidate._id });
+    await expect(refused.next()).rejects.toMatchObject({ code: 260 });
+    await refused.close();
+    const again = c.watch([], { resumeAfter: drop._id });
+    expect((await again.next()).operationType).toBe('invalidate');
+    await again.close();
+    const after = c.watch([], { startAfter: invalidate._id });
+    await c.insertOne({ i: 1 });
+    expect(insertedI(await after.next())).toBe(1);
+    await after.close();
   });
 });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Double, Long, ObjectId, type Collection, type Document } from 'mongodb';
+import { Double, Long, MongoBulkWriteError, ObjectId, type Collection, type Document } from 'mongodb';
 import { eventually, openConformance, type ConformanceContext } from './support.js';
 
 let ctx: ConformanceContext;
@@ -270,7 +270,9 @@ describe('deletes and findAndModify', () => {
     const err = await c.insertMany([{ _id: 3 as unknown as ObjectId }, { _id: 1 as unknown as ObjectId }, { _id: 4 as unknown as ObjectId }]).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 11000 });
     expect(await c.countDocuments({ _id: { $in: [3, 4] as unknown as ObjectId[] } })).toBe(1);
-    await c.insertMany([{ _id: 5 as unknown as ObjectId }, { _id: 1 as unknown as ObjectId }, { _id: 6 as unknown as ObjectId }], { ordered: false }).catch(() => undefined);
+    const unordered = await c.insertMany([{ _id: 5 as unknown as ObjectId }, { _id: 1 as unknown as ObjectId }, { _id: 6 as unknown as ObjectId }], { ordered: false }).catch((e: unknown) => e);
+    expect(unordered).toBeInstanceOf(MongoBulkWriteError);
+    expect(unordered).toMatchObject({ code: 11000, insertedCount: 2, writeErrors: [expect.objectContaining({ index: 1, code: 11000 })] });
     expect(await c.countDocuments({ _id: { $in: [5, 6] as unknown as ObjectId[] } })).toBe(2);
   });
 });

@@ -61,12 +61,50 @@ describe('indexes', () => {
     expect(idx.map((i) => i.name)).toEqual(['_id_', 'a_1', 'bc', 'at_1']);
     expect(idx.find((i) => i.name === 'bc')!.key).toEqual({ b: -1, c: 1 });
     expect(idx.find((i) => i.name === 'at_1')!.expireAfterSeconds).toBe(3600);
-    await expect(c.createIndex({ a: 1 }, { name: 'a_1', unique: true })).rejects.toMatchObject({ code: 85 });
+    // Same name, different signature (unique is part of it since MongoDB 4.9): IndexKeySpecsConflict.
+    await expect(c.createIndex({ a: 1 }, { name: 'a_1', unique: true })).rejects.toMatchObject({ code: 86, codeName: 'IndexKeySpecsConflict' });
+    // Same name and signature, another TTL: IndexOptionsConflict.
+    await expect(c.createIndex({ at: 1 }, { expireAfterSeconds: 60 })).rejects.toMatchObject({ code: 85, codeName: 'IndexOptionsConflict' });
+    // Same signature under another name: IndexOptionsConflict.
+    await expect(c.createIndex({ a: 1 }, { name: 'a_again' })).rejects.toMatchObject({ code: 85, codeName: 'IndexOptionsConflict' });
     await c.dropIndex('bc');
     await expect(c.dropIndex('nope')).rejects.toMatchObject({ code: 27 });
     expect((await c.indexes()).map((i) => i.name)).toEqual(['_id_', 'a_1', 'at_1']);
     await c.dropIndexes();
     expect((await c.indexes()).map((i) => i.name)).toEqual(['_id_']);
+  });
+
+  it('keeps two indexes on one key pattern that differ in signature (unique, collation)', async () => {
+    const c = ctx.db.collection('signatures');
+    await c.createIndex({ email: 1 });
+    await c.createIndex({ email: 1 }, { name: 'email_unique', unique: true });
+    await c.createIndex({ email: 1 }, { name: 'email_ci', collation: { locale: 'en', strength: 2 } });
+    const indexes = await c.listIndexes().toArray();
+    expect(indexes.map((i) => i.name)).toEqual(['_id_', 'email_1', 'email_unique', 'email_ci']);
+    expect(indexes[3].collation).toMatchObject({ locale: 'en', strength: 2, caseLevel: false, numericOrdering: false });
+    await c.insertOne({ email: 'a@x.io' });
+    await expect(c.insertOne({ email: 'a@x.io' })).rejects.toMatchObject({ code: 11000, keyPattern: { email: 1 } });
+  });
+
+  it('refuses a hint that names no index', async () => {
+    const c = ctx.db.collection('hinted');
+    await c.createIndex({ k: 1 });
+    await c.insertOne({ k: 1 });
+    expect(await c.find({ k: 1 }).hint('k_1').toArray()).toHaveLength(1);
+    expect(await c.find({ k: 1 }).hint({ k: 1 }).toArray()).toHaveLength(1);
+    await expect(c.find({ k: 1 }).hint('nope').toArray()).rejects.toMatchObject({ code: 2 });
+    await expect(c.updateOne({ k: 1 }, { $set: { x: 1 } }, { hint: { nope: 1 } })).rejects.toMatchObject({ code: 2 });
+  });
+
+  it('hides an index from queries and shows it again (collMod)', async () => {
+    const c = ctx.db.collection('hidden');
+    await c.createIndex({ k: 1 }, { hidden: true });
+    await c.insertMany([{ k: 1 }, { k: 2 }]);
+    expect((await c.listIndexes().toArray())[1]).toMatchObject({ name: 'k_1', hidden: true });
+    expect(JSON.stringify(await c.find({ k: 1 }).explain('queryPlanner'))).toContain('COLLSCAN');
+    expect(await ctx.db.command({ collMod: 'hidden', index: { name: 'k_1', hidden: false } })).toMatchObject({ hidden_old: true, hidden_new: false, ok: 1 });
+    expect(JSON.stringify(await c.find({ k: 1 }).explain('queryPlanner'))).toContain('IXSCAN');
+    expect(await c.countDocuments({ k: 1 })).toBe(1);
   });
 
   it('plans an index scan for equality on an indexed field', async () => {

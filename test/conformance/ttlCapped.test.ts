@@ -1,6 +1,6 @@
 import type { Document } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openConformance, onDevDb, sleep, eventually, type ConformanceContext } from './support.js';
+import { openConformance, onDevDb, eventually, type ConformanceContext } from './support.js';
 
 let ctx: ConformanceContext;
 beforeAll(async () => { ctx = await openConformance('ttlcap'); });
@@ -57,6 +57,5 @@ describe('TTL indexes', () => {
     expect((await c.find({}, { projection: { _id: 0, k: 1 } }).toArray()).map((d) => d.k).sort()).toEqual(['fresh', 'no-date']);
     expect((await stream.next()).operationType).toBe('delete');
     await stream.close();
-    await sleep(10);
   });
 });
