@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 
-export type IdPrefix = 'prof' | 'mrg' | 'acc' | 'opp' | 'rel' | 'seg' | 'dst' | 'run' | 'act';
+export type IdPrefix = 'prof' | 'mrg' | 'acc' | 'opp' | 'rel' | 'seg' | 'dst' | 'run' | 'act' | 'src';
 
 /** Injected wherever behaviour depends on ids, so tests can make them deterministic. */
 export type IdGenerator = (prefix: IdPrefix) => string;

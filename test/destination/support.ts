@@ -1,10 +1,10 @@
 /** Fixtures for connector tests: a clock that only moves when told, a sleep that records, members, and deps. */
 import type { Db, MongoClient } from 'mongodb';
 import { silentLogger } from '../../lib/logger.js';
-import { unlimitedBudget, type CallBudget } from '../../subgraphs/destination/connectors/callBudget.js';
+import { unlimitedBudget, type CallBudget } from '../../lib/connectors/callBudget.js';
 import type { ConnectorDeps, DeliveryBatch, DeliveryMember } from '../../subgraphs/destination/connectors/connector.js';
-import { createSharedBudget, type SharedBudgetOptions } from '../../subgraphs/destination/connectors/sharedBudget.js';
-import { DestinationBudgetRepository } from '../../subgraphs/destination/destinationBudget.repository.js';
+import { createSharedBudget, type SharedBudgetOptions } from '../../lib/connectors/sharedBudget.js';
+import { ApiBudgetRepository } from '../../lib/connectors/apiBudget.repository.js';
 import { connectTestClient, uniqueName } from '../support/mongo.js';
 
 /** A clock at a fixed moment; `sleep` records the wait and moves the clock, without waiting. */
@@ -48,7 +48,7 @@ export async function budgetDatabase(): Promise<{ client: MongoClient; db: Db; n
 }
 
 export function sharedBudget(db: Db, options: SharedBudgetOptions): CallBudget {
-  return createSharedBudget(new DestinationBudgetRepository(db), options);
+  return createSharedBudget(new ApiBudgetRepository(db), options);
 }
 
 export function person(id: string, email: string | null, extra: Partial<DeliveryMember> = {}): DeliveryMember {

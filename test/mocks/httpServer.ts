@@ -14,6 +14,8 @@ export interface MockRequest {
 export interface MockReply {
   status: number;
   body?: unknown;
+  /** Sent as is (e.g. a CSV file) instead of `body` as JSON; set its content-type in `headers`. */
+  text?: string;
   headers?: Record<string, string>;
 }
 
@@ -58,6 +60,11 @@ export async function startMockServer(handle: (request: MockRequest) => Promise<
 }
 
 function send(res: ServerResponse, reply: MockReply): void {
+  if (reply.text !== undefined) {
+    res.writeHead(reply.status, reply.headers);
+    res.end(reply.text);
+    return;
+  }
   const text = reply.body === undefined ? '' : JSON.stringify(reply.body);
   res.writeHead(reply.status, { ...(text ? { 'content-type': 'application/json' } : {}), ...reply.headers });
   res.end(text);

@@ -10,8 +10,11 @@
 import type { Logger } from '../../../lib/logger.js';
 import type { JsonObject } from '../../../lib/subgraph/scalars.js';
 import type { DestinationType } from '../destinations.repository.js';
-import type { BudgetLimits, CallBudget } from './callBudget.js';
+import type { BudgetLimits, CallBudget } from '../../../lib/connectors/callBudget.js';
+import type { FetchFn } from '../../../lib/connectors/http.js';
+import type { TokenCache } from '../../../lib/connectors/tokenCache.js';
 import type { FileSystem } from './files/fileSystem.js';
+import type { AddressPolicy } from './addressPolicy.js';
 
 export type MemberType = 'PERSON' | 'ACCOUNT';
 export type AttributeValue = string | number | boolean | null;
@@ -132,13 +135,17 @@ export interface DestinationForConnector {
   credentials: JsonObject | null;
 }
 
-export type FetchFn = typeof fetch;
+export type { FetchFn, TokenCache };
 
-/** Opaque per-process cache of access tokens, so connectors made per batch do not re-authenticate. */
-export type TokenCache = Map<string, { token: string; expiresAt: number }>;
 
 export interface ConnectorDeps {
   fetch: FetchFn;
+  /**
+   * Which addresses requests may reach (checked before each one, see guardedFetch.ts). The destination
+   * subgraph and the delivery worker pass the config's; without one, loopback and private addresses
+   * are allowed (tests' local mocks) and metadata and link-local ones refused.
+   */
+  addressPolicy?: AddressPolicy;
   now: () => Date;
   /** Resolves after `ms`; tests pass one that only records. */
   sleep: (ms: number) => Promise<void>;

@@ -6,15 +6,18 @@
  */
 import type { JsonObject } from '../../../lib/subgraph/scalars.js';
 import type { Connector, ConnectorDeps, DestinationForConnector } from './connector.js';
-import { ConnectorFailure } from './failures.js';
+import { ConnectorFailure } from '../../../lib/connectors/failures.js';
+import { UNCONFIGURED_ADDRESS_POLICY } from './addressPolicy.js';
+import { guardedFetch } from './guardedFetch.js';
 import { createFileConnector, parseFileConfig } from './files/fileConnector.js';
 import { createLinkedInConnector } from './linkedin/linkedinConnector.js';
 import { LINKEDIN_VERSION } from './linkedin/linkedinClient.js';
 import { createMarketoConnector } from './marketo/marketoConnector.js';
 import { createWebhookConnector, WEBHOOK_BATCH_LIMIT } from './webhook/webhookConnector.js';
 
-export function createConnector(destination: DestinationForConnector, deps: ConnectorDeps): Connector {
+export function createConnector(destination: DestinationForConnector, unguarded: ConnectorDeps): Connector {
   const { config } = destination;
+  const deps: ConnectorDeps = { ...unguarded, fetch: guardedFetch(unguarded.fetch, unguarded.addressPolicy ?? UNCONFIGURED_ADDRESS_POLICY) };
   switch (destination.type) {
     case 'MARKETO':
       return createMarketoConnector(

@@ -1,7 +1,7 @@
 /**
  * What the delivery engine uses: the connector interface and factory, the
  * shared call budget, and the failure type. The engine makes one budget per
- * process (over DestinationBudgetRepository on the platform database) and one
+ * process (over ApiBudgetRepository on the platform database) and one
  * token cache per process, and passes both in every connector's deps.
  */
 export type {
@@ -24,10 +24,10 @@ export type {
   TokenCache,
 } from './connector.js';
 export { createConnector } from './createConnector.js';
-export { unlimitedBudget, withBudget, type BudgetLease, type BudgetLimits, type CallBudget } from './callBudget.js';
-export { createSharedBudget, type BudgetSlots, type SharedBudgetOptions } from './sharedBudget.js';
-export { ConnectorFailure, asConnectorFailure } from './failures.js';
-export { backoffDelay, withRetries } from './retry.js';
-export { MARKETO_LIMITS } from './marketo/marketoClient.js';
+export { unlimitedBudget, withBudget, type BudgetLease, type BudgetLimits, type CallBudget } from '../../../lib/connectors/callBudget.js';
+export { createSharedBudget, type BudgetSlots, type SharedBudgetOptions } from '../../../lib/connectors/sharedBudget.js';
+export { ConnectorFailure, asConnectorFailure } from '../../../lib/connectors/failures.js';
+export { backoffDelay, withRetries } from '../../../lib/connectors/retry.js';
+export { MARKETO_LIMITS } from '../../../lib/marketo/marketoClient.js';
 export { LINKEDIN_LIMITS } from './linkedin/linkedinClient.js';
 export { signWebhookBody, verifyWebhookSignature, SIGNATURE_HEADER, IDEMPOTENCY_HEADER } from './webhook/signature.js';

@@ -1,6 +1,6 @@
 /** Builds a DeliveryOutcome: one result per member, in batch order, counted. */
 import type { DeliveryBatch, DeliveryCounts, DeliveryMember, DeliveryOutcome, MemberResult } from './connector.js';
-import type { ConnectorFailure } from './failures.js';
+import type { ConnectorFailure } from '../../../lib/connectors/failures.js';
 
 export type Operation = 'add' | 'remove';
 

@@ -5,11 +5,11 @@
  * 5xx and network errors.
  */
 import { createHash } from 'node:crypto';
-import { withBudget, type BudgetLimits } from '../callBudget.js';
+import { withBudget, type BudgetLimits } from '../../../../lib/connectors/callBudget.js';
 import type { ConnectorDeps } from '../connector.js';
-import { ConnectorFailure, isRetryableHttpStatus, parseRetryAfter } from '../failures.js';
-import { isRecord, joinUrl, send, type HttpAnswer } from '../http.js';
-import { withRetries } from '../retry.js';
+import { ConnectorFailure, isRetryableHttpStatus, parseRetryAfter } from '../../../../lib/connectors/failures.js';
+import { isRecord, joinUrl, send, type HttpAnswer } from '../../../../lib/connectors/http.js';
+import { withRetries } from '../../../../lib/connectors/retry.js';
 
 /** The Marketing API version sent as `LinkedIn-Version` unless the destination's config names another. */
 export const LINKEDIN_VERSION = '202601';

@@ -8,8 +8,8 @@
  */
 import type { JsonObject } from '../../../../lib/subgraph/scalars.js';
 import type { Connector, ConnectorDeps, DeliveryBatch, DeliveryOutcome, EnsureAudienceInput, FieldMapping, MemberType } from '../connector.js';
-import { asConnectorFailure, ConnectorFailure } from '../failures.js';
-import { isRecord } from '../http.js';
+import { asConnectorFailure, ConnectorFailure } from '../../../../lib/connectors/failures.js';
+import { isRecord } from '../../../../lib/connectors/http.js';
 import { checkMappingShape, mappedAttributes } from '../mapping.js';
 import { chunk, consentForbids, entriesOf, OutcomeBuilder, type BatchEntry } from '../outcome.js';
 import { sha256Email } from './hashEmail.js';

@@ -9,12 +9,12 @@
  * counts as removed.
  */
 import { isSourceKey, parseSourceKey } from '../../../../lib/identity/sourceKey.js';
-import type { BudgetLimits } from '../callBudget.js';
+import type { BudgetLimits } from '../../../../lib/connectors/callBudget.js';
 import type { Connector, ConnectorDeps, DeliveryBatch, DeliveryMember, DeliveryOutcome, DestinationMember, FieldMapping, ListMembersQuery } from '../connector.js';
-import { asConnectorFailure, ConnectorFailure } from '../failures.js';
+import { asConnectorFailure, ConnectorFailure } from '../../../../lib/connectors/failures.js';
 import { isScalar, mappedAttributes } from '../mapping.js';
 import { chunk, consentForbids, entriesOf, OutcomeBuilder, type BatchEntry } from '../outcome.js';
-import { MARKETO_BATCH_LIMIT, MarketoClient, type MarketoConfig } from './marketoClient.js';
+import { MARKETO_BATCH_LIMIT, MarketoClient, type MarketoConfig } from '../../../../lib/marketo/marketoClient.js';
 import { changeList, findLeads, listLeads, normalizeKey, upsertLeads } from './marketoLeads.js';
 import { checkMarketoActivation, parseMarketoOptions, type MarketoOptions } from './marketoOptions.js';
 

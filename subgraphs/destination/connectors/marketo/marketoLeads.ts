@@ -5,8 +5,8 @@
  * failure is thrown for the caller to record against the whole chunk.
  */
 import type { AttributeValue } from '../connector.js';
-import { isRecord } from '../http.js';
-import type { MarketoClient } from './marketoClient.js';
+import { isRecord } from '../../../../lib/connectors/http.js';
+import type { MarketoClient } from '../../../../lib/marketo/marketoClient.js';
 
 export interface RecordStatus {
   ok: boolean;

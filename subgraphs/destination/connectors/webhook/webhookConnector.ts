@@ -7,11 +7,11 @@
  */
 import { createHash } from 'node:crypto';
 import type { Connector, ConnectorDeps, DeliveryBatch, DeliveryOutcome } from '../connector.js';
-import { asConnectorFailure, httpFailure, parseRetryAfter } from '../failures.js';
-import { send } from '../http.js';
+import { asConnectorFailure, httpFailure, parseRetryAfter } from '../../../../lib/connectors/failures.js';
+import { send } from '../../../../lib/connectors/http.js';
 import { checkMappingShape, mappedAttributes } from '../mapping.js';
 import { chunk, consentForbids, entriesOf, OutcomeBuilder, type BatchEntry } from '../outcome.js';
-import { withRetries } from '../retry.js';
+import { withRetries } from '../../../../lib/connectors/retry.js';
 import { IDEMPOTENCY_HEADER, SIGNATURE_HEADER, signWebhookBody } from './signature.js';
 
 export const WEBHOOK_BATCH_LIMIT = 500;

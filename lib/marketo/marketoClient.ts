@@ -6,11 +6,12 @@
  * token and one more try; 604, 606, 615 (and 608, 611) back off and retry;
  * anything else is permanent.
  */
-import { withBudget, type BudgetLimits } from '../callBudget.js';
-import type { ConnectorDeps } from '../connector.js';
-import { ConnectorFailure, httpFailure, MARKETO_RETRYABLE_CODES } from '../failures.js';
-import { isRecord, joinUrl, send, type HttpAnswer } from '../http.js';
-import { withRetries } from '../retry.js';
+import { withBudget, type BudgetLimits, type CallBudget } from '../connectors/callBudget.js';
+import { ConnectorFailure, httpFailure, MARKETO_RETRYABLE_CODES } from '../connectors/failures.js';
+import { isRecord, joinUrl, send, type FetchFn, type HttpAnswer } from '../connectors/http.js';
+import { withRetries } from '../connectors/retry.js';
+import type { TokenCache } from '../connectors/tokenCache.js';
+import type { Logger } from '../logger.js';
 import { MarketoTokens, type MarketoCredentials } from './marketoAuth.js';
 
 /** Marketo's published limits per instance. */
@@ -18,14 +19,32 @@ export const MARKETO_LIMITS: BudgetLimits = { callsPerWindow: 100, windowMs: 20_
 /** Records per leads.json write, values per filter, ids per list call. */
 export const MARKETO_BATCH_LIMIT = 300;
 
+/** What a Marketo client needs; destination connectors and sources pass the same budget and token cache. */
+export interface MarketoClientDeps {
+  fetch: FetchFn;
+  now: () => Date;
+  sleep: (ms: number) => Promise<void>;
+  budget: CallBudget;
+  logger: Logger;
+  /** In [0, 1): jitter of backoff delays. @default Math.random */
+  random?: () => number;
+  tokenCache?: TokenCache;
+  /** How many times one call is tried on rate limits, timeouts, 5xx and network errors. @default 4 */
+  maxAttempts?: number;
+  /** Per-request timeout. @default 30 000 ms */
+  requestTimeoutMs?: number;
+}
+
 export interface MarketoConfig extends MarketoCredentials {
   restUrl: string;
 }
 
 export interface MarketoRequest {
   method: 'GET' | 'POST' | 'DELETE';
-  /** Under restUrl, e.g. `/v1/leads.json`. */
+  /** Under restUrl, e.g. `/v1/leads.json`, or under the Bulk API's base (restUrl's sibling `/bulk`) with `api: 'bulk'`. */
   path: string;
+  /** @default 'rest' */
+  api?: 'rest' | 'bulk';
   query?: Record<string, string>;
   json?: unknown;
   /** Sent as application/x-www-form-urlencoded (reads with long filters use POST with `_method=GET`). */
@@ -46,7 +65,7 @@ export class MarketoClient {
 
   constructor(
     private readonly config: MarketoConfig,
-    private readonly deps: ConnectorDeps,
+    private readonly deps: MarketoClientDeps,
     private readonly limits: BudgetLimits = MARKETO_LIMITS,
   ) {
     this.instanceKey = `marketo:${new URL(config.restUrl).host.toLowerCase()}`;
@@ -75,6 +94,23 @@ export class MarketoClient {
     }, this.retryOptions());
   }
 
+  /** A Bulk Extract file (CSV text); Marketo answers errors about it as JSON. */
+  async download(request: MarketoRequest): Promise<string> {
+    return withRetries(async () => {
+      let token = await this.tokens.get();
+      let answer = await this.budgeted(() => this.send(request, token));
+      if (TOKEN_ERRORS.has(firstErrorCode(answer) ?? '')) {
+        this.tokens.invalidate(token);
+        token = await this.tokens.get();
+        answer = await this.budgeted(() => this.send(request, token));
+      }
+      if (answer.status === 200 && typeof answer.body === 'string') return answer.body;
+      if (answer.status === 200 && answer.body === null) return '';
+      interpret(answer);
+      throw new ConnectorFailure('MARKETO_BAD_RESPONSE', 'Marketo answered a file request with JSON but no error', true);
+    }, this.retryOptions());
+  }
+
   private retryOptions() {
     return {
       maxAttempts: this.deps.maxAttempts ?? 4,
@@ -90,7 +126,8 @@ export class MarketoClient {
   }
 
   private send(request: MarketoRequest, token: string): Promise<HttpAnswer> {
-    const url = new URL(joinUrl(this.config.restUrl, request.path));
+    const base = request.api === 'bulk' ? bulkUrl(this.config.restUrl) : this.config.restUrl;
+    const url = new URL(joinUrl(base, request.path));
     for (const [name, value] of Object.entries(request.query ?? {})) url.searchParams.set(name, value);
     const headers: Record<string, string> = { authorization: `Bearer ${token}`, accept: 'application/json' };
     let body: string | undefined;
@@ -103,6 +140,11 @@ export class MarketoClient {
     }
     return send(this.deps.fetch, url.toString(), { method: request.method, headers, body }, this.deps.requestTimeoutMs);
   }
+}
+
+/** Marketo serves the Bulk API beside the REST API: `https://<munchkin>.mktorest.com/rest` -> `.../bulk`. */
+export function bulkUrl(restUrl: string): string {
+  return restUrl.replace(/\/+$/, '').replace(/\/rest$/, '') + '/bulk';
 }
 
 function firstErrorCode(answer: HttpAnswer): string | undefined {

@@ -3,7 +3,7 @@
  * `callsPerWindow` calls in any `windowMs` and at most `maxConcurrent` in flight
  * per key (a Marketo instance, a LinkedIn member). Connectors acquire a lease
  * before each call and release it after; the MongoDB-backed implementation is
- * `sharedBudget.ts` over `destinationBudget.repository.ts`.
+ * `sharedBudget.ts` over `apiBudget.repository.ts`.
  */
 export interface BudgetLimits {
   callsPerWindow: number;

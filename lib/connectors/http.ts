@@ -1,6 +1,7 @@
-/** One HTTP exchange with a destination: a timeout on every request, network errors as ConnectorFailures. */
-import type { FetchFn } from './connector.js';
+/** One HTTP exchange with an external API (a destination or a source): a timeout on every request, network errors as ConnectorFailures. */
 import { asConnectorFailure } from './failures.js';
+
+export type FetchFn = typeof fetch;
 
 export interface HttpAnswer {
   status: number;

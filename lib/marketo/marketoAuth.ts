@@ -4,9 +4,9 @@
  * before it expires, and dropped when the REST API answers 601 (invalid) or 602
  * (expired). Concurrent callers share one request for a new token.
  */
-import type { TokenCache } from '../connector.js';
-import { ConnectorFailure, httpFailure } from '../failures.js';
-import { isRecord, send, type HttpAnswer } from '../http.js';
+import { ConnectorFailure, httpFailure } from '../connectors/failures.js';
+import { isRecord, type HttpAnswer } from '../connectors/http.js';
+import { tokenCacheKey, type TokenCache } from '../connectors/tokenCache.js';
 
 /** Taken off a token's life, so a call started just before expiry does not carry a dead token. */
 const EXPIRY_MARGIN_MS = 60_000;
@@ -32,7 +32,7 @@ export class MarketoTokens {
     private readonly credentials: MarketoCredentials,
     private readonly deps: TokenSourceDeps,
   ) {
-    this.cacheKey = `marketo|${credentials.identityUrl}|${credentials.clientId}`;
+    this.cacheKey = tokenCacheKey('marketo', credentials.identityUrl, credentials.clientId, credentials.clientSecret);
   }
 
   async get(): Promise<string> {

@@ -1,6 +1,6 @@
 /**
  * The call budget every worker process shares, over slots in MongoDB
- * (destinationBudget.repository.ts). A call first claims a concurrency slot
+ * (apiBudget.repository.ts). A call first claims a concurrency slot
  * (when the key limits calls in flight), then a rate slot. When none is free
  * it sleeps until the earliest finished call's slot frees, or, while every slot
  * is held by a call in flight, looks again every `maxPollMs`.
@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { BudgetLease, BudgetLimits, CallBudget } from './callBudget.js';
 import { ConnectorFailure } from './failures.js';
 
-/** The storage operations the budget needs (DestinationBudgetRepository implements them). */
+/** The storage operations the budget needs (ApiBudgetRepository implements them). */
 export interface BudgetSlots {
   claim(key: string, kind: 'rate' | 'concurrency', count: number, holder: string, freeBefore: Date, holdUntil: Date): Promise<{ kind: 'rate' | 'concurrency'; slot: number; holder: string } | null>;
   release(key: string, claimed: { kind: 'rate' | 'concurrency'; slot: number; holder: string }, until?: Date): Promise<void>;

@@ -1,0 +1,342 @@
+/**
+ * A Marketo Engage instance as a source, holding our connector to the contract
+ * the real one enforces: client-credential tokens that expire (601 unknown, 602
+ * expired), 606 beyond `callsPerWindow` calls in any 20 s and 615 beyond 10 in
+ * flight (bulk calls included), HTTP 200 with `success: false` for call-level
+ * errors; Bulk Extract jobs (create, enqueue, status, file) with createdAt ranges
+ * of at most 31 days (1003), at most 2 processing at once and 10 queued (1029);
+ * paging tokens over the activity log for leadchanges.json (New Lead and Change
+ * Data Value), activities.json (at most 10 type ids) and deletedleads.json; and
+ * leads.json reads by id, at most 300. Leads, changes and activities are generated
+ * with the export-file factories (lib/fixtures), so they have the real shape.
+ */
+import { marketoActivity, marketoLead, csvText } from '../../lib/fixtures/exportFiles.js';
+import { isObject, parseJson, SlidingWindow, startMockServer, type MockReply, type MockRequest } from './httpServer.js';
+
+export interface MarketoSourceMockOptions {
+  clientId?: string;
+  clientSecret?: string;
+  now?: () => number;
+  callsPerWindow?: number;
+  windowMs?: number;
+  maxConcurrent?: number;
+  tokenTtlSeconds?: number;
+}
+
+type Lead = Record<string, string | number | boolean | null> & { id: number; createdAt: string; updatedAt: string };
+
+interface Activity {
+  /** Position in the log; paging tokens point into it. */
+  seq: number;
+  id: number;
+  marketoGUID: string;
+  leadId: number;
+  activityDate: string;
+  activityTypeId: number;
+  campaignId: number | null;
+  primaryAttributeValue: string | null;
+  attributes: Array<{ name: string; value: unknown }>;
+  fields?: Array<{ id: number; name: string; newValue: unknown; oldValue: unknown }>;
+}
+
+interface ExportJob {
+  exportId: string;
+  kind: 'leads' | 'activities';
+  status: 'Created' | 'Queued' | 'Processing' | 'Completed' | 'Failed';
+  fields: string[];
+  startAt: number;
+  endAt: number;
+  activityTypeIds: number[] | null;
+  file?: string;
+}
+
+export const NEW_LEAD = 12;
+export const CHANGE_DATA_VALUE = 13;
+export const DELETE_LEAD = 37;
+const MAX_RANGE_MS = 31 * 86_400_000;
+const MAX_PROCESSING = 2;
+const MAX_QUEUED = 10;
+const MAX_BATCH = 300;
+const ACTIVITY_COLUMNS = ['marketoGUID', 'leadId', 'activityDate', 'activityTypeId', 'campaignId', 'primaryAttributeValueId', 'primaryAttributeValue', 'attributes'];
+
+export async function startMarketoSourceMock(options: MarketoSourceMockOptions = {}) {
+  const now = options.now ?? Date.now;
+  const clientId = options.clientId ?? 'source-client';
+  const clientSecret = options.clientSecret ?? 'source-secret';
+  const limits = { calls: options.callsPerWindow ?? 100, concurrent: options.maxConcurrent ?? 10 };
+  const window = new SlidingWindow(options.windowMs ?? 20_000);
+  const tokens = new Map<string, number>();
+  let tokenCounter = 0;
+  let inFlight = 0;
+  let nextLeadId = 1000;
+  let nextActivityId = 1;
+  let nextExportId = 1;
+
+  const state = {
+    leads: new Map<number, Lead>(),
+    log: [] as Activity[],
+    exports: new Map<string, ExportJob>(),
+    calls: [] as Array<{ method: string; path: string; query: Record<string, string>; errorCode?: string }>,
+    refused: { rate: 0, concurrency: 0, auth: 0, exportLimit: 0, range: 0, batch: 0 },
+    tokensIssued: 0,
+    maxConcurrentSeen: 0,
+    maxExportsProcessing: 0,
+    maxExportsQueued: 0,
+    get maxCallsInWindow() {
+      return window.maxSeen;
+    },
+  };
+
+  const fail = (code: string, message: string): MockReply => ({ status: 200, body: { requestId: 'mock', success: false, errors: [{ code, message }] } });
+  const ok = (result: unknown[], extra: Record<string, unknown> = {}): MockReply => ({ status: 200, body: { requestId: 'mock', success: true, result, ...extra } });
+  const iso = (ms: number) => new Date(ms).toISOString();
+
+  function log(entry: Omit<Activity, 'seq' | 'id' | 'marketoGUID'> & { marketoGUID?: string }): void {
+    const id = nextActivityId++;
+    state.log.push({ ...entry, seq: state.log.length, id, marketoGUID: entry.marketoGUID ?? String(500_000 + id) });
+  }
+
+  function token(request: MockRequest): MockReply {
+    const q = request.url.searchParams;
+    if (q.get('grant_type') !== 'client_credentials' || q.get('client_id') !== clientId || q.get('client_secret') !== clientSecret) {
+      state.refused.auth++;
+      return { status: 401, body: { error: 'unauthorized', error_description: 'Bad client credentials' } };
+    }
+    const issued = `src-tok-${++tokenCounter}`;
+    tokens.set(issued, now() + (options.tokenTtlSeconds ?? 3600) * 1000);
+    state.tokensIssued++;
+    return { status: 200, body: { access_token: issued, token_type: 'bearer', expires_in: options.tokenTtlSeconds ?? 3600, scope: 'api@example.com' } };
+  }
+
+  /** Where a paging token points in the log. */
+  const position = (pageToken: string | null): number | undefined => {
+    const match = /^mock:(\d+)$/.exec(Buffer.from(pageToken ?? '', 'base64url').toString());
+    return match ? Number(match[1]) : undefined;
+  };
+  const pagingToken = (seq: number) => Buffer.from(`mock:${seq}`).toString('base64url');
+
+  /** Log entries from the token on that `matches`, up to the batch size; the token after the last one looked at. */
+  function readLog(params: URLSearchParams, matches: (activity: Activity) => boolean, shape: (activity: Activity) => unknown): MockReply {
+    const start = position(params.get('nextPageToken'));
+    if (start === undefined) return fail('1003', 'Invalid paging token');
+    const size = Math.min(Number(params.get('batchSize') ?? MAX_BATCH), MAX_BATCH);
+    const found: unknown[] = [];
+    let seq = start;
+    for (; seq < state.log.length && found.length < size; seq++) if (matches(state.log[seq]!)) found.push(shape(state.log[seq]!));
+    const more = state.log.slice(seq).some(matches);
+    return ok(found, { nextPageToken: pagingToken(seq), moreResult: more });
+  }
+
+  const restActivity = (a: Activity) => ({
+    id: a.id,
+    marketoGUID: a.marketoGUID,
+    leadId: a.leadId,
+    activityDate: a.activityDate,
+    activityTypeId: a.activityTypeId,
+    campaignId: a.campaignId,
+    primaryAttributeValueId: null,
+    primaryAttributeValue: a.primaryAttributeValue,
+    attributes: a.attributes,
+  });
+
+  function route(request: MockRequest, path: string): MockReply {
+    const params = request.url.searchParams;
+    const form = request.headers['content-type']?.startsWith('application/x-www-form-urlencoded') ? new URLSearchParams(request.body) : undefined;
+    if (path === '/rest/v1/activities/pagingtoken.json') {
+      const since = Date.parse(params.get('sinceDatetime') ?? '');
+      if (Number.isNaN(since)) return fail('1003', 'sinceDatetime is required');
+      const seq = state.log.findIndex((a) => Date.parse(a.activityDate) >= since);
+      return ok([], { nextPageToken: pagingToken(seq === -1 ? state.log.length : seq) });
+    }
+    if (path === '/rest/v1/activities/leadchanges.json') {
+      if (!params.get('fields')) return fail('1003', 'fields is required');
+      return readLog(params, (a) => a.activityTypeId === NEW_LEAD || a.activityTypeId === CHANGE_DATA_VALUE, (a) => ({ ...restActivity(a), fields: a.fields ?? [] }));
+    }
+    if (path === '/rest/v1/activities.json') {
+      const typeIds = (params.get('activityTypeIds') ?? '').split(',').filter(Boolean).map(Number);
+      if (typeIds.length === 0 || typeIds.length > 10) return fail('1003', 'activityTypeIds: 1 to 10 ids');
+      return readLog(params, (a) => typeIds.includes(a.activityTypeId), restActivity);
+    }
+    if (path === '/rest/v1/activities/deletedleads.json') {
+      return readLog(params, (a) => a.activityTypeId === DELETE_LEAD, restActivity);
+    }
+    if (path === '/rest/v1/leads.json' && request.method === 'POST' && params.get('_method') === 'GET') {
+      const read = form ?? new URLSearchParams();
+      if (read.get('filterType') !== 'id') return fail('1003', 'This mock reads leads by id');
+      const ids = (read.get('filterValues') ?? '').split(',').filter(Boolean).map(Number);
+      if (ids.length > MAX_BATCH) {
+        state.refused.batch++;
+        return fail('1003', `Too many filter values: at most ${MAX_BATCH}`);
+      }
+      const fields = (read.get('fields') ?? 'id,email').split(',');
+      return ok(ids.flatMap((id) => (state.leads.has(id) ? [Object.fromEntries(fields.map((f) => [f, state.leads.get(id)![f] ?? null]))] : [])));
+    }
+    const bulk = /^\/bulk\/v1\/(leads|activities)\/export\/(?:create\.json|([^/]+)\/(enqueue|status|file)\.json)$/.exec(path);
+    if (bulk) return bulkRoute(request, bulk[1] as 'leads' | 'activities', bulk[2], bulk[3]);
+    return { status: 404, body: { message: 'Not found' } };
+  }
+
+  function bulkRoute(request: MockRequest, kind: 'leads' | 'activities', exportId: string | undefined, action: string | undefined): MockReply {
+    if (!exportId) {
+      const body = parseJson(request.body);
+      const filter = isObject(body) && isObject(body.filter) ? body.filter : {};
+      const createdAt = isObject(filter.createdAt) ? filter.createdAt : undefined;
+      const startAt = Date.parse(String(createdAt?.startAt));
+      const endAt = Date.parse(String(createdAt?.endAt));
+      if (Number.isNaN(startAt) || Number.isNaN(endAt)) return fail('1003', 'filter.createdAt with startAt and endAt is required');
+      if (endAt - startAt > MAX_RANGE_MS) {
+        state.refused.range++;
+        return fail('1003', 'Date range exceeds 31 days');
+      }
+      const fields = kind === 'leads' ? (isObject(body) && Array.isArray(body.fields) ? body.fields.map(String) : []) : ACTIVITY_COLUMNS;
+      if (fields.length === 0) return fail('1003', 'fields is required');
+      const job: ExportJob = {
+        exportId: `exp-${nextExportId++}`,
+        kind,
+        status: 'Created',
+        fields,
+        startAt,
+        endAt,
+        activityTypeIds: Array.isArray(filter.activityTypeIds) ? filter.activityTypeIds.map(Number) : null,
+      };
+      state.exports.set(job.exportId, job);
+      return ok([{ exportId: job.exportId, format: 'CSV', status: 'Created', createdAt: iso(now()) }]);
+    }
+    const job = state.exports.get(exportId);
+    if (!job || job.kind !== kind) return fail('1003', 'Export job not found');
+    if (action === 'enqueue') {
+      const waiting = [...state.exports.values()].filter((other) => other.status === 'Queued').length;
+      if (waiting >= MAX_QUEUED) {
+        state.refused.exportLimit++;
+        return fail('1029', 'Too many jobs in queue');
+      }
+      job.status = 'Queued';
+      advanceExports();
+      return ok([{ exportId, status: job.status }]);
+    }
+    if (action === 'status') {
+      const reply = ok([{ exportId, format: 'CSV', status: job.status, ...(job.file !== undefined ? { numberOfRecords: job.file.split('\n').length - 2, fileSize: job.file.length } : {}) }]);
+      // Each look moves the queue on: a processing job completes, a queued one starts when there is room.
+      if (job.status === 'Processing') complete(job);
+      advanceExports();
+      return reply;
+    }
+    if (job.status !== 'Completed' || job.file === undefined) return fail('1003', 'Export file not available');
+    return { status: 200, text: job.file, headers: { 'content-type': 'text/csv' } };
+  }
+
+  function advanceExports(): void {
+    const all = [...state.exports.values()];
+    for (const job of all.filter((j) => j.status === 'Queued')) {
+      if (all.filter((j) => j.status === 'Processing').length >= MAX_PROCESSING) break;
+      job.status = 'Processing';
+    }
+    state.maxExportsProcessing = Math.max(state.maxExportsProcessing, all.filter((j) => j.status === 'Processing').length);
+    state.maxExportsQueued = Math.max(state.maxExportsQueued, all.filter((j) => j.status === 'Queued').length);
+  }
+
+  function complete(job: ExportJob): void {
+    const inRange = (date: string) => Date.parse(date) >= job.startAt && Date.parse(date) < job.endAt;
+    if (job.kind === 'leads') {
+      const rows = [...state.leads.values()].filter((lead) => inRange(lead.createdAt)).map((lead) => Object.fromEntries(job.fields.map((f) => [f, lead[f] ?? undefined])));
+      job.file = csvText(job.fields, rows as never);
+    } else {
+      const rows = state.log
+        .filter((a) => inRange(a.activityDate) && (!job.activityTypeIds || job.activityTypeIds.includes(a.activityTypeId)))
+        .map((a) => ({ ...restActivity(a), primaryAttributeValueId: undefined, attributes: JSON.stringify(Object.fromEntries(a.attributes.map((x) => [x.name, x.value]))) }));
+      job.file = csvText(ACTIVITY_COLUMNS, rows as never);
+    }
+    job.status = 'Completed';
+  }
+
+  async function api(request: MockRequest, path: string): Promise<MockReply> {
+    if (inFlight >= limits.concurrent) {
+      state.refused.concurrency++;
+      return fail('615', 'Concurrent access limit reached');
+    }
+    if (!window.tryAdd(request.arrivedAt, limits.calls)) {
+      state.refused.rate++;
+      return fail('606', `Max rate limit '${limits.calls}' exceeded with in '${window.windowMs / 1000}' secs`);
+    }
+    inFlight++;
+    state.maxConcurrentSeen = Math.max(state.maxConcurrentSeen, inFlight);
+    try {
+      const bearer = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
+      const expiry = bearer ? tokens.get(bearer) : undefined;
+      if (expiry === undefined) return fail('601', 'Access token invalid');
+      if (expiry <= now()) return fail('602', 'Access token expired');
+      return route(request, path);
+    } finally {
+      inFlight--;
+    }
+  }
+
+  const server = await startMockServer(async (request) => {
+    const path = request.url.pathname;
+    if (path === '/identity/oauth/token' && request.method === 'GET') return token(request);
+    if (!path.startsWith('/rest/') && !path.startsWith('/bulk/')) return { status: 404, body: { message: 'Not found' } };
+    const reply = await api(request, path);
+    const body = reply.body;
+    const errorCode = isObject(body) && body.success === false && Array.isArray(body.errors) && isObject(body.errors[0]) ? String(body.errors[0].code) : undefined;
+    state.calls.push({ method: request.method, path, query: Object.fromEntries(request.url.searchParams), ...(errorCode ? { errorCode } : {}) });
+    return reply;
+  }, now);
+
+  return {
+    ...server,
+    state,
+    restUrl: `${server.url}/rest`,
+    identityUrl: `${server.url}/identity`,
+    clientId,
+    clientSecret,
+    /** `count` leads created at `createdAt` (each with a New Lead activity), shaped by the export-file factory; their ids. */
+    addLeads(count: number, at: Date = new Date(now()), fields: (n: number) => Record<string, string | number | boolean | undefined> = () => ({})): number[] {
+      const ids: number[] = [];
+      for (let i = 0; i < count; i++) {
+        const id = ++nextLeadId;
+        const { id: _ignored, updatedAt: _u, ...generated } = marketoLead(id - 1000, fields(id));
+        const lead = { ...(generated as Record<string, string | number | boolean>), id, createdAt: at.toISOString(), updatedAt: at.toISOString() } as Lead;
+        state.leads.set(id, lead);
+        log({ leadId: id, activityDate: at.toISOString(), activityTypeId: NEW_LEAD, campaignId: null, primaryAttributeValue: null, attributes: [{ name: 'Source Type', value: 'New lead' }] });
+        ids.push(id);
+      }
+      return ids;
+    },
+    /** Changes a lead's fields, as a user in Marketo would: a Change Data Value activity per field. */
+    changeLead(id: number, fields: Record<string, string | number | boolean>, at: Date = new Date(now())): void {
+      const lead = state.leads.get(id);
+      if (!lead) throw new Error(`No lead ${id}`);
+      const changes = Object.entries(fields).map(([name, newValue], index) => ({ id: index + 1, name, newValue, oldValue: lead[name] ?? null }));
+      Object.assign(lead, fields, { updatedAt: at.toISOString() });
+      log({ leadId: id, activityDate: at.toISOString(), activityTypeId: CHANGE_DATA_VALUE, campaignId: null, primaryAttributeValue: Object.keys(fields).join(', '), attributes: [], fields: changes });
+    },
+    /** Activities of a lead, shaped by the export-file factory (page views, email opens and clicks, form fills, ...). */
+    addActivities(leadId: number, count: number, at: Date = new Date(now())): void {
+      for (let i = 0; i < count; i++) {
+        const generated = marketoActivity(nextActivityId, leadId);
+        const attributes = Object.entries(JSON.parse(String(generated.attributes)) as Record<string, unknown>).map(([name, value]) => ({ name, value }));
+        log({
+          leadId,
+          activityDate: at.toISOString(),
+          activityTypeId: Number(generated.activityTypeId),
+          campaignId: Number(generated.campaignId),
+          primaryAttributeValue: String(generated.primaryAttributeValue),
+          attributes,
+        });
+      }
+    },
+    deleteLead(id: number, at: Date = new Date(now())): void {
+      state.leads.delete(id);
+      log({ leadId: id, activityDate: at.toISOString(), activityTypeId: DELETE_LEAD, campaignId: null, primaryAttributeValue: null, attributes: [] });
+    },
+    /** Every token issued so far expires now (602 on its next use). */
+    expireTokens(): void {
+      for (const key of tokens.keys()) tokens.set(key, now());
+    },
+    callsTo(pattern: RegExp) {
+      return state.calls.filter((call) => pattern.test(call.path));
+    },
+  };
+}
+
+export type MarketoSourceMock = Awaited<ReturnType<typeof startMarketoSourceMock>>;
