@@ -157,18 +157,25 @@ export async function findPeopleLinksOfAccounts(db: Db, accountIds: readonly str
   return docs.map((doc) => toLinkView(doc, ACCOUNT_PERSON_LINKS));
 }
 
-/** Every link of these person keys with its account or opportunity joined: one aggregation. */
-export async function findLinksOfPeople(db: Db, kind: LinkKind, personKeys: readonly string[]): Promise<LinkWithTarget[]> {
+/** The links of these person keys, without their accounts or opportunities: one query on the `personKey` index. */
+async function findLinksOfPersonKeys(db: Db, kind: LinkKind, personKeys: readonly string[]): Promise<LinkView[]> {
   if (personKeys.length === 0) return [];
   const linkKind = KINDS[kind];
-  const docs = await db
-    .collection(linkKind.collection)
-    .aggregate([{ $match: { personKey: { $in: [...personKeys] } } }, linkTargetLookup(kind, { as: '__target', pipeline: [] })])
-    .toArray();
-  return docs.map((doc) => {
-    const [target] = doc.__target as Document[];
-    return { ...toLinkView(doc, linkKind), target: target ? toRecordView(target, TARGET_FIELDS[kind]) : null };
-  });
+  const docs = await db.collection(linkKind.collection).find({ personKey: { $in: [...personKeys] } }).toArray();
+  return docs.map((doc) => toLinkView(doc, linkKind));
+}
+
+/**
+ * Every link of these person keys with its account or opportunity: two queries (the links on the
+ * `personKey` index, then their targets by `_id`), joined here by id.
+ */
+export async function findLinksOfPeople(db: Db, kind: LinkKind, personKeys: readonly string[]): Promise<LinkWithTarget[]> {
+  const links = await findLinksOfPersonKeys(db, kind, personKeys);
+  if (links.length === 0) return [];
+  const targetIds = [...new Set(links.map((link) => link.targetId))];
+  const targets = await db.collection(KINDS[kind].targetCollection).find({ _id: { $in: targetIds } } as Document).toArray();
+  const byId = new Map(targets.map((doc) => [String(doc._id), toRecordView(doc, TARGET_FIELDS[kind])]));
+  return links.map((link) => ({ ...link, target: byId.get(link.targetId) ?? null }));
 }
 
 /** The next page of account ids after `afterId` (from the first when null), in `_id` order: one indexed query. */

@@ -73,45 +73,96 @@ function strings(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
 }
 
-function toPersonWithEvents(doc: Document): PersonWithEvents {
-  return {
-    id: String(doc._id),
-    fields: pick(doc, PERSON_DOCUMENT_FIELDS),
-    identityKeys: strings(doc.identityKeys),
-    linkKeys: strings(doc[PERSON_LINK_KEYS_FIELD]),
-    events: (doc.events as Document[]).map((event) => ({ id: String(event._id), fields: pick(event, EVENT_DOCUMENT_FIELDS) })),
-  };
+function toPersonView(doc: Document, fields: readonly string[]): PersonView {
+  return { id: String(doc._id), fields: pick(doc, fields), identityKeys: strings(doc.identityKeys), linkKeys: strings(doc[PERSON_LINK_KEYS_FIELD]) };
 }
 
-async function peopleWithEvents(db: Db, match: Document, eventsPerPerson: number): Promise<PersonWithEvents[]> {
-  const docs = await db
-    .collection(PEOPLE_COLLECTION)
-    .aggregate([
-      { $match: match },
-      eventsOfPersonLookup({ as: 'events', pipeline: [{ $sort: { timestamp: -1, _id: -1 } }, { $limit: eventsPerPerson }] }),
-    ])
-    .toArray();
-  return docs.map(toPersonWithEvents);
+export interface PeopleQueryOptions {
+  /** The person fields to read (a subset of PERSON_DOCUMENT_FIELDS); all of them by default. */
+  fields?: readonly string[];
 }
 
-/** People by id, each with its newest events: one aggregation for the whole batch. */
-export function findPeopleWithEvents(db: Db, ids: readonly string[], eventsPerPerson = MAX_EVENTS_PER_PERSON): Promise<PersonWithEvents[]> {
-  if (ids.length === 0) return Promise.resolve([]);
-  return peopleWithEvents(db, { _id: { $in: [...ids] } }, eventsPerPerson);
+export interface PeopleWithEventsOptions extends PeopleQueryOptions {
+  /** Events kept per person, newest first (default MAX_EVENTS_PER_PERSON). */
+  eventsPerPerson?: number;
+  /** Only events at or after this time, when given (a segment's time windows need no older ones). */
+  eventsSince?: Date | null;
+}
+
+async function findPersonDocs(db: Db, filter: Document, fields: readonly string[]): Promise<PersonView[]> {
+  const projection = Object.fromEntries([...fields, 'identityKeys', PERSON_LINK_KEYS_FIELD].map((field) => [field, 1]));
+  const docs = await db.collection(PEOPLE_COLLECTION).find(filter, { projection }).toArray();
+  return docs.map((doc) => toPersonView(doc, fields));
+}
+
+export interface KeyedEventView extends EventView {
+  /** The identity key the event arrived with. */
+  identityKey: string;
+}
+
+/**
+ * Events that arrived with any of these identity keys (at or after `since` when given): one `$in`
+ * query on the events' `{ identityKey, timestamp }` index, in no particular order.
+ */
+export async function findEventsOfIdentityKeys(db: Db, identityKeys: readonly string[], since: Date | null = null): Promise<KeyedEventView[]> {
+  if (identityKeys.length === 0) return [];
+  const filter: Document = { identityKey: { $in: [...identityKeys] } };
+  if (since) filter.timestamp = { $gte: since };
+  const projection = Object.fromEntries([...EVENT_DOCUMENT_FIELDS, 'identityKey'].map((field) => [field, 1]));
+  const docs = await db.collection(EVENTS_COLLECTION).find(filter, { projection }).toArray();
+  return docs.map((doc) => ({ id: String(doc._id), identityKey: String(doc.identityKey), fields: pick(doc, EVENT_DOCUMENT_FIELDS) }));
+}
+
+/** Newest first, then by id descending: the order of the events' index. */
+function newestFirst(a: KeyedEventView, b: KeyedEventView): number {
+  const at = a.fields.timestamp instanceof Date ? a.fields.timestamp.getTime() : Number.NEGATIVE_INFINITY;
+  const bt = b.fields.timestamp instanceof Date ? b.fields.timestamp.getTime() : Number.NEGATIVE_INFINITY;
+  if (at !== bt) return bt > at ? 1 : -1;
+  return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
+}
+
+/**
+ * Two queries for any number of people (the people, then their events by identity key), joined
+ * here by key: cheaper than a `$lookup` per person, and the same on every server.
+ */
+async function withEvents(db: Db, people: PersonView[], options: PeopleWithEventsOptions): Promise<PersonWithEvents[]> {
+  const limit = options.eventsPerPerson ?? MAX_EVENTS_PER_PERSON;
+  const events = await findEventsOfIdentityKeys(db, [...new Set(people.flatMap((person) => person.identityKeys))], options.eventsSince ?? null);
+  const byKey = new Map<string, KeyedEventView[]>();
+  for (const event of events) {
+    const list = byKey.get(event.identityKey);
+    if (list) list.push(event);
+    else byKey.set(event.identityKey, [event]);
+  }
+  return people.map((person) => {
+    const own = person.identityKeys.length === 1 ? (byKey.get(person.identityKeys[0]!) ?? []) : [...new Set(person.identityKeys.flatMap((key) => byKey.get(key) ?? []))];
+    own.sort(newestFirst);
+    return { ...person, events: own.slice(0, limit).map(({ id, fields }) => ({ id, fields })) };
+  });
+}
+
+/** People by id, each with its newest events: two queries for the whole batch. */
+export async function findPeopleWithEvents(db: Db, ids: readonly string[], options: PeopleWithEventsOptions = {}): Promise<PersonWithEvents[]> {
+  if (ids.length === 0) return [];
+  return withEvents(db, await findPersonDocs(db, { _id: { $in: [...ids] } }, options.fields ?? PERSON_DOCUMENT_FIELDS), options);
 }
 
 /** People by id, without their events (activation sends people, not their history): one `$in` query. */
-export async function findPeople(db: Db, ids: readonly string[]): Promise<PersonView[]> {
+export async function findPeople(db: Db, ids: readonly string[], options: PeopleQueryOptions = {}): Promise<PersonView[]> {
   if (ids.length === 0) return [];
-  const projection = Object.fromEntries([...PERSON_DOCUMENT_FIELDS, 'identityKeys', PERSON_LINK_KEYS_FIELD].map((field) => [field, 1]));
-  const docs = await db.collection(PEOPLE_COLLECTION).find({ _id: { $in: [...ids] } } as Document, { projection }).toArray();
-  return docs.map((doc) => ({ id: String(doc._id), fields: pick(doc, PERSON_DOCUMENT_FIELDS), identityKeys: strings(doc.identityKeys), linkKeys: strings(doc[PERSON_LINK_KEYS_FIELD]) }));
+  return findPersonDocs(db, { _id: { $in: [...ids] } }, options.fields ?? PERSON_DOCUMENT_FIELDS);
 }
 
-/** People holding any of these link keys, each with its newest events: one aggregation. */
-export function findPeopleByLinkKeysWithEvents(db: Db, linkKeys: readonly string[], eventsPerPerson = MAX_EVENTS_PER_PERSON): Promise<PersonWithEvents[]> {
-  if (linkKeys.length === 0) return Promise.resolve([]);
-  return peopleWithEvents(db, { [PERSON_LINK_KEYS_FIELD]: { $in: [...linkKeys] } }, eventsPerPerson);
+/** People holding any of these link keys, without their events: one query on the `linkKeys` index. */
+export async function findPeopleByLinkKeys(db: Db, linkKeys: readonly string[], options: PeopleQueryOptions = {}): Promise<PersonView[]> {
+  if (linkKeys.length === 0) return [];
+  return findPersonDocs(db, { [PERSON_LINK_KEYS_FIELD]: { $in: [...linkKeys] } }, options.fields ?? PERSON_DOCUMENT_FIELDS);
+}
+
+/** People holding any of these link keys, each with its newest events: two queries. */
+export async function findPeopleByLinkKeysWithEvents(db: Db, linkKeys: readonly string[], options: PeopleWithEventsOptions = {}): Promise<PersonWithEvents[]> {
+  if (linkKeys.length === 0) return [];
+  return withEvents(db, await findPeopleByLinkKeys(db, linkKeys, options), options);
 }
 
 /** The next page of person ids after `afterId` (from the first when null), in `_id` order: one indexed query. */

@@ -13,6 +13,7 @@
 import type { Db } from 'mongodb';
 import { DomainError, ErrorCode } from '../../../lib/errors.js';
 import type { Logger } from '../../../lib/logger.js';
+import { segmentEvaluations } from '../../../lib/metrics/jobMetrics.js';
 import { buildSegmentPipeline } from './pipeline.js';
 import type { Expr, TargetEntity } from '../language/index.js';
 import { EvaluationRunsRepository, type EvaluationRunRecord, type SegmentRunResult } from '../memberships/evaluationRuns.repository.js';
@@ -177,6 +178,7 @@ async function recordSegment(context: RunContext, segmentId: string, counts: Omi
   const finishedAt = options.now();
   await lastEvaluations.record({ segmentId, runId, evaluationTime: run.evaluationTime, startedAt, finishedAt, realized: counts.realized, existing: counts.existing, exited: counts.exited });
   await runs.completeSegment(runId, { segmentId, ...counts, startedAt, finishedAt, error: null });
+  segmentEvaluations.labels('batch').inc();
 }
 
 /**

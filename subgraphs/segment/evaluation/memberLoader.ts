@@ -1,15 +1,18 @@
 /**
- * CONTRACT (implemented with the pipeline back end): member documents built in
- * memory for the compiled predicate, preview samples and explain, with a bounded
- * number of queries for any number of ids (one `$in` per collection, not per member).
+ * CONTRACT: member documents built in memory for the compiled predicate (batch scans, streaming),
+ * preview samples and explain, with a bounded number of queries for any number of ids: one `$in`
+ * find per collection on an indexed key, joined here by key (no `$lookup`, which costs a join per
+ * document on some servers). Callers pass pages of ids (a `$in` list, not the collection).
  *
- * Queries: a person batch costs 4 (people with their events, account links with their
- * accounts, opportunity contacts with their opportunities, memberships); an account batch
- * costs 6 (accounts, opportunities, person links, memberships, the linked people with their
- * events, their memberships). Callers pass pages of ids (a `$in` list, not the collection).
+ * Queries, reading everything (ALL_MEMBER_NEEDS): a person batch costs 7 (people, their events,
+ * account links, accounts, opportunity contacts, opportunities, memberships); an account batch
+ * costs 7 (accounts, opportunities, person links, memberships, the linked people, their events,
+ * their memberships). A batch scan passes what its segments read (`memberNeeds`), and what they
+ * do not read is neither queried nor built: those relations are empty, those fields absent.
  *
- * Bound: each person carries its newest MAX_EVENTS_PER_PERSON events (profile.view.ts); the
- * batch pipeline counts all of them, so the two differ only for a person with more events.
+ * Bound: each person carries its newest MAX_EVENTS_PER_PERSON events (profile.view.ts), or those
+ * since the earliest time the segments' event conditions can match; the batch pipeline counts
+ * all of them, so the two differ only for a person with more events.
  *
  * Relation elements are built as the pipeline builds them: one per account, opportunity or
  * person, the preferred link speaking for it (`comparePreferredLinks`), the link's fields over
@@ -25,7 +28,14 @@ import {
   type LinkView,
   type RecordView,
 } from '../../account/account.view.js';
-import { findPeopleByLinkKeysWithEvents, findPeopleWithEvents, type PersonWithEvents } from '../../profile/profile.view.js';
+import {
+  findPeople,
+  findPeopleByLinkKeys,
+  findPeopleByLinkKeysWithEvents,
+  findPeopleWithEvents,
+  type PersonView,
+  type PersonWithEvents,
+} from '../../profile/profile.view.js';
 import type {
   AccountFields,
   AccountMember,
@@ -39,16 +49,20 @@ import type {
 } from '../language/index.js';
 import { CURRENT_STATUSES, type MemberType } from '../memberships.layout.js';
 import { MembershipsRepository } from '../memberships/memberships.repository.js';
+import { ALL_MEMBER_NEEDS, type AccountNeeds, type MemberNeeds, type PersonNeeds } from './memberNeeds.js';
 
 /** Members in the order of `ids`; null for an id that is not a member of that target. */
-export async function loadMembers(db: Db, target: TargetEntity, ids: readonly string[]): Promise<Array<Member | null>> {
+export async function loadMembers(db: Db, target: TargetEntity, ids: readonly string[], needs: MemberNeeds = ALL_MEMBER_NEEDS): Promise<Array<Member | null>> {
   const unique = [...new Set(ids)];
-  const byId: Map<string, Member> = target === 'PERSON' ? await loadPeople(db, unique) : await loadAccounts(db, unique);
+  const byId: Map<string, Member> = target === 'PERSON' ? await loadPeople(db, unique, needs.person) : await loadAccounts(db, unique, needs.account);
   return ids.map((id) => byId.get(id) ?? null);
 }
 
-/** Ids of the segments each member is in now (memberships of that member type only). */
-async function currentSegments(db: Db, memberType: MemberType, memberIds: readonly string[]): Promise<Map<string, string[]>> {
+const NONE = Promise.resolve([]);
+
+/** Ids of the segments each member is in now (memberships of that member type only); none asked when not `wanted`. */
+async function currentSegments(db: Db, memberType: MemberType, memberIds: readonly string[], wanted: boolean): Promise<Map<string, string[]>> {
+  if (!wanted) return new Map();
   const lists = await new MembershipsRepository(db).listForMembers(memberIds, CURRENT_STATUSES);
   return new Map(memberIds.map((id, i) => [id, lists[i]!.filter((m) => m.memberType === memberType).map((m) => m.segmentId)]));
 }
@@ -57,8 +71,15 @@ function recordFields<T extends { id: string }>(record: RecordView): T {
   return { ...record.fields, id: record.id } as T;
 }
 
-function eventsOf(person: PersonWithEvents): EventFields[] {
-  return person.events.map((event) => ({ ...event.fields, id: event.id }) as EventFields);
+function eventsOf(person: PersonView | PersonWithEvents): EventFields[] {
+  return 'events' in person ? person.events.map((event) => ({ ...event.fields, id: event.id }) as EventFields) : [];
+}
+
+/** People by id or by link key, with their events when the segments read events. */
+function readPeople(db: Db, by: 'id' | 'linkKey', keys: readonly string[], needs: PersonNeeds): Promise<Array<PersonView | PersonWithEvents>> {
+  const options = { fields: needs.fields, eventsSince: needs.events?.since ?? null };
+  if (needs.events) return by === 'id' ? findPeopleWithEvents(db, keys, options) : findPeopleByLinkKeysWithEvents(db, keys, options);
+  return by === 'id' ? findPeople(db, keys, options) : findPeopleByLinkKeys(db, keys, options);
 }
 
 /** The preferred link of each group (by `keyOf`), in first-seen order. */
@@ -88,13 +109,13 @@ function linksOf<L extends LinkView>(index: Map<string, L[]>, linkKeys: readonly
   return linkKeys.flatMap((key) => index.get(key) ?? []);
 }
 
-async function loadPeople(db: Db, ids: readonly string[]): Promise<Map<string, PersonMember>> {
-  const people = await findPeopleWithEvents(db, ids);
+async function loadPeople(db: Db, ids: readonly string[], needs: PersonNeeds): Promise<Map<string, PersonMember>> {
+  const people = await readPeople(db, 'id', ids, needs);
   const keys = [...new Set(people.flatMap((person) => person.linkKeys))];
   const [accountLinks, opportunityLinks, segments] = await Promise.all([
-    findLinksOfPeople(db, 'accounts', keys),
-    findLinksOfPeople(db, 'opportunities', keys),
-    currentSegments(db, 'PERSON', people.map((person) => person.id)),
+    needs.accounts ? findLinksOfPeople(db, 'accounts', keys) : NONE,
+    needs.opportunities ? findLinksOfPeople(db, 'opportunities', keys) : NONE,
+    currentSegments(db, 'PERSON', people.map((person) => person.id), needs.segments),
   ]);
   const accountIndex = groupBy(accountLinks.filter((link) => link.target !== null), (link) => [link.personKey]);
   const opportunityIndex = groupBy(opportunityLinks.filter((link) => link.target !== null), (link) => [link.personKey]);
@@ -123,16 +144,16 @@ async function loadPeople(db: Db, ids: readonly string[]): Promise<Map<string, P
   return members;
 }
 
-async function loadAccounts(db: Db, ids: readonly string[]): Promise<Map<string, AccountMember>> {
+async function loadAccounts(db: Db, ids: readonly string[], needs: AccountNeeds): Promise<Map<string, AccountMember>> {
   const accounts = await findAccounts(db, ids);
   const accountIds = accounts.map((account) => account.id);
   const [opportunities, links, segments] = await Promise.all([
-    findOpportunitiesOfAccounts(db, accountIds),
-    findPeopleLinksOfAccounts(db, accountIds),
-    currentSegments(db, 'ACCOUNT', accountIds),
+    needs.opportunities ? findOpportunitiesOfAccounts(db, accountIds) : NONE,
+    needs.people ? findPeopleLinksOfAccounts(db, accountIds) : NONE,
+    currentSegments(db, 'ACCOUNT', accountIds, needs.segments),
   ]);
-  const people = await findPeopleByLinkKeysWithEvents(db, [...new Set(links.map((link) => link.personKey))]);
-  const personSegments = await currentSegments(db, 'PERSON', people.map((person) => person.id));
+  const people = needs.people ? await readPeople(db, 'linkKey', [...new Set(links.map((link) => link.personKey))], needs.people) : [];
+  const personSegments = await currentSegments(db, 'PERSON', people.map((person) => person.id), needs.people?.segments ?? false);
   const peopleByKey = groupBy(people, (person) => person.linkKeys);
   const linksByAccount = groupBy(links, (link) => [link.targetId]);
   const opportunitiesByAccount = groupBy(opportunities, (opportunity) => [String(opportunity.fields.accountId)]);

@@ -1,7 +1,8 @@
 /**
  * Batch evaluation of many segments of one target in one pass over its members:
  * page by page in `_id` order, each page's members are read once (the member
- * loader's few batched queries through the owning subgraphs' views), every
+ * loader's few batched queries through the owning subgraphs' views, reading only
+ * the fields, relations and event windows the segments use), every
  * segment's compiled predicate decides them, and each segment's differences for
  * the page are written by the same merge join as a single segment's
  * (`diffSegment`), over the page's id range so members that no longer exist
@@ -25,6 +26,7 @@ import type { ScanCheckpoint, ScanCounts } from '../memberships/evaluationRuns.r
 import type { MembershipRecord, MembershipsRepository } from '../memberships/memberships.repository.js';
 import type { EvaluableSegment } from './batchEvaluation.js';
 import { loadMembers } from './memberLoader.js';
+import { memberNeeds } from './memberNeeds.js';
 import { diffSegment, type MembershipWriter } from './segmentDiff.js';
 
 export const DEFAULT_SCAN_PAGE_SIZE = 500;
@@ -63,6 +65,8 @@ export async function scanMembers(input: MemberScanInput): Promise<Record<string
 
   const deciders = segments.map((segment) => ({ id: segment.id, qualifies: compilePredicate(segment.expr, target) }));
   const segmentIds = segments.map((segment) => segment.id);
+  // Only what these segments read is loaded: their fields, relations and event windows.
+  const needs = memberNeeds(segments.map((segment) => segment.expr), at);
   const pageIds = target === 'PERSON' ? pagePersonIds : pageAccountIds;
   let afterId = input.resume?.afterId ?? null;
   let evaluated = Object.values(counts).reduce((sum, c) => sum + c.membersEvaluated, 0);
@@ -71,9 +75,9 @@ export async function scanMembers(input: MemberScanInput): Promise<Record<string
     const ids = await pageIds(db, afterId, pageSize);
     // The last page reaches to the end of the id space, so memberships of members past the last one exit.
     const toId = ids.length === pageSize ? ids[ids.length - 1]! : null;
-    const members = await loadMembers(db, target, ids);
+    const members = await loadMembers(db, target, ids, needs);
     const qualifying = decide(deciders, ids, members, at);
-    const stored = groupBySegment(await input.memberships.inMemberRange(segmentIds, afterId, toId));
+    const stored = groupBySegment(await input.memberships.inMemberRange(target, segmentIds, afterId, toId));
 
     const page = bufferedWriter(input.writer);
     for (const segment of segments) {

@@ -4,7 +4,7 @@
  * only by batch evaluation, through `applyTransitions`, which writes differences
  * and is safe to repeat within a run.
  */
-import type { AnyBulkWriteOperation, Collection, Db, Filter } from 'mongodb';
+import { MongoBulkWriteError, type Collection, type Db, type Filter, type UpdateFilter } from 'mongodb';
 import { oncePerKey } from '../../../lib/subgraph/once.js';
 import {
   MEMBERSHIPS_COLLECTION,
@@ -81,51 +81,61 @@ export function lastQualificationTime(membership: MembershipRecord, segmentEvalu
   return segmentEvaluatedAt > membership.lastQualificationTime ? segmentEvaluatedAt : membership.lastQualificationTime;
 }
 
-/** The bulk operation for one transition; each is conditional on the state it was decided from and skips a membership this run already changed. */
-function operationFor(t: MembershipTransition): AnyBulkWriteOperation<MembershipDocument> {
-  const _id = membershipId(t.segmentId, t.memberId);
-  const notThisRun = { $ne: t.runId };
-  switch (t.kind) {
-    case 'enter':
-      if (t.from === null) {
-        const doc: MembershipDocument = {
-          _id,
-          segmentId: t.segmentId,
-          memberId: t.memberId,
-          memberType: t.memberType,
-          status: 'realized',
-          lastQualificationTime: t.at,
-          enteredAt: t.at,
-          exitedAt: null,
-          updatedAt: t.at,
-          runId: t.runId,
-        };
-        return { updateOne: { filter: { _id }, update: { $setOnInsert: doc }, upsert: true } };
-      }
-      return {
-        updateOne: {
-          filter: { _id, status: 'exited', runId: notThisRun },
-          update: {
-            $set: { status: 'realized', lastQualificationTime: t.at, enteredAt: t.at, exitedAt: null, updatedAt: t.at, runId: t.runId },
-            $unset: { expiresAt: '' },
-          },
-        },
-      };
-    case 'stay':
-      return {
-        updateOne: {
-          filter: { _id, status: 'realized', runId: notThisRun },
+const DUPLICATE_KEY = 11000;
+const IDS_PER_STATEMENT = 200;
+
+/** One update for many memberships: the condition and change they share, and their ids. */
+interface GroupedUpdate {
+  filter: Filter<MembershipDocument>;
+  update: UpdateFilter<MembershipDocument>;
+  ids: string[];
+}
+
+/**
+ * The transitions as few statements: every new member of the call in one unordered insert, and
+ * each other kind (with its run and times) in one update of all its memberships by `_id`. Each
+ * statement is conditional on the state its transitions were decided from and skips memberships
+ * this run already changed, as one statement per membership would be, but a page of a batch run
+ * costs a handful of statements instead of one per membership.
+ */
+function groupTransitions(transitions: readonly MembershipTransition[]): { inserts: MembershipDocument[]; updates: GroupedUpdate[] } {
+  const inserts: MembershipDocument[] = [];
+  const updates = new Map<string, GroupedUpdate>();
+  const group = (key: string, make: () => Omit<GroupedUpdate, 'ids'>, id: string) => {
+    let entry = updates.get(key);
+    if (!entry) updates.set(key, (entry = { ...make(), ids: [] }));
+    entry.ids.push(id);
+  };
+  for (const t of transitions) {
+    const _id = membershipId(t.segmentId, t.memberId);
+    const notThisRun = { $ne: t.runId };
+    const at = t.at.getTime();
+    switch (t.kind) {
+      case 'enter':
+        if (t.from === null) {
+          inserts.push({ _id, segmentId: t.segmentId, memberId: t.memberId, memberType: t.memberType, status: 'realized', lastQualificationTime: t.at, enteredAt: t.at, exitedAt: null, updatedAt: t.at, runId: t.runId });
+          break;
+        }
+        group(`reenter ${t.runId} ${at}`, () => ({
+          filter: { status: 'exited', runId: notThisRun },
+          update: { $set: { status: 'realized', lastQualificationTime: t.at, enteredAt: t.at, exitedAt: null, updatedAt: t.at, runId: t.runId }, $unset: { expiresAt: '' } },
+        }), _id);
+        break;
+      case 'stay':
+        group(`stay ${t.runId} ${at}`, () => ({
+          filter: { status: 'realized', runId: notThisRun },
           update: { $set: { status: 'existing', lastQualificationTime: t.at, updatedAt: t.at, runId: t.runId } },
-        },
-      };
-    case 'exit':
-      return {
-        updateOne: {
-          filter: { _id, status: { $in: ['realized', 'existing'] }, runId: notThisRun },
+        }), _id);
+        break;
+      case 'exit':
+        group(`exit ${t.runId} ${at} ${t.expiresAt.getTime()}`, () => ({
+          filter: { status: { $in: ['realized', 'existing'] }, runId: notThisRun },
           update: { $set: { status: 'exited', exitedAt: t.at, expiresAt: t.expiresAt, updatedAt: t.at, runId: t.runId } },
-        },
-      };
+        }), _id);
+        break;
+    }
   }
+  return { inserts, updates: [...updates.values()] };
 }
 
 export class MembershipsRepository {
@@ -219,27 +229,51 @@ export class MembershipsRepository {
   }
 
   /**
-   * The memberships of these segments whose member id lies in (afterId, toId] (open-ended when
-   * null), any status, in memberId order: one range query on the memberId index. Batch evaluation
-   * reads a page of members' memberships with it, including members that no longer exist.
+   * The memberships of these segments, of members of one type, whose member id lies in
+   * (afterId, toId] (open-ended when null), any status, in memberId order: one range query on the
+   * memberId index. Batch evaluation reads a page of members' memberships with it, including
+   * members that no longer exist.
    */
-  async inMemberRange(segmentIds: readonly string[], afterId: string | null, toId: string | null): Promise<MembershipRecord[]> {
+  async inMemberRange(memberType: MemberType, segmentIds: readonly string[], afterId: string | null, toId: string | null): Promise<MembershipRecord[]> {
     if (segmentIds.length === 0) return [];
     const range: Record<string, string> = {};
     if (afterId !== null) range.$gt = afterId;
     if (toId !== null) range.$lte = toId;
-    // Only the member range is asked of the database, so it walks the memberId index for the page
-    // alone; filtering by segment here as well could send a planner to every membership of those segments.
-    const filter: Filter<MembershipDocument> = afterId === null && toId === null ? {} : { memberId: range };
+    // Only the member range is asked of the index, so it walks the memberId index for the page
+    // alone; filtering by segment here as well could send a planner to every membership of those
+    // segments. The member type is checked on the server: an open-ended range of one type's scan
+    // (its first or last page) also spans every membership of the other type, which the reader
+    // must not receive, since their number grows with the data, not with the page.
+    const filter: Filter<MembershipDocument> = afterId === null && toId === null ? { memberType } : { memberId: range, memberType };
     const wanted = new Set(segmentIds);
     const docs = await this.memberships.find(filter).sort({ memberId: 1 }).toArray();
     return docs.filter((doc) => wanted.has(doc.segmentId)).map(toRecord);
   }
 
-  /** Applies transitions in one unordered bulk write; returns how many memberships changed. */
+  /** Applies transitions in a few conditional statements (`groupTransitions`); returns how many memberships changed. */
   async applyTransitions(transitions: readonly MembershipTransition[]): Promise<number> {
     if (transitions.length === 0) return 0;
-    const result = await this.memberships.bulkWrite(transitions.map(operationFor), { ordered: false });
-    return result.modifiedCount + result.upsertedCount;
+    const { inserts, updates } = groupTransitions(transitions);
+    let changed = 0;
+    if (inserts.length > 0) {
+      try {
+        changed += (await this.memberships.insertMany(inserts, { ordered: false })).insertedCount;
+      } catch (error) {
+        // A membership that exists already (written by an earlier attempt of this run) stays as it is.
+        if (!(error instanceof MongoBulkWriteError)) throw error;
+        const errors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
+        if (errors.some((entry) => entry.code !== DUPLICATE_KEY)) throw error;
+        changed += error.result.insertedCount;
+      }
+    }
+    for (const { filter, update, ids } of updates) {
+      // Statements of a few hundred ids: a page of a large run holds tens of thousands of transitions,
+      // and a server that matches `$in` by scanning the list pays for each id per document it looks at.
+      for (let from = 0; from < ids.length; from += IDS_PER_STATEMENT) {
+        const chunk = ids.slice(from, from + IDS_PER_STATEMENT);
+        changed += (await this.memberships.updateMany({ _id: { $in: chunk }, ...filter } as Filter<MembershipDocument>, update)).modifiedCount;
+      }
+    }
+    return changed;
   }
 }

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CommandStartedEvent, Db, MongoClient } from 'mongodb';
 import { writeB2bData } from '../../../lib/fixtures/b2bData.js';
 import { loadMembers } from '../../../subgraphs/segment/evaluation/memberLoader.js';
-import type { AccountMember, PersonMember } from '../../../subgraphs/segment/language/index.js';
+import { memberNeeds, type MemberNeeds } from '../../../subgraphs/segment/evaluation/memberNeeds.js';
+import { parseSegment, type AccountMember, type PersonMember } from '../../../subgraphs/segment/language/index.js';
 import { connectTestClient } from '../../support/mongo.js';
 import { Data, NOW, daysAgo, openPipelineSuite, type PipelineSuite } from './support.js';
 
@@ -53,6 +54,15 @@ describe('loadMembers', () => {
     expect(ben.accounts.map((account) => account.id)).toEqual(['tiny']);
   });
 
+  it('reads only the fields, relations and events the segments can use', async () => {
+    const needs = memberNeeds([parseSegment('jobTitle = "VP Sales" and events.count(type = "email.open" and timestamp occurs <= 36 hours before now) >= 1')], NOW);
+    const [ann] = (await loadMembers(suite.db, 'PERSON', ['ann'], needs)) as [PersonMember];
+    expect(ann).toMatchObject({ id: 'ann', jobTitle: 'VP Sales', accounts: [], opportunities: [], account: null, segments: [] });
+    expect(ann).not.toHaveProperty('attributes');
+    // e1 (two days ago) cannot match the window; e2 (a day ago) can.
+    expect(ann.events.map((event) => event.id)).toEqual(['e2']);
+  });
+
   it('builds an account with its people (each once, with their events and segments), opportunities and segments', async () => {
     const [acme, tiny] = (await loadMembers(suite.db, 'ACCOUNT', ['acme', 'tiny'])) as [AccountMember, AccountMember];
     expect(acme).toMatchObject({ id: 'acme', annualRevenue: 200_000_000, segments: ['key'] });
@@ -83,23 +93,33 @@ describe('loadMembers query count', () => {
     await client.close();
   });
 
-  async function queriesFor(target: 'PERSON' | 'ACCOUNT', ids: string[]): Promise<number> {
+  async function queriesFor(target: 'PERSON' | 'ACCOUNT', ids: string[], needs?: MemberNeeds): Promise<number> {
     commands.length = 0;
-    const members = await loadMembers(db, target, ids);
+    const members = await loadMembers(db, target, ids, needs);
     expect(members.filter((member) => member !== null)).toHaveLength(ids.length);
     return commands.length;
   }
 
-  it('is the same for one member and for a hundred', async () => {
+  it('is bounded the same for one member and for a hundred', async () => {
     const people = Array.from({ length: 100 }, (_, i) => `person-${String(i).padStart(7, '0')}`);
     const accounts = Array.from({ length: 30 }, (_, i) => `account-${String(i).padStart(7, '0')}`);
-    const onePerson = await queriesFor('PERSON', people.slice(0, 1));
-    // People with events, account links with accounts, contacts with opportunities, memberships.
-    expect(onePerson).toBe(4);
-    expect(await queriesFor('PERSON', people)).toBe(onePerson);
-    const oneAccount = await queriesFor('ACCOUNT', accounts.slice(0, 1));
-    // Accounts, opportunities, person links, memberships, linked people with events, their memberships.
-    expect(oneAccount).toBe(6);
-    expect(await queriesFor('ACCOUNT', accounts)).toBe(oneAccount);
+    // People, their events, account links, accounts, contacts, opportunities, memberships
+    // (the records of links are not asked for when there are no links).
+    expect(await queriesFor('PERSON', people.slice(0, 1))).toBeLessThanOrEqual(7);
+    expect(await queriesFor('PERSON', people)).toBe(7);
+    // Accounts, opportunities, person links, memberships, linked people, their events, their memberships.
+    expect(await queriesFor('ACCOUNT', accounts.slice(0, 1))).toBeLessThanOrEqual(7);
+    expect(await queriesFor('ACCOUNT', accounts)).toBe(7);
+  });
+
+  it('asks only for what the segments read', async () => {
+    const people = Array.from({ length: 100 }, (_, i) => `person-${String(i).padStart(7, '0')}`);
+    const needs = (text: string) => memberNeeds([parseSegment(text)], NOW);
+    // People only.
+    expect(await queriesFor('PERSON', people, needs('jobTitle.contains("vp", false) and leadScore >= 40'))).toBe(1);
+    // People, their events, account links, accounts.
+    expect(await queriesFor('PERSON', people, needs('account.annualRevenue > 0 and events.any(type = "email.open")'))).toBe(4);
+    // Accounts, person links, the linked people.
+    expect(await queriesFor('ACCOUNT', ['account-0000001'], needs('people.count(jobTitle = "CTO") >= 1'))).toBe(3);
   });
 });
