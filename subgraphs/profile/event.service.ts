@@ -104,14 +104,24 @@ export class EventService {
     const identities = new Map(valid.map(({ event }) => [event.identityKey, event.identity]));
     const owners = await this.repos.people.findOwners([...identities.keys()]);
     const unknown = [...identities].filter(([key]) => !owners.has(key));
+    const refused = new Map<string, RecordError>();
     if (unknown.length > 0) {
       // A profile for each identity nobody holds yet, anchored on that identity (a person record with that key joins it later).
       const outcome = await this.writer.apply(unknown.map(([key, identity]) => ({ fragmentId: key, identities: [identity], values: [], at: now })));
-      unknown.forEach(([key], position) => owners.set(key, outcome.results[position]!.profileId));
+      unknown.forEach(([key], position) => {
+        const result = outcome.results[position]!;
+        if (result.status === 'REJECTED') refused.set(key, result.error);
+        else owners.set(key, result.profileId);
+      });
     }
 
-    const created = await this.repos.events.write(valid.map(({ event }) => event));
-    valid.forEach(({ index, event }, position) => {
+    const writable = valid.filter(({ index, event }) => {
+      const error = refused.get(event.identityKey);
+      if (error) results[index] = { index, status: 'REJECTED', profileId: null, error };
+      return !error;
+    });
+    const created = await this.repos.events.write(writable.map(({ event }) => event));
+    writable.forEach(({ index, event }, position) => {
       results[index] = { index, status: created.has(position) ? 'CREATED' : 'UPDATED', profileId: owners.get(event.identityKey) ?? null, error: null };
     });
     return results;

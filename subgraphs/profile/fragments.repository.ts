@@ -3,7 +3,7 @@
  * about a person, kept so a profile can be recomputed under another merge policy
  * and split back into its parts.
  */
-import { MongoBulkWriteError, type AnyBulkWriteOperation, type Collection, type Db } from 'mongodb';
+import { BSON, MongoBulkWriteError, type AnyBulkWriteOperation, type Collection, type Db } from 'mongodb';
 import { oncePerKey } from '../../lib/subgraph/once.js';
 import { ProfileVersionConflict } from './people.repository.js';
 import type { Fragment } from './profileView.js';
@@ -33,6 +33,11 @@ export class FragmentsRepository {
 
   ensureIndexes(): Promise<void> {
     return ensureIndexes(this.db.databaseName, () => this.fragments.createIndex({ profileId: 1 }, { name: 'profile' }));
+  }
+
+  /** The size of the document `write` would store for this fragment, in BSON bytes. */
+  static storedBytes({ id, version, ...rest }: Fragment): number {
+    return BSON.calculateObjectSize({ _id: id, ...rest, version: (version ?? 0) + 1 });
   }
 
   async findByIds(ids: readonly string[]): Promise<Fragment[]> {

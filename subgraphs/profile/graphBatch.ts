@@ -187,7 +187,6 @@ export class GraphBatch {
         fragmentIds: this.fragmentsOf(other.id).map((fragment) => fragment.id),
         absorbedIds: other.absorbedIds,
       })),
-      survivorFragmentIds: this.fragmentsOf(survivor.id).map((fragment) => fragment.id),
       bridgingRecord: record.sourceKey ?? record.fragmentId,
       bridgingFragmentId: record.fragmentId,
       bridgingIdentities: bridging.map(({ namespace, value }) => ({ namespace, value })),

@@ -14,13 +14,19 @@ import type { Fragment, MergePolicy, ProfileRecord } from './profileView.js';
 
 export type GraphStatus = 'CREATED' | 'UPDATED' | 'MERGED';
 
+/**
+ * One merge, stored once: what it moved (the absorbed profiles and their fragments), never the
+ * survivor's whole history again, so a chain of merges costs storage linear in what the merges
+ * moved. Which fragments the survivor held before the merge is worked out when it is undone
+ * (merge.service.ts).
+ */
 export interface MergeRecord {
   id: string;
   mergedAt: Date;
   survivorId: string;
   absorbed: Array<{ profileId: string; createdAt: Date; fragmentIds: string[]; absorbedIds: string[] }>;
-  /** Fragments the survivor held just before the merge. */
-  survivorFragmentIds: string[];
+  /** Fragments the survivor held just before the merge: only on merges stored before merges were linear. */
+  survivorFragmentIds?: string[];
   bridgingRecord: string;
   /** The bridging record's fragment: unmerge cuts the identities it linked across. */
   bridgingFragmentId: string;

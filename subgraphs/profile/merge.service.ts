@@ -1,15 +1,18 @@
 /**
  * Undoing merges and the sandbox's merge policy. `unmergeProfile` moves the
- * fragments an absorbed profile brought back to it and recomputes both sides;
- * `setMergePolicy` recomputes every profile under the new policy. Both write
- * profiles at the versions they read and start over when another writer got
- * there first, as batches of records do.
+ * fragments an absorbed profile brought back to it and recomputes both sides,
+ * writing profiles at the versions it read and starting over when another writer
+ * got there first, as batches of records do. `setMergePolicy` stores the policy
+ * under a new version and starts its recompute run on the worker
+ * (mergePolicyRun.ts), answering at once.
  */
-import { isDeepStrictEqual } from 'node:util';
 import { requireRole } from '../../lib/auth/roles.js';
 import { badInput, DomainError, ErrorCode, notFound } from '../../lib/errors.js';
 import { identityKey } from '../../lib/identity/namespaces.js';
 import type { ServiceDeps } from '../../lib/subgraph/context.js';
+import type { MergeRecord } from './identityGraph.js';
+import type { MergePolicyRunRecord, MergePolicyRunsRepository } from './mergePolicyRuns.repository.js';
+import type { MergePolicyRunScheduler } from './mergePolicyScheduler.js';
 import type { PersonWriter, ProfileRepositories } from './personWriter.js';
 import { buildProfile, type Fragment, type MergePolicy, type MergePolicyKind, type ProfileRecord } from './profileView.js';
 import { retryOnConflict } from './retryOnConflict.js';
@@ -19,11 +22,13 @@ export interface MergePolicyInput {
   sourcePriority?: string[] | null;
 }
 
+/** A policy as answered by the API: with the run that brings profiles under it, when it was just started. */
+export type StoredMergePolicy = MergePolicy & { run?: MergePolicyRunRecord };
+
 const SOURCE = /^([A-Za-z0-9_-]{1,100}\.)?[A-Za-z][A-Za-z0-9_]{0,49}$/;
 const MAX_SOURCES = 50;
-const RECOMPUTE_PAGE = 500;
 
-export function normaliseMergePolicy(input: MergePolicyInput, now: Date): MergePolicy {
+export function normaliseMergePolicy(input: MergePolicyInput, now: Date): Omit<MergePolicy, 'version'> {
   if (input.kind === 'TIMESTAMP_ORDERED') return { kind: input.kind, sourcePriority: [], updatedAt: now };
   const sources = [...new Set((input.sourcePriority ?? []).map((source) => source.trim()))];
   if (sources.length === 0 || sources.length > MAX_SOURCES) {
@@ -62,23 +67,55 @@ function cutBridges(members: readonly Fragment[], originals: ReadonlySet<string>
   }
 }
 
+/**
+ * The fragments the survivor held just before `target`, from what is stored now: those on the
+ * survivor's side that `target` did not bring, created before it, and not brought by a later
+ * merge still standing (unless that merge absorbed the survivor itself, which carried them
+ * along). Merges store only what they moved, so this is worked out here, when one is undone.
+ */
+function survivorOriginals(members: readonly Fragment[], target: MergeRecord, standing: readonly MergeRecord[]): string[] {
+  const brought = new Set(target.absorbed.flatMap((part) => part.fragmentIds));
+  const later = standing.slice(standing.indexOf(target) + 1);
+  for (const merge of later) {
+    for (const part of merge.absorbed) if (part.profileId !== target.survivorId) for (const id of part.fragmentIds) brought.add(id);
+  }
+  return members
+    .filter((fragment) => !brought.has(fragment.id) && fragment.createdAt.getTime() < target.mergedAt.getTime())
+    .map((fragment) => fragment.id);
+}
+
 export class MergeService {
   constructor(
     private readonly repos: ProfileRepositories,
     private readonly writer: PersonWriter,
     private readonly deps: ServiceDeps,
+    private readonly recompute: { runs: MergePolicyRunsRepository; scheduler: MergePolicyRunScheduler },
   ) {}
 
   mergePolicy(): Promise<MergePolicy> {
     return this.repos.settings.mergePolicy();
   }
 
-  async setMergePolicy(input: MergePolicyInput): Promise<MergePolicy> {
+  /**
+   * Stores the policy under its next version and queues the run that recomputes every profile
+   * under it; answers before any profile is rewritten (the API serves the new policy at once).
+   */
+  async setMergePolicy(input: MergePolicyInput): Promise<StoredMergePolicy> {
     requireRole(this.deps.principal, 'admin');
-    const policy = normaliseMergePolicy(input, this.deps.now());
-    await this.repos.settings.setMergePolicy(policy);
-    await this.recomputeAll(policy);
-    return policy;
+    const now = this.deps.now();
+    const stored = await this.repos.settings.setMergePolicy(normaliseMergePolicy(input, now));
+    const run = await this.recompute.runs.insertQueued({
+      policyVersion: stored.version,
+      policy: { kind: stored.kind, sourcePriority: stored.sourcePriority },
+      now,
+    });
+    await this.recompute.scheduler.schedule({ sandbox: this.deps.principal.sandbox, runId: run.id });
+    return { ...stored, run };
+  }
+
+  /** A recompute run, or null. */
+  mergePolicyRun(id: string): Promise<MergePolicyRunRecord | null> {
+    return this.recompute.runs.findById(id);
   }
 
   /** Returns the surviving profile first, then the profiles restored from it. */
@@ -109,7 +146,7 @@ export class MergeService {
     const released = new Set<string>();
     const parts: Array<{ id: string; absorbedIds: string[]; createdAt: Date; version?: number }> = [];
     // Records each side had before the merge; the bridging record is not one of them.
-    const originals = new Set(target.survivorFragmentIds);
+    const originals = new Set(target.survivorFragmentIds ?? survivorOriginals(members, target, standing));
     for (const part of target.absorbed) {
       released.add(part.profileId);
       for (const absorbedId of part.absorbedIds) released.add(absorbedId);
@@ -143,28 +180,5 @@ export class MergeService {
     await people.save([survivor, ...restored]);
     await merges.markUnmerged(target.id, now);
     return [survivor, ...restored];
-  }
-
-  private async recomputeAll(policy: MergePolicy): Promise<void> {
-    const { people, fragments } = this.repos;
-    let after: string | undefined;
-    // A page some of whose profiles changed meanwhile is read and recomputed again; those already done compare equal.
-    const recomputePage = async (from: string | undefined): Promise<string | null> => {
-      const page = await people.list(from, RECOMPUTE_PAGE);
-      if (page.length === 0) return null;
-      const members = await fragments.findByProfileIds(page.map((profile) => profile.id));
-      const changed = page.flatMap((profile) => {
-        const rebuilt = buildProfile(profile, members.filter((fragment) => fragment.profileId === profile.id), policy);
-        // By content, whatever the key order (as the identity graph compares a profile with its fragments' view).
-        return isDeepStrictEqual(rebuilt, profile) ? [] : [{ ...rebuilt, updatedAt: this.deps.now() }];
-      });
-      await people.save(changed);
-      return page.at(-1)!.id;
-    };
-    for (;;) {
-      const last = await retryOnConflict('Recomputing profiles under the new merge policy', () => recomputePage(after), this.writer.retryPolicy);
-      if (last === null) return;
-      after = last;
-    }
   }
 }

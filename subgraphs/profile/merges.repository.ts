@@ -1,5 +1,5 @@
 /** The `profileMerges` collection of one sandbox: every merge, so it can be explained and undone. */
-import type { Collection, Db } from 'mongodb';
+import type { Collection, Db, Filter } from 'mongodb';
 import { oncePerKey } from '../../lib/subgraph/once.js';
 import type { MergeRecord } from './identityGraph.js';
 
@@ -33,6 +33,14 @@ export class MergesRepository {
       .find({ survivorId: { $in: [...survivorIds] } })
       .sort({ mergedAt: 1, _id: 1 })
       .toArray();
+    return docs.map(toRecord);
+  }
+
+  /** A page of those merges, oldest first, after the merge `after` names (its time and id); `limit` at most. */
+  async page(survivorIds: readonly string[], after: { mergedAt: Date; id: string } | undefined, limit: number): Promise<MergeRecord[]> {
+    const filter: Filter<MergeDocument> = { survivorId: { $in: [...survivorIds] } };
+    if (after) filter.$or = [{ mergedAt: { $gt: after.mergedAt } }, { mergedAt: after.mergedAt, _id: { $gt: after.id } }];
+    const docs = await this.merges.find(filter).sort({ mergedAt: 1, _id: 1 }).limit(limit).toArray();
     return docs.map(toRecord);
   }
 

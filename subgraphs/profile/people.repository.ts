@@ -5,7 +5,7 @@
  * `version`, and a write names the version it read, so no writer (in this process
  * or another) overwrites a profile it did not read.
  */
-import { MongoBulkWriteError, type AnyBulkWriteOperation, type Collection, type Db, type Filter } from 'mongodb';
+import { BSON, MongoBulkWriteError, type AnyBulkWriteOperation, type Collection, type Db, type Filter } from 'mongodb';
 import { oncePerKey } from '../../lib/subgraph/once.js';
 import { linkKeys, type ProfileRecord } from './profileView.js';
 
@@ -35,8 +35,8 @@ const DUPLICATE_KEY = 11000;
 const ensureIndexes = oncePerKey();
 
 function toRecord({ _id, version, linkKeys: _derived, ...rest }: ProfileDocument): ProfileRecord {
-  // Documents written before versioning have none: version 0.
-  return { id: _id, ...rest, version: version ?? 0 };
+  // Documents written before versioning have none: version 0; likewise policy version 0 (see ProfileRecord.policyVersion).
+  return { id: _id, ...rest, version: version ?? 0, policyVersion: rest.policyVersion ?? 0 };
 }
 
 function toDocument(profile: ProfileRecord, version: number): ProfileDocument {
@@ -47,6 +47,15 @@ function toDocument(profile: ProfileRecord, version: number): ProfileDocument {
 /** Matches the profile only while it still has the version that was read. */
 function atVersion({ id, version }: ProfileVersion): Filter<ProfileDocument> {
   return version === 0 ? { _id: id, version: { $exists: false } } : { _id: id, version };
+}
+
+/**
+ * A view replaces the stored one only at the version read and never under an older merge
+ * policy than the stored one's: a writer that read the policy just before it changed, and the
+ * profile just after the recompute run rewrote it, is refused and retries under the new policy.
+ */
+function replaceable(profile: ProfileRecord & { version: number }): Filter<ProfileDocument> {
+  return { ...atVersion(profile), policyVersion: { $not: { $gt: profile.policyVersion ?? 0 } } } as Filter<ProfileDocument>;
 }
 
 export class PeopleRepository {
@@ -93,6 +102,11 @@ export class PeopleRepository {
     return result.modifiedCount;
   }
 
+  /** The size of the document `save` would store for this profile, in BSON bytes. */
+  static storedBytes(profile: ProfileRecord): number {
+    return BSON.calculateObjectSize(toDocument(profile, (profile.version ?? 0) + 1));
+  }
+
   /** Profiles by id, a merged-away id finding its survivor: one query. */
   async findByIds(ids: readonly string[]): Promise<ProfileRecord[]> {
     const docs = await this.people.find({ $or: [{ _id: { $in: [...ids] } }, { absorbedIds: { $in: [...ids] } }] }).toArray();
@@ -129,6 +143,19 @@ export class PeopleRepository {
     return doc ? toRecord(doc) : null;
   }
 
+  /** How many profiles the sandbox holds. */
+  count(): Promise<number> {
+    return this.people.countDocuments({});
+  }
+
+  /** Profiles computed under an older merge policy than `policyVersion`, in id order after `after`; `limit` at most. */
+  async listStale(policyVersion: number, after: string | undefined, limit: number): Promise<ProfileRecord[]> {
+    const stale: Filter<ProfileDocument> = { $or: [{ policyVersion: { $lt: policyVersion } }, { policyVersion: { $exists: false } }] };
+    const filter: Filter<ProfileDocument> = after ? { $and: [{ _id: { $gt: after } }, stale] } : stale;
+    const docs = await this.people.find(filter).sort({ _id: 1 }).limit(limit).toArray();
+    return docs.map(toRecord);
+  }
+
   /** Keyset page in id (creation) order; `limit` documents at most. */
   async list(after: string | undefined, limit: number): Promise<ProfileRecord[]> {
     const filter: Filter<ProfileDocument> = after ? { _id: { $gt: after } } : {};
@@ -150,7 +177,7 @@ export class PeopleRepository {
       ...profiles.map((profile): AnyBulkWriteOperation<ProfileDocument> =>
         profile.version === undefined
           ? { insertOne: { document: toDocument(profile, 1) } }
-          : { replaceOne: { filter: atVersion({ id: profile.id, version: profile.version }), replacement: toDocument(profile, profile.version + 1) } },
+          : { replaceOne: { filter: replaceable({ ...profile, version: profile.version }), replacement: toDocument(profile, profile.version + 1) } },
       ),
       ...claims.map((claim) => ({ updateOne: { filter: atVersion(claim), update: { $set: { version: claim.version + 1 } } } })),
     ];

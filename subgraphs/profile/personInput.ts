@@ -71,7 +71,7 @@ export function normalisePersonIdentity(input: IdentityInput, field = 'identitie
   return identity;
 }
 
-/** Custom attributes: a JSON object with safe keys and bounded size. */
+/** Custom attributes: a JSON object with keys MongoDB can store (no `$`, `.` or NUL) and bounded size. */
 export function normaliseAttributes(value: unknown, field = 'attributes'): JsonObject {
   try {
     return parseJsonObject(value);

@@ -12,13 +12,15 @@
  * for the batches sharing an identity or a record with it (see batchQueue.ts),
  * which spares the retries such overlaps would otherwise cost.
  */
+import { ErrorCode } from '../../lib/errors.js';
 import { identityKey } from '../../lib/identity/namespaces.js';
 import type { IdGenerator } from '../../lib/subgraph/ids.js';
+import type { RecordError } from '../../lib/subgraph/recordResults.js';
 import { createBatchQueue } from './batchQueue.js';
-import type { FragmentsRepository } from './fragments.repository.js';
-import { applyRecords, type GraphOutcome } from './identityGraph.js';
+import { FragmentsRepository } from './fragments.repository.js';
+import { applyRecords, type GraphOutcome, type GraphStatus } from './identityGraph.js';
 import type { MergesRepository } from './merges.repository.js';
-import type { PeopleRepository } from './people.repository.js';
+import { PeopleRepository } from './people.repository.js';
 import type { PersonRecordInput } from './personInput.js';
 import type { Fragment } from './profileView.js';
 import { DEFAULT_RETRY, retryOnConflict, type RetryPolicy } from './retryOnConflict.js';
@@ -31,6 +33,23 @@ export interface ProfileRepositories {
   settings: SettingsRepository;
 }
 
+/** MongoDB's largest document (BSON bytes): a record whose profile or fragment would pass it is rejected alone. */
+export const MAX_DOCUMENT_BYTES = 16 * 1024 * 1024;
+
+/** What a batch did, record by record in input order: written, or rejected alone with the reason. */
+export interface WriteOutcome {
+  results: Array<{ status: GraphStatus; profileId: string; error?: undefined } | { status: 'REJECTED'; profileId: null; error: RecordError }>;
+  /** Final profiles by id, absorbed ids included (pointing at their survivor). */
+  resolve(profileId: string): ReturnType<GraphOutcome['resolve']>;
+}
+
+/** Records of an attempt (positions in it) that would make a stored document too large; nothing was written. */
+class TooLargeRecords extends Error {
+  constructor(readonly refused: ReadonlyMap<number, RecordError>) {
+    super('Records would make stored documents too large');
+  }
+}
+
 /** Batches applied side by side per sandbox in this process, at most. */
 const MAX_BATCHES_RUNNING = 4;
 const batches = createBatchQueue(MAX_BATCHES_RUNNING);
@@ -38,7 +57,7 @@ const batches = createBatchQueue(MAX_BATCHES_RUNNING);
 export class PersonWriter {
   constructor(
     private readonly repos: ProfileRepositories,
-    private readonly deps: { now: () => Date; ids: IdGenerator; retry?: RetryPolicy },
+    private readonly deps: { now: () => Date; ids: IdGenerator; retry?: RetryPolicy; maxDocumentBytes?: number },
   ) {}
 
   /** The retry policy unmerge and recompute share with batches. */
@@ -50,7 +69,29 @@ export class PersonWriter {
     await Promise.all([this.repos.people.ensureIndexes(), this.repos.fragments.ensureIndexes(), this.repos.merges.ensureIndexes()]);
   }
 
-  async apply(records: readonly PersonRecordInput[]): Promise<GraphOutcome> {
+  /**
+   * Applies the records; a record that would make its fragment or profile larger than MongoDB
+   * stores is rejected (LIMIT_EXCEEDED) and the others applied without it, so one record never
+   * fails the batch.
+   */
+  async apply(records: readonly PersonRecordInput[]): Promise<WriteOutcome> {
+    const refused = new Map<number, RecordError>();
+    for (;;) {
+      const kept = records.flatMap((record, index) => (refused.has(index) ? [] : [{ record, index }]));
+      if (kept.length === 0) return { results: records.map((_, index) => rejected(refused.get(index)!)), resolve: () => undefined };
+      try {
+        const outcome = await this.applyBatch(kept.map((entry) => entry.record));
+        const results: WriteOutcome['results'] = records.map((_, index) => (refused.has(index) ? rejected(refused.get(index)!) : (undefined as never)));
+        kept.forEach(({ index }, position) => (results[index] = outcome.results[position]!));
+        return { results, resolve: outcome.resolve };
+      } catch (error) {
+        if (!(error instanceof TooLargeRecords)) throw error;
+        for (const [position, reason] of error.refused) refused.set(kept[position]!.index, reason);
+      }
+    }
+  }
+
+  private async applyBatch(records: readonly PersonRecordInput[]): Promise<GraphOutcome> {
     await this.ensureIndexes();
     // Only a first attempt may skip records its fragments already say: on a retry they may be this batch's own
     // fragments, stored before its profiles lost the race, and each record still writes its profile once.
@@ -85,6 +126,7 @@ export class PersonWriter {
       newProfileId: () => this.deps.ids('prof'),
       newMergeId: () => this.deps.ids('mrg'),
     });
+    this.checkSizes(records, outcome);
     const absorbed = outcome.writes.deletedProfiles;
     // Fragments first, so a profile version once visible was built only from stored fragments: a writer that
     // reads it reads them too. Then the profiles at the versions read (absorbed ones claimed) and, once the
@@ -95,4 +137,36 @@ export class PersonWriter {
     await merges.insert(outcome.writes.merges);
     return outcome;
   }
+
+  /**
+   * Throws TooLargeRecords, before anything is written, when a fragment or profile to write is
+   * larger than a stored document may be: the records of that fragment, or every record landing
+   * in that profile, are refused.
+   */
+  private checkSizes(records: readonly PersonRecordInput[], outcome: GraphOutcome): void {
+    const limit = this.deps.maxDocumentBytes ?? MAX_DOCUMENT_BYTES;
+    const refused = new Map<number, RecordError>();
+    const tooLarge = (what: string, bytes: number): RecordError => ({
+      code: ErrorCode.LimitExceeded,
+      message: `This record would make ${what} ${bytes} bytes, more than the ${limit} bytes a stored document may hold; send fewer or smaller custom attributes`,
+      field: 'attributes',
+    });
+    for (const fragment of outcome.writes.fragments) {
+      const bytes = FragmentsRepository.storedBytes(fragment);
+      if (bytes <= limit) continue;
+      records.forEach((record, position) => {
+        if (record.fragmentId === fragment.id) refused.set(position, tooLarge('its source record', bytes));
+      });
+    }
+    for (const profile of outcome.writes.profiles) {
+      const bytes = PeopleRepository.storedBytes(profile);
+      if (bytes <= limit) continue;
+      outcome.results.forEach((result, position) => {
+        if (result.profileId === profile.id && !refused.has(position)) refused.set(position, tooLarge(`profile ${profile.id}`, bytes));
+      });
+    }
+    if (refused.size > 0) throw new TooLargeRecords(refused);
+  }
 }
+
+const rejected = (error: RecordError) => ({ status: 'REJECTED' as const, profileId: null, error });

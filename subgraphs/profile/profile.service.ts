@@ -9,6 +9,7 @@ import type { ServiceDeps } from '../../lib/subgraph/context.js';
 import { assertBatchSize, planRecord, type RecordError, type RecordStatus } from '../../lib/subgraph/recordResults.js';
 import { decodeCursor, encodeCursor, toConnection, type Connection } from '../../lib/subgraph/connection.js';
 import { parsePageArgs } from '../../lib/subgraph/pagination.js';
+import type { CurrentViews } from './currentViews.js';
 import type { MergeRecord } from './identityGraph.js';
 import { normalisePerson, normalisePersonIdentity, type PersonInput, type PersonRecordInput } from './personInput.js';
 import type { PersonWriter, ProfileRepositories } from './personWriter.js';
@@ -21,6 +22,9 @@ export interface PersonUpsertResult {
   error: RecordError | null;
 }
 
+const isMergeCursor = (value: unknown): value is { t: number; id: string } =>
+  typeof value === 'object' && value !== null && Number.isFinite((value as { t?: unknown }).t) && typeof (value as { id?: unknown }).id === 'string';
+
 const isProfileCursor = (value: unknown): value is { id: string } =>
   typeof value === 'object' && value !== null && typeof (value as { id?: unknown }).id === 'string';
 
@@ -29,6 +33,7 @@ export class ProfileService {
     private readonly repos: ProfileRepositories,
     private readonly writer: PersonWriter,
     private readonly deps: ServiceDeps,
+    private readonly views: CurrentViews,
   ) {}
 
   async upsertPeople(inputs: readonly PersonInput[]): Promise<PersonUpsertResult[]> {
@@ -45,26 +50,39 @@ export class ProfileService {
     if (valid.length > 0) {
       const outcome = await this.writer.apply(valid.map((entry) => entry.record));
       valid.forEach(({ index }, position) => {
-        const { status, profileId } = outcome.results[position]!;
-        results[index] = { index, status, profile: outcome.resolve(profileId) ?? null, error: null };
+        const result = outcome.results[position]!;
+        results[index] =
+          result.status === 'REJECTED'
+            ? { index, status: result.status, profile: null, error: result.error }
+            : { index, status: result.status, profile: outcome.resolve(result.profileId) ?? null, error: null };
       });
     }
     return results;
   }
 
   async findByIdentity(namespace: string, value: string): Promise<ProfileRecord | null> {
-    return this.repos.people.findByIdentityKey(identityKey(normalisePersonIdentity({ namespace, value }, 'identity')));
+    const key = identityKey(normalisePersonIdentity({ namespace, value }, 'identity'));
+    return this.views.readOne(() => this.repos.people.findByIdentityKey(key));
   }
 
   async list(args: { first?: number | null; after?: string | null }): Promise<Connection<ProfileRecord>> {
     const { limit } = parsePageArgs({ first: args.first });
     const after = args.after ? decodeCursor(args.after, isProfileCursor).id : undefined;
-    const page = await this.repos.people.list(after, limit + 1);
+    const page = await this.views.read(() => this.repos.people.list(after, limit + 1));
     return toConnection(page, limit, (profile) => encodeCursor({ id: profile.id }));
   }
 
-  /** Merges into the profile or into any profile it absorbed, oldest first. */
-  merges(profile: ProfileRecord): Promise<MergeRecord[]> {
-    return this.repos.merges.findBySurvivors([profile.id, ...profile.absorbedIds]);
+  /** Merges into the profile or into any profile it absorbed, oldest first: a page of them. */
+  async mergeHistory(profile: ProfileRecord, args: { first?: number | null; after?: string | null }): Promise<Connection<MergeRecord>> {
+    const { limit } = parsePageArgs({ first: args.first });
+    const cursor = args.after ? decodeCursor(args.after, isMergeCursor) : undefined;
+    const after = cursor ? { mergedAt: new Date(cursor.t), id: cursor.id } : undefined;
+    const page = await this.repos.merges.page([profile.id, ...profile.absorbedIds], after, limit + 1);
+    return toConnection(page, limit, (merge) => encodeCursor({ t: merge.mergedAt.getTime(), id: merge.id }));
+  }
+
+  /** The first `first` merges (see mergeHistory), as a plain list. */
+  async merges(profile: ProfileRecord, first?: number | null): Promise<MergeRecord[]> {
+    return (await this.mergeHistory(profile, { first })).edges.map((edge) => edge.node);
   }
 }

@@ -66,6 +66,11 @@ export interface ProfileRecord extends PersonAttributes {
   updatedAt: Date;
   /** The stored version this view was read at (0: stored before versioning); absent until first stored. */
   version?: number;
+  /**
+   * The version of the merge policy this view was computed with (0: the default policy, or a
+   * view stored before policies had versions). See mergePolicyRun.ts for how views catch up.
+   */
+  policyVersion?: number;
 }
 
 export type MergePolicyKind = 'TIMESTAMP_ORDERED' | 'SOURCE_PRIORITY';
@@ -74,9 +79,11 @@ export interface MergePolicy {
   kind: MergePolicyKind;
   sourcePriority: string[];
   updatedAt: Date | null;
+  /** Goes up by one each time the policy is set; 0 for the default (and a policy stored before versions). */
+  version: number;
 }
 
-export const DEFAULT_MERGE_POLICY: MergePolicy = { kind: 'TIMESTAMP_ORDERED', sourcePriority: [], updatedAt: null };
+export const DEFAULT_MERGE_POLICY: MergePolicy = { kind: 'TIMESTAMP_ORDERED', sourcePriority: [], updatedAt: null, version: 0 };
 
 /** Fragments in a stable order: oldest first, then by key. */
 export function sortFragments(fragments: readonly Fragment[]): Fragment[] {
@@ -162,6 +169,7 @@ export function buildProfile(
   };
   // The version read, so the write replaces only that one.
   if (base.version !== undefined) profile.version = base.version;
+  profile.policyVersion = policy.version;
   const attributes: JsonObject = {};
   for (const [path, value] of mergeValues(fragments, policy)) {
     if (path === CONSENT_PATH) profile.consents.marketingEmail = value as string;

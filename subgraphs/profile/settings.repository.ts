@@ -2,9 +2,18 @@
 import type { Collection, Db } from 'mongodb';
 import { DEFAULT_MERGE_POLICY, type MergePolicy } from './profileView.js';
 
-interface MergePolicyDocument extends MergePolicy {
+interface MergePolicyDocument extends Omit<MergePolicy, 'version'> {
   _id: 'mergePolicy';
+  /** Absent on a policy stored before versions: version 0, under which every view stored then was computed. */
+  version?: number;
 }
+
+const toPolicy = (doc: MergePolicyDocument): MergePolicy => ({
+  kind: doc.kind,
+  sourcePriority: doc.sourcePriority,
+  updatedAt: doc.updatedAt,
+  version: doc.version ?? 0,
+});
 
 export class SettingsRepository {
   private readonly settings: Collection<MergePolicyDocument>;
@@ -15,11 +24,17 @@ export class SettingsRepository {
 
   async mergePolicy(): Promise<MergePolicy> {
     const doc = await this.settings.findOne({ _id: 'mergePolicy' });
-    if (!doc) return DEFAULT_MERGE_POLICY;
-    return { kind: doc.kind, sourcePriority: doc.sourcePriority, updatedAt: doc.updatedAt };
+    return doc ? toPolicy(doc) : DEFAULT_MERGE_POLICY;
   }
 
-  async setMergePolicy(policy: MergePolicy): Promise<void> {
-    await this.settings.replaceOne({ _id: 'mergePolicy' }, { ...policy }, { upsert: true });
+  /** Stores the policy under the next version (one atomic update, so two admins never share one); answers it as stored. */
+  async setMergePolicy(policy: Omit<MergePolicy, 'version'>): Promise<MergePolicy> {
+    const doc = await this.settings.findOneAndUpdate(
+      { _id: 'mergePolicy' },
+      { $set: { kind: policy.kind, sourcePriority: policy.sourcePriority, updatedAt: policy.updatedAt }, $inc: { version: 1 } },
+      { upsert: true, returnDocument: 'after' },
+    );
+    if (!doc) throw new Error('The merge policy was not stored');
+    return toPolicy(doc);
   }
 }

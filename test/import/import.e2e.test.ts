@@ -87,6 +87,16 @@ describe('importing a Marketo leads file with malformed rows', () => {
     expect(await profileOf(`1002@${MUNCHKIN}.Marketo`)).toBeNull();
   });
 
+  it('rejects alone a row the database could not store (a NUL in an attribute key) and writes the others', async () => {
+    const rows = Array.from({ length: 5 }, (_, n) => marketoActivity(n, 3000 + n));
+    rows[2] = marketoActivity(2, 3002, { attributes: JSON.stringify({ 'bad\u0000key': 1 }) }); // line 4
+    const result = await runImportThroughGateway(platform, { source: 'marketo', instance: MUNCHKIN, entity: 'activities' }, csvText(MARKETO_ACTIVITY_COLUMNS, rows));
+    expect(result).toMatchObject({ status: 'SUCCEEDED', rowsImported: 4, rowsRejected: 1, failure: null });
+    const errors = await importErrors(platform, result.id);
+    expect(errors).toEqual([{ line: 4, code: 'BAD_USER_INPUT', reason: expect.stringMatching(/attributes: JSON key .* holds a NUL character/) }]);
+    for (const n of [0, 1, 3, 4]) expect((await profileOf(`${3000 + n}@${MUNCHKIN}.Marketo`)).events.edges).toHaveLength(1);
+  });
+
   it('fails an import whose file lacks a required column, saying how to map it', async () => {
     const result = await runImportThroughGateway(platform, { source: 'marketo', instance: MUNCHKIN, entity: 'leads' }, 'email,firstName\na@b.example,A\n');
     expect(result.status).toBe('FAILED');
@@ -169,7 +179,9 @@ describe('Marketo synced with Salesforce', () => {
 describe('an import that crashes part-way', () => {
   it('resumes from its checkpoint and ends with exact counts and no duplicate events', async () => {
     const leadCount = 5;
-    await runImportThroughGateway(platform, { source: 'marketo', instance: '111-AAA-111', entity: 'leads' }, csvText(MARKETO_LEAD_COLUMNS, Array.from({ length: leadCount }, (_, n) => marketoLead(n))));
+    // Emails of their own, so these leads merge with no profile another test of this file made.
+    const leads = Array.from({ length: leadCount }, (_, n) => marketoLead(n, { email: `crash${n}@resume.example` }));
+    await runImportThroughGateway(platform, { source: 'marketo', instance: '111-AAA-111', entity: 'leads' }, csvText(MARKETO_LEAD_COLUMNS, leads));
     const activities = Array.from({ length: 23 }, (_, n) => marketoActivity(n, 1000 + (n % leadCount)));
     activities[9] = marketoActivity(9, 1000, { activityDate: 'soon' });
     const id = await uploadImportWithoutJob(csvText(MARKETO_ACTIVITY_COLUMNS, activities));

@@ -35,8 +35,8 @@ const crashing: ImportJobScheduler = {
   },
 };
 
-/** An import whose completeUpload queued it, with `scheduler` writing (or failing to write) its job. */
-async function queuedImport(databases: Databases, sandbox: string, scheduler: ImportJobScheduler): Promise<string> {
+/** An uploaded import, ready for completeUpload to queue it with `scheduler`. */
+async function uploadedImport(databases: Databases, sandbox: string, scheduler: ImportJobScheduler) {
   const service = new ImportsService(new ImportsRepository(databases.sandbox(sandbox)), {
     principal: { sandbox, role: 'editor', keyId: 'key_1' },
     now: () => new Date(),
@@ -44,32 +44,46 @@ async function queuedImport(databases: Databases, sandbox: string, scheduler: Im
   });
   const { id } = await service.start({ source: 'marketo', instance: '111-AAA-111', entity: 'activities' });
   await service.uploadChunk(id, 0, 'activityDate,activityTypeId,leadId\n');
-  await service.completeUpload(id, 1).catch(() => undefined);
-  return id;
+  return { id, complete: () => service.completeUpload(id, 1) };
+}
+
+/** An import queued with its job written by `scheduler`. */
+async function queuedImport(databases: Databases, sandbox: string, scheduler: ImportJobScheduler): Promise<string> {
+  const upload = await uploadedImport(databases, sandbox, scheduler);
+  await upload.complete();
+  return upload.id;
+}
+
+/** An import queued by a process that died before it wrote the job: stuck QUEUED. */
+async function stuckImport(databases: Databases, sandbox: string): Promise<string> {
+  const upload = await uploadedImport(databases, sandbox, crashing);
+  await expect(upload.complete()).rejects.toThrow('process killed before the job was scheduled');
+  return upload.id;
 }
 
 const importJobs = (databases: Databases) =>
   databases.platform().collection(JOBS_COLLECTION).find({ name: IMPORT_JOB_NAME }).toArray();
 
-async function platformWithSandboxes(name: string, sandboxes: string[], deleted: string[] = []): Promise<Databases> {
+async function platformWithSandboxes(name: string, sandboxes: string[]): Promise<Databases> {
   const databases = createDatabases(client, `${PREFIX}${name}_`);
   const tenancy = new TenancyRepository(databases.platform());
-  for (const sandbox of [...sandboxes, ...deleted]) await tenancy.insertSandbox({ _id: sandbox, createdAt: new Date(), createdBy: null });
-  for (const sandbox of deleted) await tenancy.markSandboxDeleted(sandbox, new Date());
+  for (const sandbox of sandboxes) await tenancy.insertSandbox({ _id: sandbox, createdAt: new Date(), createdBy: null });
   return databases;
 }
 
 describe('the import sweep', () => {
   it('schedules one job for each import stuck QUEUED, in every live sandbox, and nothing on the next sweep', async () => {
-    const databases = await platformWithSandboxes('a', ['alpha', 'beta'], ['gone']);
+    const databases = await platformWithSandboxes('a', ['alpha', 'beta', 'gone']);
     const scheduler = createImportJobScheduler(databases);
-    const stuckAlpha = await queuedImport(databases, 'alpha', crashing);
-    const stuckBeta = await queuedImport(databases, 'beta', crashing);
-    const inGone = await queuedImport(databases, 'gone', crashing);
+    const stuckAlpha = await stuckImport(databases, 'alpha');
+    const stuckBeta = await stuckImport(databases, 'beta');
+    const inGone = await stuckImport(databases, 'gone');
     const withJob = await queuedImport(databases, 'alpha', scheduler);
     for (const [sandbox, id] of [['alpha', stuckAlpha], ['beta', stuckBeta], ['gone', inGone]] as const) {
       expect(await new ImportsRepository(databases.sandbox(sandbox)).findById(id)).toMatchObject({ status: 'QUEUED' });
     }
+    // Deleted after its import got stuck: the sweep must leave it alone.
+    await new TenancyRepository(databases.platform()).markSandboxDeleted('gone', new Date());
     expect((await importJobs(databases)).map((job) => job.data.importId)).toEqual([withJob]);
 
     const deps = { databases, logger: silentLogger, schedule: (payload: Parameters<ImportJobScheduler['schedule']>[0]) => scheduler.schedule(payload) };
@@ -93,7 +107,7 @@ describe('the import sweep', () => {
   it('is registered, repeats every minute on the worker, and schedules a stuck import when it runs', async () => {
     expect(JOBS.map((job) => job.name)).toContain(IMPORT_SWEEP_JOB_NAME);
     const databases = await platformWithSandboxes('b', ['default']);
-    const stuck = await queuedImport(databases, 'default', crashing);
+    const stuck = await stuckImport(databases, 'default');
     const worker = await startWorker({
       databases,
       logger: silentLogger,
@@ -104,9 +118,7 @@ describe('the import sweep', () => {
       now: () => new Date(Date.now() + 2 * 60_000),
     });
     try {
-      const deadline = Date.now() + 15_000;
-      while ((await importJobs(databases)).length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
-      expect((await importJobs(databases)).map((job) => job.data.importId)).toEqual([stuck]);
+      await expect.poll(async () => (await importJobs(databases)).map((job) => job.data.importId), { timeout: 15_000, interval: 100 }).toEqual([stuck]);
       const sweep = await databases.platform().collection(JOBS_COLLECTION).findOne({ name: IMPORT_SWEEP_JOB_NAME });
       expect(sweep).toMatchObject({ type: 'single', repeatInterval: '1 minute' });
     } finally {

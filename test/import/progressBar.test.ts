@@ -56,4 +56,23 @@ describe('progress bar', () => {
       'uploading  [########################] 100.0%  1,000/1,000 bytes  500 bytes/s',
     ]);
   });
+
+  it('shows the count alone while the total is not known, or is behind what is done, never 50/10', () => {
+    let clock = 1_000;
+    const { out, lines } = fakeOutput();
+    const bar = createProgressBar(out, { now: () => clock, intervalMs: 0 });
+    bar.start('importing');
+    clock += 1_000;
+    bar.update(50, null, 'rows', 'importing');
+    clock += 1_000;
+    bar.update(60, 10, 'rows', 'importing');
+    clock += 1_000;
+    bar.update(90, 100, 'rows', 'importing');
+
+    expect(lines).toEqual([
+      'importing  50 rows (total still being counted)  50 rows/s',
+      'importing  60 rows (total still being counted)  30 rows/s',
+      'importing  [######################--]  90.0%  90/100 rows  30 rows/s',
+    ]);
+  });
 });

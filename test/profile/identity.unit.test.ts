@@ -45,7 +45,7 @@ describe('merged view', () => {
     const salesforce = fragment('1@o.Salesforce', '1@o.Salesforce', [['jobTitle', 'CFO', 10], ['attributes.tier', 'gold', 10]]);
     const base = { id: 'prof_1', absorbedIds: [], createdAt: at(1), updatedAt: at(1) };
     expect(buildProfile(base, [marketo, salesforce], DEFAULT_MERGE_POLICY)).toMatchObject({ jobTitle: 'CEO', firstName: 'Ada', attributes: { tier: 'gold' } });
-    const priority = { kind: 'SOURCE_PRIORITY' as const, sourcePriority: ['Salesforce'], updatedAt: null };
+    const priority = { kind: 'SOURCE_PRIORITY' as const, sourcePriority: ['Salesforce'], updatedAt: null, version: 1 };
     expect(buildProfile(base, [marketo, salesforce], priority)).toMatchObject({ jobTitle: 'CFO', firstName: 'Ada' });
   });
 

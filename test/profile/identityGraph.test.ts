@@ -68,7 +68,8 @@ describe('identity graph', () => {
       bridgingIdentities: [{ namespace: 'ECID', value: 'ecid-42' }, { namespace: 'Email', value: 'ada@a.example' }],
       unmergedAt: null,
     });
-    expect(profile.merges[0].records).toEqual(expect.arrayContaining(['1@123-ABC-456.Marketo', '2@00D5e000001XyZ.Salesforce']));
+    // What the merge brought in: the absorbed profile's record and the record that bridged them.
+    expect(profile.merges[0].records).toEqual(['2@00D5e000001XyZ.Salesforce', 'ECID:ecid-42']);
     expect(await p.suite.databases.sandbox(sb).collection('people').countDocuments()).toBe(1);
   });
 
@@ -119,6 +120,52 @@ describe('identity graph', () => {
     expect(restored.firstName).toBe('Y');
     const missing = await p.post(sb, UNMERGE, { id: x.profile.id, mergeId: 'mrg_nope' });
     expect(missing.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+  });
+
+  it('a long chain of merges stores each merge once, and pages through them', async () => {
+    const sb = p.sandbox();
+    // Within the 50-identity cap (two per record), so an undone merge finds its identities.
+    const chain = 24;
+    const [root] = await p.upsert(sb, [{ sourceKey: 'root@inst.Marketo', identities: [{ namespace: 'ECID', value: 'root' }] }]);
+    p.clock.advance(1000);
+    await p.upsert(sb, Array.from({ length: chain }, (_, i) => ({ sourceKey: `${i}@inst.Salesforce`, identities: [{ namespace: 'ECID', value: `link-${i}` }] })));
+    for (let i = 0; i < chain; i++) {
+      p.clock.advance(1000);
+      const [bridge] = await p.upsert(sb, [{ identities: [{ namespace: 'ECID', value: 'root' }, { namespace: 'ECID', value: `link-${i}` }] }]);
+      expect(bridge).toMatchObject({ status: 'MERGED', profile: { id: root.profile.id } });
+    }
+    // Each merge record describes one merge: the last is no larger than the first, whatever came before.
+    const sizes = (await p.suite.databases.sandbox(sb).collection('profileMerges').find({}).sort({ mergedAt: 1 }).toArray()).map((doc) => JSON.stringify(doc).length);
+    expect(sizes).toHaveLength(chain);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(sizes[0]! + 16);
+
+    const HISTORY = `query($id: ID!, $after: String) { profile(id: $id) { mergeHistory(first: 10, after: $after) { edges { node { id records } } pageInfo { hasNextPage endCursor } } } }`;
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (let pages = 1; ; pages++) {
+      const history: any = (await p.gql(sb, HISTORY, { id: root.profile.id, after })).profile.mergeHistory;
+      seen.push(...history.edges.map((edge: any) => edge.node.id));
+      expect(history.edges[0].node.records).toHaveLength(2);
+      if (!history.pageInfo.hasNextPage) {
+        expect(pages).toBe(3);
+        break;
+      }
+      after = history.pageInfo.endCursor;
+    }
+    expect(seen).toHaveLength(chain);
+    expect(new Set(seen).size).toBe(chain);
+    expect([...seen].sort()).toEqual(seen);
+    expect((await p.gql(sb, `query($id: ID!) { profile(id: $id) { merges { id } } }`, { id: root.profile.id })).profile.merges.map((m: any) => m.id)).toEqual(seen);
+    const tooMany = await p.post(sb, `query($id: ID!) { profile(id: $id) { merges(first: 501) { id } } }`, { id: root.profile.id });
+    expect(tooMany.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+
+    // Undoing a merge in the middle of the chain still splits off just that profile.
+    const [survivor, restored] = (await p.gql(sb, UNMERGE, { id: root.profile.id, mergeId: seen[12] })).unmergeProfile;
+    expect(survivor.id).toBe(root.profile.id);
+    expect(restored.sourceKeys).toEqual(['12@inst.Salesforce']);
+    expect(restored.identities).toEqual([{ namespace: 'b2b_person', value: '12@inst.Salesforce' }, { namespace: 'ECID', value: 'link-12' }]);
+    expect(survivor.identities).not.toContainEqual({ namespace: 'ECID', value: 'link-12' });
+    expect(survivor.identities).toContainEqual({ namespace: 'ECID', value: 'link-13' });
   });
 
   it('keeps at most 50 identities, dropping the oldest first', async () => {

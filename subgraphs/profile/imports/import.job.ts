@@ -5,6 +5,7 @@
  * last checkpoint; the lock is extended as batches complete.
  */
 import type { JobModule } from '../../../lib/jobs.js';
+import { importRowCounter } from '../../../lib/metrics/jobMetrics.js';
 import { ImportsRepository } from './imports.repository.js';
 import { createIngestionClient } from './ingestionClient.js';
 import { IMPORT_JOB_NAME, type ImportJobPayload } from './payload.js';
@@ -28,6 +29,7 @@ export const importJob: JobModule = {
         const { sandbox, importId, principal } = job.attrs.data;
         const logger = deps.logger.child({ job: IMPORT_JOB_NAME, sandbox, importId });
         let renewedAt = Date.now();
+        const countRows = importRowCounter();
         await runImport(importId, {
           imports: new ImportsRepository(deps.databases.sandbox(sandbox)),
           client: createIngestionClient({
@@ -41,6 +43,7 @@ export const importJob: JobModule = {
           batchesInFlight: IMPORT_BATCHES_IN_FLIGHT,
           onProgress: async (progress) => {
             logger.debug(progress, 'Import progress');
+            countRows(progress);
             if (Date.now() - renewedAt >= LOCK_RENEW_EVERY_MS) {
               renewedAt = Date.now();
               await job.touch();

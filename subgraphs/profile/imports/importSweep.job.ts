@@ -1,5 +1,7 @@
 /**
- * The import sweep: every minute, finds imports left QUEUED without a job (the profile subgraph
+ * The import sweep: every minute, fails uploads abandoned past their expiry (removing their
+ * chunks, which would otherwise hold the sandbox's upload quota for good), and finds imports
+ * left QUEUED without a job (the profile subgraph
  * crashed between queueing an import and scheduling its job) and schedules their jobs. Scheduling
  * is unique per import (importJobScheduler.ts), so a sweep racing a retried completeUpload, or
  * another worker's sweep, still leaves one job. Sandboxes come from the platform's `sandboxes`
@@ -33,6 +35,21 @@ export interface SweepDependencies {
 const principalOf = (sandbox: string, record: ImportRecord): Principal =>
   record.principal?.sandbox === sandbox ? record.principal : { sandbox, role: 'editor' };
 
+/** Fails the sandbox's uploads past their expiry and removes their chunks; answers their ids. */
+export async function expireAbandonedUploads(imports: ImportsRepository, now: Date): Promise<string[]> {
+  const expired: string[] = [];
+  for (const record of await imports.listAbandonedUploads(now, SWEEP_BATCH)) {
+    const failure =
+      `The upload was abandoned: no chunk arrived before ${record.uploadExpiresAt?.toISOString()} (CDP_IMPORT_UPLOAD_EXPIRY_HOURS after the last one), ` +
+      'so its chunks were removed; start a new import to send the file';
+    // A chunk in flight finds the import no longer UPLOADING and takes itself back (ImportsRepository.putChunk).
+    if (!(await imports.transition(record.id, ['UPLOADING'], 'FAILED', { failure, finishedAt: now }, now))) continue;
+    await imports.deleteChunks(record.id);
+    expired.push(record.id);
+  }
+  return expired;
+}
+
 /** One sweep over every sandbox; returns the imports it scheduled. A failing sandbox does not stop the others. */
 export async function sweepQueuedImports(deps: SweepDependencies): Promise<{ sandbox: string; importId: string }[]> {
   const before = new Date(deps.now().getTime() - STUCK_AFTER_MS);
@@ -41,6 +58,8 @@ export async function sweepQueuedImports(deps: SweepDependencies): Promise<{ san
     try {
       const imports = new ImportsRepository(deps.databases.sandbox(sandbox));
       await imports.ensureIndexes();
+      const expired = await expireAbandonedUploads(imports, deps.now());
+      if (expired.length > 0) deps.logger.info({ sandbox, imports: expired }, 'Abandoned uploads expired');
       const stuck = await imports.listQueuedSince(before, SWEEP_BATCH);
       const missing = new Set(await importsWithoutJob(deps.databases, sandbox, stuck.map((record) => record.id)));
       for (const record of stuck.filter((candidate) => missing.has(candidate.id))) {

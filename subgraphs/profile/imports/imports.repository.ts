@@ -1,7 +1,7 @@
 /**
  * The import collections of one sandbox: `imports` (one document per import,
  * with its status, counters and checkpoint), `importChunks` (the uploaded file,
- * in chunks of at most 1 MiB, kept until the import succeeds) and
+ * in chunks of at most 1 MiB, kept until the import ends, is deleted or its upload is abandoned) and
  * `importErrors` (rejected rows, one per line). Used by the imports service in
  * the profile subgraph and by the import job, which runs in the worker.
  */
@@ -23,8 +23,12 @@ export interface ImportRecord {
   status: ImportStatus;
   /** Rows in the file (header excluded), known once the job has counted them; 0 before. */
   rowsTotal: number;
+  /** Rows whose main record was written (partial ones included). */
   rowsImported: number;
+  /** Rows nothing of which was written (invalid, or their main record rejected). */
   rowsRejected: number;
+  /** Rows whose main record was written but a related record (an account link, a contact role) was rejected; absent on older imports. */
+  rowsPartial?: number;
   chunkCount: number | null;
   /** The last line whose row is done (imported or reported): where a restarted job resumes. */
   checkpointLine: number;
@@ -37,12 +41,21 @@ export interface ImportRecord {
   principal?: Principal;
   /** Set while `completeUpload` checks the chunks: no chunk write may land from then on. */
   uploadSealedAt?: Date | null;
+  /** Bytes of the chunks stored (reserved before each chunk is written); absent on imports from before uploads were counted. */
+  uploadedBytes?: number;
+  /** When an upload that gets no further chunk is abandoned (the sweep fails it and removes its chunks). */
+  uploadExpiresAt?: Date | null;
 }
+
+/** Imports whose chunks are stored and count against the sandbox's upload quota. */
+const HOLDING_CHUNKS: readonly ImportStatus[] = ['UPLOADING', 'QUEUED', 'RUNNING'];
 
 export interface ImportRowError {
   line: number;
   code: string;
   reason: string;
+  /** The row's main record was written; only a related record was rejected. */
+  partial?: boolean;
 }
 
 type ImportDocument = Omit<ImportRecord, 'id'> & { _id: string };
@@ -61,8 +74,11 @@ interface ChunkDocument {
   writeId?: string;
 }
 
-/** What `putChunk` did: the chunk is part of the upload, or the upload was completed first and nothing landed. */
-export type PutChunkOutcome = 'stored' | 'refused';
+/**
+ * What `putChunk` did: the chunk is part of the upload (replacing a chunk of `replacedBytes`
+ * sent before under its index), or the upload was completed first and nothing landed.
+ */
+export type PutChunkOutcome = { stored: true; replacedBytes: number } | { stored: false };
 
 const isDuplicateKey = (error: unknown) => typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
 interface ErrorDocument extends ImportRowError {
@@ -139,16 +155,75 @@ export class ImportsRepository {
       );
     } catch (error) {
       // The chunk exists and is sealed: the upsert's insert collided with it.
-      if (isDuplicateKey(error)) return 'refused';
+      if (isDuplicateKey(error)) return { stored: false };
       throw error;
     }
+    const stored: PutChunkOutcome = { stored: true, replacedBytes: previous?.bytes ?? 0 };
     const current = await this.imports.findOne({ _id: importId }, { projection: { status: 1, uploadSealedAt: 1 } });
-    if (current?.status === 'UPLOADING' && !current.uploadSealedAt) return 'stored';
+    if (current?.status === 'UPLOADING' && !current.uploadSealedAt) return stored;
     const mine = { _id, writeId, sealed: { $ne: true } };
     const undone = previous
       ? (await this.chunks.replaceOne(mine, previous)).matchedCount
       : (await this.chunks.deleteOne(mine)).deletedCount;
-    return undone === 1 ? 'refused' : 'stored';
+    return undone === 1 ? { stored: false } : stored;
+  }
+
+  /**
+   * Counts `bytes` more against the import before its chunk is written, and pushes its expiry
+   * back; false (nothing counted) when that would pass `maxBytes` or the import is not
+   * uploading. One conditional update, so concurrent chunks of one import never pass the cap together.
+   */
+  async reserveUpload(importId: string, bytes: number, maxBytes: number, expiresAt: Date): Promise<boolean> {
+    const result = await this.imports.updateOne(
+      { _id: importId, status: 'UPLOADING', $or: [{ uploadedBytes: { $lte: maxBytes - bytes } }, { uploadedBytes: { $exists: false } }] },
+      { $inc: { uploadedBytes: bytes }, $set: { uploadExpiresAt: expiresAt } },
+    );
+    return result.matchedCount === 1;
+  }
+
+  /** The bytes of chunk `index` as stored, 0 when there is none. */
+  async chunkBytes(importId: string, index: number): Promise<number> {
+    const doc = await this.chunks.findOne({ _id: chunkId(importId, index) }, { projection: { bytes: 1 } });
+    return doc?.bytes ?? 0;
+  }
+
+  /** Takes back bytes counted by `reserveUpload` that no stored chunk holds (a chunk refused, or one replaced); negative counts more. */
+  async releaseUpload(importId: string, bytes: number): Promise<void> {
+    if (bytes === 0) return;
+    await this.imports.updateOne({ _id: importId }, { $inc: { uploadedBytes: -bytes } });
+  }
+
+  /** Bytes of uploaded files the sandbox holds: its imports uploading, queued or running. */
+  async storedUploadBytes(): Promise<number> {
+    const [total] = await this.imports
+      .aggregate<{ bytes: number }>([
+        { $match: { status: { $in: [...HOLDING_CHUNKS] } } },
+        { $group: { _id: null, bytes: { $sum: { $ifNull: ['$uploadedBytes', 0] } } } },
+      ])
+      .toArray();
+    return total?.bytes ?? 0;
+  }
+
+  /** Uploads past their expiry (not being completed), oldest first, at most `limit`. */
+  async listAbandonedUploads(now: Date, limit: number): Promise<ImportRecord[]> {
+    const docs = await this.imports
+      .find({ status: 'UPLOADING', uploadSealedAt: null, uploadExpiresAt: { $lt: now } })
+      .sort({ uploadExpiresAt: 1 })
+      .limit(limit)
+      .toArray();
+    return docs.map(toRecord);
+  }
+
+  /** Removes an import that is uploading (not being completed) or has ended, with its chunks and errors; false when it is in any other state. */
+  async deleteImport(id: string): Promise<boolean> {
+    const deleted = await this.imports.findOneAndDelete({
+      _id: id,
+      $or: [{ status: 'UPLOADING', uploadSealedAt: null }, { status: { $in: ['SUCCEEDED', 'FAILED'] } }],
+    });
+    if (!deleted) return false;
+    await this.chunks.deleteMany({ importId: id });
+    await this.errors.deleteMany({ importId: id });
+    return true;
   }
 
   /** Marks the import's upload as being completed; null when it is no longer UPLOADING. */
@@ -204,7 +279,7 @@ export class ImportsRepository {
   }
 
   /** After a batch: the line reached and the counters up to it, in one write. */
-  async checkpoint(id: string, progress: { checkpointLine: number; rowsImported: number; rowsRejected: number }, now: Date): Promise<void> {
+  async checkpoint(id: string, progress: { checkpointLine: number; rowsImported: number; rowsRejected: number; rowsPartial: number }, now: Date): Promise<void> {
     await this.imports.updateOne({ _id: id, status: 'RUNNING' }, { $set: { ...progress, updatedAt: now } });
   }
 
@@ -222,10 +297,10 @@ export class ImportsRepository {
   /** Rejected rows by line, after line `afterLine`. */
   async listErrors(importId: string, limit: number, afterLine: number): Promise<ImportRowError[]> {
     const docs = await this.errors
-      .find({ importId, line: { $gt: afterLine } }, { projection: { _id: 0, line: 1, code: 1, reason: 1 } })
+      .find({ importId, line: { $gt: afterLine } }, { projection: { _id: 0, line: 1, code: 1, reason: 1, partial: 1 } })
       .sort({ line: 1 })
       .limit(limit)
       .toArray();
-    return docs.map(({ line, code, reason }) => ({ line, code, reason }));
+    return docs.map(({ line, code, reason, partial }) => ({ line, code, reason, partial: partial ?? false }));
   }
 }

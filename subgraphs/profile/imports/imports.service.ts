@@ -15,6 +15,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { requireRole, type Principal } from '../../../lib/auth/roles.js';
+import { DEFAULT_UPLOAD_LIMITS, type UploadLimits } from '../../../lib/config.js';
 import { badInput, DomainError, ErrorCode, notFound } from '../../../lib/errors.js';
 import { findMapping, mappingOverrideProblems } from './mappings/index.js';
 import { canonicalEntity, isSourceName, SOURCES, type SourceName } from './sources.js';
@@ -34,6 +35,8 @@ export interface ImportsServiceDeps {
   readonly principal: Principal;
   readonly now: () => Date;
   readonly scheduler: ImportJobScheduler;
+  /** `config.security.uploads`; the defaults when left out. */
+  readonly limits?: UploadLimits;
   readonly newId?: () => string;
 }
 
@@ -100,12 +103,14 @@ export function parseStartImportInput(input: StartImportInput): Omit<ImportRecor
 
 export class ImportsService {
   private readonly newId: () => string;
+  private readonly limits: UploadLimits;
 
   constructor(
     private readonly imports: ImportsRepository,
     private readonly deps: ImportsServiceDeps,
   ) {
     this.newId = deps.newId ?? newImportId;
+    this.limits = deps.limits ?? DEFAULT_UPLOAD_LIMITS;
   }
 
   async start(input: StartImportInput): Promise<ImportRecord> {
@@ -122,6 +127,7 @@ export class ImportsService {
       rowsTotal: 0,
       rowsImported: 0,
       rowsRejected: 0,
+      rowsPartial: 0,
       chunkCount: null,
       checkpointLine: 1,
       createdAt: now,
@@ -129,6 +135,8 @@ export class ImportsService {
       startedAt: null,
       finishedAt: null,
       failure: null,
+      uploadedBytes: 0,
+      uploadExpiresAt: this.expiresAt(now),
     });
   }
 
@@ -141,10 +149,59 @@ export class ImportsService {
       throw badInput(`A chunk may hold at most ${MAX_CHUNK_BYTES} bytes of CSV text (got ${bytes}); send smaller chunks`, { field: 'content' });
     }
     const record = await this.uploading(importId);
+    // A chunk sent again under its index counts what it adds to the one it replaces.
+    const replacing = await this.imports.chunkBytes(importId, index);
+    const reserved = Math.max(0, bytes - replacing);
+    await this.reserve(record, reserved);
     const outcome = await this.imports.putChunk(importId, index, content, bytes, randomBytes(8).toString('hex'));
+    // Counted: `reserved`; stored: `bytes` in place of `replacedBytes` (a refused chunk: nothing).
+    await this.imports.releaseUpload(importId, outcome.stored ? reserved - (bytes - outcome.replacedBytes) : reserved);
     // completeUpload won the race: the chunk did not land, and the file is the one it checked.
-    if (outcome === 'refused') throw this.notUploading((await this.imports.findById(importId)) ?? record);
+    if (!outcome.stored) throw this.notUploading((await this.imports.findById(importId)) ?? record);
     return record;
+  }
+
+  /**
+   * Counts a chunk's bytes against the import's cap (exactly, with one conditional update) and
+   * the sandbox's quota (checked first: uploads racing each other may pass it by the chunks
+   * they have in flight), refusing with LIMIT_EXCEEDED naming the limit.
+   */
+  private async reserve(record: ImportRecord, bytes: number): Promise<void> {
+    const { maxImportBytes, sandboxQuotaBytes } = this.limits;
+    const used = await this.imports.storedUploadBytes();
+    if (used + bytes > sandboxQuotaBytes) {
+      throw new DomainError(
+        ErrorCode.LimitExceeded,
+        `This sandbox holds ${used} bytes of uploaded files and may hold ${sandboxQuotaBytes} (CDP_IMPORT_SANDBOX_QUOTA_BYTES); ` +
+          'wait for running imports to finish, or delete unfinished ones with deleteImport',
+        { details: { limit: 'CDP_IMPORT_SANDBOX_QUOTA_BYTES', maxBytes: sandboxQuotaBytes, usedBytes: used, chunkBytes: bytes } },
+      );
+    }
+    if (!(await this.imports.reserveUpload(record.id, bytes, maxImportBytes, this.expiresAt(this.deps.now())))) {
+      const current = await this.find(record.id);
+      if (current.status !== 'UPLOADING') throw this.notUploading(current);
+      throw new DomainError(
+        ErrorCode.LimitExceeded,
+        `Import ${record.id} would pass ${maxImportBytes} bytes (CDP_IMPORT_MAX_BYTES) with this chunk; split the file into several imports`,
+        { details: { limit: 'CDP_IMPORT_MAX_BYTES', maxBytes: maxImportBytes, usedBytes: current.uploadedBytes ?? 0, chunkBytes: bytes } },
+      );
+    }
+  }
+
+  /** Removes an import that is uploading or has ended, with its stored file and rejected rows; answers its id. */
+  async deleteImport(importId: string): Promise<string> {
+    requireRole(this.deps.principal, 'editor');
+    if (await this.imports.deleteImport(importId)) return importId;
+    const record = await this.find(importId);
+    throw new DomainError(
+      ErrorCode.Conflict,
+      `Import ${importId} is ${record.status === 'UPLOADING' ? 'completing its upload' : record.status}; it can be deleted once it has ended`,
+      { details: { status: record.status } },
+    );
+  }
+
+  private expiresAt(now: Date): Date {
+    return new Date(now.getTime() + this.limits.expiryHours * 3_600_000);
   }
 
   /** Checks that chunks 0..chunkCount-1 (and no others) arrived, then queues the import job. */

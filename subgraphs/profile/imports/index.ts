@@ -4,8 +4,9 @@
  * `importErrors`. Everything about imports lives in this folder:
  *
  * - the API side (`imports.service.ts`, `imports.repository.ts`, `importJobScheduler.ts`), used by the
- *   profile subgraph's `startImport`, `uploadImportChunk`, `completeImportUpload` and `import(id)`;
- * - the job side (`import.job.ts`, `importSweep.job.ts`, `runImport.ts`, `mappings/`, `sources.ts`),
+ *   profile subgraph's `startImport`, `uploadImportChunk`, `completeImportUpload`, `deleteImport` and `import(id)`,
+ *   with the upload bounds (`config.security.uploads`);
+ * - the job side (`import.job.ts`, `importSweep.job.ts` (which also expires abandoned uploads), `runImport.ts`, `mappings/`, `sources.ts`),
  *   registered by the worker; it writes people, accounts and the rest through the owning subgraphs'
  *   ingestion mutations (`ingestionClient.ts`), never their collections;
  * - the client side (`cli/`): `npm run import` streams a file in chunks and follows the import.

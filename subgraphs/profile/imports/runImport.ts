@@ -16,6 +16,14 @@ import { BatchKeys } from './recordKeys.js';
 import type { SourceName } from './sources.js';
 
 export const MAX_BATCH_ROWS = 1000;
+
+/** Where an import has got to: the line reached and the row counts up to it (see ImportRecord). */
+export interface ImportProgress {
+  checkpointLine: number;
+  rowsImported: number;
+  rowsRejected: number;
+  rowsPartial: number;
+}
 /** Most batches sent before the oldest has answered (see BatchPipeline). */
 export const MAX_BATCHES_IN_FLIGHT = 4;
 
@@ -25,7 +33,7 @@ export interface RunImportDeps {
   logger: Logger;
   now: () => Date;
   /** Called after each checkpoint (the Agenda job extends its lock here). */
-  onProgress?: (record: { checkpointLine: number; rowsImported: number; rowsRejected: number }) => Promise<void>;
+  onProgress?: (record: ImportProgress) => Promise<void>;
   batchRows?: number;
   /** Batches in flight at once, 1 to MAX_BATCHES_IN_FLIGHT; one at a time by default. */
   batchesInFlight?: number;
@@ -36,7 +44,7 @@ export class ImportFailure extends Error {
   override name = 'ImportFailure';
 }
 
-interface PendingRow {
+export interface PendingRow {
   line: number;
   records: RowRecords;
 }
@@ -90,7 +98,10 @@ export async function runImport(importId: string, deps: RunImportDeps): Promise<
           'then import the file again (rows already imported are updated, not duplicated)'
         : error.message;
     logger.warn({ importId, failure }, 'Import failed');
-    return imports.transition(importId, ['RUNNING'], 'FAILED', { failure, finishedAt: deps.now() }, deps.now());
+    const failed = await imports.transition(importId, ['RUNNING'], 'FAILED', { failure, finishedAt: deps.now() }, deps.now());
+    // A failed import is not run again (the file is imported anew), so its chunks would only hold the sandbox's upload quota.
+    await imports.deleteChunks(importId);
+    return failed;
   }
 }
 
@@ -178,7 +189,7 @@ interface InFlight {
  * other, or to the same person, are written in file order as before.
  */
 class BatchPipeline {
-  readonly progress: { checkpointLine: number; rowsImported: number; rowsRejected: number };
+  readonly progress: ImportProgress;
   private readonly inFlight: InFlight[] = [];
   private readonly limit: number;
   /** The newest batch's commit, which the next one's follows. */
@@ -188,7 +199,12 @@ class BatchPipeline {
     private readonly record: ImportRecord,
     private readonly deps: RunImportDeps,
   ) {
-    this.progress = { checkpointLine: record.checkpointLine, rowsImported: record.rowsImported, rowsRejected: record.rowsRejected };
+    this.progress = {
+      checkpointLine: record.checkpointLine,
+      rowsImported: record.rowsImported,
+      rowsRejected: record.rowsRejected,
+      rowsPartial: record.rowsPartial ?? 0,
+    };
     this.limit = Math.max(1, Math.min(deps.batchesInFlight ?? 1, MAX_BATCHES_IN_FLIGHT));
   }
 
@@ -228,8 +244,11 @@ class BatchPipeline {
   private async commit(batch: PendingBatch, sentErrors: ImportRowError[]): Promise<void> {
     const batchErrors = [...batch.errors, ...sentErrors];
     await this.deps.imports.recordErrors(this.record.id, batchErrors);
-    const rejectedLines = new Set(batchErrors.map((error) => error.line));
+    // A row whose main record was written counts as imported, even when a related record (its account link) was not.
+    const rejectedLines = new Set(batchErrors.filter((error) => !error.partial).map((error) => error.line));
+    const partialLines = new Set(batchErrors.filter((error) => error.partial && !rejectedLines.has(error.line)).map((error) => error.line));
     this.progress.rowsRejected += rejectedLines.size;
+    this.progress.rowsPartial += partialLines.size;
     this.progress.rowsImported += batch.rows.filter((row) => !rejectedLines.has(row.line)).length;
     this.progress.checkpointLine = batch.lastLine;
     await this.deps.imports.checkpoint(this.record.id, this.progress, this.deps.now());
@@ -237,8 +256,11 @@ class BatchPipeline {
   }
 }
 
-/** Sends a batch's records, kind by kind, and returns the errors of rows with a rejected record. */
-async function sendRows(rows: readonly PendingRow[], client: IngestionClient): Promise<ImportRowError[]> {
+/**
+ * Sends a batch's records, kind by kind, and returns the errors of rows with a rejected record:
+ * `partial` when the row's main record was written and only a related one was rejected.
+ */
+export async function sendRows(rows: readonly PendingRow[], client: IngestionClient): Promise<ImportRowError[]> {
   const byKind = new Map<IngestKind, Array<{ line: number; main: boolean; record: IngestRecord }>>();
   for (const row of rows) {
     for (const [position, record] of [row.records.main, ...row.records.related].entries()) {
@@ -264,6 +286,7 @@ async function sendRows(rows: readonly PendingRow[], client: IngestionClient): P
         line: entry.line,
         code: previous?.code ?? result.error?.code ?? 'REJECTED',
         reason: previous ? `${previous.reason}; ${reason}` : reason,
+        partial: (previous?.partial ?? true) && !entry.main,
       });
     }
   }

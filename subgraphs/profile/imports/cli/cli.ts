@@ -2,23 +2,27 @@
  * `npm run import -- --source <marketo|salesforce> --instance <id> --entity <entity>
  *                    [--crm-instance <orgId>] [--mapping mapping.json] <file.csv>`
  *
- * A client of a running platform: it reaches the gateway at GATEWAY_URL
- * (default http://localhost:4000/graphql) with CDP_API_KEY as a bearer token,
- * starts an import, streams the file to it in chunks (never the whole file in
- * memory), then follows the import job with a progress bar on stderr until it
- * ends. Exits 0 when the import succeeded, 1 when it failed, 2 on bad usage.
+ * A client of a running platform: it reaches the gateway at GATEWAY_URL (default
+ * the gateway `npm start` runs: http://localhost:<GATEWAY_PORT, 4000>/graphql) with
+ * CDP_API_KEY as a bearer token, and says where; starts an import, streams the file
+ * to it in chunks (never the whole file in memory), then follows the import job with
+ * a progress bar on stderr until it ends, and reports rows written, written in part
+ * and rejected, with the first bad rows and their reasons. Exits 0 when the import
+ * succeeded, 1 when it failed, 2 on bad usage.
  */
 import { readFile, stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { createGraphQLCall, GraphQLCallError, GraphQLUnreachableError } from '../../../../lib/graphqlClient.js';
+import { gatewayTarget } from './gatewayTarget.js';
 import { createProgressBar } from './progressBar.js';
+import { BAD_ROWS_SHOWN, importReport, type BadRow } from './report.js';
 import { uploadFile } from './upload.js';
 
 const USAGE =
   'Usage: npm run import -- --source <marketo|salesforce> --instance <id> --entity <entity> [--crm-instance <orgId>] [--mapping <file.json>] <file.csv>\n' +
   '  e.g. npm run import -- --source salesforce --instance 00D5e000001XyZ --entity Contact contacts.csv\n' +
   '       npm run import -- --source marketo --instance 123-ABC-456 --entity leads --crm-instance 00D5e000001XyZ leads.csv\n' +
-  'Environment: GATEWAY_URL (default http://localhost:4000/graphql), CDP_API_KEY (an editor key of the sandbox to import into).';
+  'Environment: GATEWAY_URL (default http://localhost:<GATEWAY_PORT>/graphql, GATEWAY_PORT as for npm start, 4000), CDP_API_KEY (an editor key of the sandbox to import into).';
 
 const POLL_MS = 500;
 
@@ -28,9 +32,10 @@ interface ImportState {
   rowsTotal: number;
   rowsImported: number;
   rowsRejected: number;
+  rowsPartial: number;
   failure: string | null;
 }
-const IMPORT_FIELDS = 'id status rowsTotal rowsImported rowsRejected failure';
+const IMPORT_FIELDS = 'id status rowsTotal rowsImported rowsRejected rowsPartial failure';
 
 class UsageError extends Error {}
 
@@ -65,7 +70,9 @@ function readOptions() {
 
 async function main(): Promise<number> {
   const options = readOptions();
-  const gatewayUrl = process.env.GATEWAY_URL || 'http://localhost:4000/graphql';
+  const target = gatewayTarget(process.env);
+  const gatewayUrl = target.url;
+  process.stderr.write(`Sending to ${gatewayUrl} (from ${target.from})\n`);
   const apiKey = process.env.CDP_API_KEY || undefined;
   const call = createGraphQLCall(gatewayUrl, { headers: apiKey ? { authorization: `Bearer ${apiKey}` } : {} });
   const fileSize = await stat(options.file).then(
@@ -101,18 +108,21 @@ async function main(): Promise<number> {
     const { import: current } = await call<{ import: ImportState | null }>(`query Progress($id: ID!) { import(id: $id) { ${IMPORT_FIELDS} } }`, { id: importId });
     if (!current) throw new Error(`Import ${importId} has disappeared`);
     state = current;
-    if (state.status === 'RUNNING' && state.rowsTotal > 0) {
-      bar.update(state.rowsImported + state.rowsRejected, state.rowsTotal, 'rows', 'importing');
-    }
+    // Until the file's rows are counted (rowsTotal 0), the bar shows the rows done without a total.
+    if (state.status === 'RUNNING') bar.update(state.rowsImported + state.rowsRejected, state.rowsTotal > 0 ? state.rowsTotal : null, 'rows', 'importing');
   }
   if (state.status === 'SUCCEEDED') bar.update(state.rowsTotal, state.rowsTotal, 'rows', 'importing');
   bar.finish();
 
-  const summary = `Import ${importId} ${state.status}: ${state.rowsImported} rows imported, ${state.rowsRejected} rejected`;
-  process.stdout.write(`${summary}\n`);
-  if (state.rowsRejected > 0) {
-    process.stdout.write(`Rejected rows (line and reason): query { import(id: "${importId}") { errors(first: 100) { line code reason } } }\n`);
+  let badRows: BadRow[] = [];
+  if (state.rowsRejected + state.rowsPartial > 0) {
+    const { import: ended } = await call<{ import: { errors: BadRow[] } | null }>(
+      `query Errors($id: ID!, $n: Int!) { import(id: $id) { errors(first: $n) { line code reason partial } } }`,
+      { id: importId, n: BAD_ROWS_SHOWN },
+    );
+    badRows = ended?.errors ?? [];
   }
+  process.stdout.write(importReport(state, badRows));
   if (state.status === 'FAILED') {
     process.stderr.write(`The import failed: ${state.failure ?? 'no reason given'}\n`);
     return 1;
@@ -128,7 +138,7 @@ main().then(
       process.exit(2);
     }
     if (error instanceof GraphQLUnreachableError) {
-      process.stderr.write(`${error.message}; is the platform running? Set GATEWAY_URL to its /graphql address\n`);
+      process.stderr.write(`${error.message}; is the platform running? Set GATEWAY_PORT (as for npm start) or GATEWAY_URL to its /graphql address\n`);
     } else {
       process.stderr.write(`${error instanceof GraphQLCallError ? error.message : String((error as Error)?.stack ?? error)}\n`);
     }

@@ -1,11 +1,12 @@
 /**
  * A one-line progress bar on a terminal (redrawn in place), or a line every few seconds elsewhere.
+ * A total not known yet (null), or behind what is done, shows the count alone, never `50/10`.
  * The rate counts from the phase's start: `start` marks it before anything is done; a phase first
  * met in `update` counts from there, leaving out what was done before it was seen.
  */
 export interface ProgressBar {
   start(label: string): void;
-  update(done: number, total: number, unit: string, label: string): void;
+  update(done: number, total: number | null, unit: string, label: string): void;
   finish(): void;
 }
 
@@ -35,15 +36,21 @@ export function createProgressBar(out: NodeJS.WriteStream, options: { now?: () =
     update(done, total, unit, label) {
       if (label !== phase) start(label, done);
       const at = now();
-      if (at - lastDraw < intervalMs && done < total) return;
+      const known = total !== null && total > 0 && total >= done ? total : null;
+      if (at - lastDraw < intervalMs && (known === null || done < known)) return;
       lastDraw = at;
-      const fraction = total > 0 ? Math.min(1, done / total) : 0;
-      const filled = Math.round(fraction * WIDTH);
       const seconds = (at - phaseStart) / 1000;
       const rate = seconds > 0 && done > doneAtStart ? `  ${Math.round((done - doneAtStart) / seconds).toLocaleString('en-US')} ${unit}/s` : '';
-      const line =
-        `${label.padEnd(10)} [${'#'.repeat(filled)}${'-'.repeat(WIDTH - filled)}] ${(fraction * 100).toFixed(1).padStart(5)}%  ` +
-        `${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} ${unit}${rate}`;
+      let line: string;
+      if (known === null) {
+        line = `${label.padEnd(10)} ${done.toLocaleString('en-US')} ${unit} (total still being counted)${rate}`;
+      } else {
+        const fraction = Math.min(1, done / known);
+        const filled = Math.round(fraction * WIDTH);
+        line =
+          `${label.padEnd(10)} [${'#'.repeat(filled)}${'-'.repeat(WIDTH - filled)}] ${(fraction * 100).toFixed(1).padStart(5)}%  ` +
+          `${done.toLocaleString('en-US')}/${known.toLocaleString('en-US')} ${unit}${rate}`;
+      }
       out.write(interactive ? `\r${line}\u001b[K` : `${line}\n`);
       drawn = true;
     },
