@@ -15,6 +15,9 @@ export default defineConfig({
     // One MongoDB (MONGODB_URI, mongodb-memory-server or devdb) for the whole run;
     // each suite works in its own databases and drops them.
     globalSetup: ['test/globalSetup.ts'],
+    // Files and the tests in each run in a random order, so no test can lean on another having run first.
+    // A failing order is replayed with the seed vitest prints: `npx vitest run --sequence.seed=<seed>`.
+    sequence: { shuffle: true },
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

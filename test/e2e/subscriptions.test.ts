@@ -28,6 +28,16 @@ const CREATE_SEGMENT = /* GraphQL */ `
   mutation ($input: CreateSegmentInput!) { createSegment(input: $input) { id name } }
 `;
 
+async function createSegment(sandbox: string, name: string): Promise<string> {
+  const result = await platform.query(
+    CREATE_SEGMENT,
+    { input: { name, expression: 'jobTitle.contains("vp", false)', targetEntity: 'PERSON' } },
+    { sandbox },
+  );
+  expect(result.errors).toBeUndefined();
+  return result.data.createSegment.id;
+}
+
 /**
  * The subscription reaches the segment subgraph (and its change stream opens)
  * shortly after the client subscribes, so segments are created until the first
@@ -36,19 +46,14 @@ const CREATE_SEGMENT = /* GraphQL */ `
 async function createSegmentsUntilEvent(
   sandbox: string,
   subscription: CollectedSubscription<ChangeEvent>,
+  label: string,
 ): Promise<{ event: ChangeEvent; created: Map<string, string> }> {
   const created = new Map<string, string>();
   for (let attempt = 0; attempt < 10; attempt++) {
     const next = subscription.next(1_500);
     next.catch(() => {}); // awaited below; a timeout before then is not an unhandled rejection
-    const name = `VPs ${attempt}`;
-    const result = await platform.query(
-      CREATE_SEGMENT,
-      { input: { name, expression: 'jobTitle.contains("vp", false)', targetEntity: 'PERSON' } },
-      { sandbox },
-    );
-    expect(result.errors).toBeUndefined();
-    created.set(result.data.createSegment.id, name);
+    const name = `${label} ${attempt}`;
+    created.set(await createSegment(sandbox, name), name);
     try {
       return { event: await next, created };
     } catch {
@@ -65,16 +70,23 @@ describe('subscriptions through the gateway', () => {
     const mine = subscribe<ChangeEvent>(platform.wsUrl, SEGMENT_CHANGED, { connectionParams: await platform.connectionParams(sandbox) });
     const theirs = subscribe<ChangeEvent>(platform.wsUrl, SEGMENT_CHANGED, { connectionParams: await platform.connectionParams(other) });
     try {
-      const { event, created } = await createSegmentsUntilEvent(sandbox, mine);
+      // The other subscriber first proves it hears its own sandbox, so its silence below means something.
+      const { created: theirOwn } = await createSegmentsUntilEvent(other, theirs, 'control');
+
+      const { event, created } = await createSegmentsUntilEvent(sandbox, mine, 'VPs');
       const { kind, segmentId, segment } = event.segmentDefinitionChanged;
       expect(kind).toBe('CREATED');
       expect(created.has(segmentId)).toBe(true);
       expect(segment).toEqual({ name: created.get(segmentId) });
       expect(mine.errors).toEqual([]);
 
-      // Give any misrouted event time to arrive.
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      expect(theirs.events).toEqual([]);
+      // A fence in the other sandbox, created after every segment above: events arrive in commit
+      // order, so once the fence has reached the other subscriber, a misrouted event would have too.
+      theirOwn.set(await createSegment(other, 'fence'), 'fence');
+      await expect.poll(() => theirs.events.some((e) => e.segmentDefinitionChanged.segment?.name === 'fence'), { timeout: 5_000 }).toBe(true);
+      const heardByTheirs = theirs.events.map((e) => e.segmentDefinitionChanged.segmentId);
+      expect(heardByTheirs.filter((id) => !theirOwn.has(id))).toEqual([]);
+      expect(heardByTheirs.filter((id) => created.has(id))).toEqual([]);
       expect(theirs.errors).toEqual([]);
     } finally {
       await Promise.all([mine.close(), theirs.close()]);

@@ -11,9 +11,10 @@ import { startGateway, type RunningGateway } from '../../gateway/server.js';
 import { createApiKeyAuthenticator } from '../../gateway/authenticate.js';
 import { createGatewayTokenSigner } from '../../lib/auth/gatewayToken.js';
 import type { Principal } from '../../lib/auth/roles.js';
+import { generateApiKey } from '../../lib/auth/apiKeys.js';
 import { DomainError, ErrorCode } from '../../lib/errors.js';
 import { TINY_GATEWAY_SECRET, startTinySubgraphs, type TinySubgraph } from './support/tinySubgraphs.js';
-import { eventually, subscribe } from './support/wsClient.js';
+import { eventually, subscribe, untilHeard } from './support/wsClient.js';
 
 let people: TinySubgraph;
 let companies: TinySubgraph;
@@ -29,7 +30,10 @@ const KEYS: Record<string, Principal> = {
   'key-sub-a': { sandbox: 'sub-a', role: 'editor', keyId: 'k-sub-a' },
   'key-sub-b': { sandbox: 'sub-b', role: 'viewer', keyId: 'k-sub-b' },
 };
-const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
+/** Each named key as a real API key (the gateway refuses anything shaped otherwise before any lookup). */
+const API_KEYS = new Map([...Object.keys(KEYS), 'no-such-key'].map((name) => [name, generateApiKey().key]));
+const NAMES = new Map([...API_KEYS].map(([name, key]) => [key, name]));
+const bearer = (name: string) => ({ authorization: `Bearer ${API_KEYS.get(name)}` });
 
 beforeAll(async () => {
   ({ people, companies } = await startTinySubgraphs());
@@ -42,7 +46,7 @@ beforeAll(async () => {
     subgraphUrls: Object.fromEntries(subgraphs.map((s) => [s.name, s.url])),
     authenticator: createApiKeyAuthenticator({
       lookup: async (key) => {
-        const principal = KEYS[key];
+        const principal = KEYS[NAMES.get(key) ?? ''];
         if (!principal) throw new DomainError(ErrorCode.Unauthenticated, 'Unknown API key');
         return principal;
       },
@@ -154,19 +158,24 @@ describe('gateway subscriptions', () => {
         ]),
       );
 
-      const event = inA.next();
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      const renamed = await post(RENAME, { id: '7', name: 'Ada' }, bearer('key-sub-a'));
-      expect(renamed.errors).toBeUndefined();
-
-      expect(await event).toEqual({
-        personRenamed: { id: '7', name: 'Ada', company: { name: 'Company of 7', sandbox: 'sub-a' } },
+      // The subgraph subscribes to its event source just after the socket opens: rename until heard.
+      await untilHeard(inA, async (attempt) => {
+        const renamed = await post(RENAME, { id: '7', name: `Ada ${attempt}` }, bearer('key-sub-a'));
+        expect(renamed.errors).toBeUndefined();
+      }, 'the subscriber in sub-a to hear a rename');
+      expect(inA.events[0]).toEqual({
+        personRenamed: { id: '7', name: expect.stringMatching(/^Ada \d+$/), company: { name: 'Company of 7', sandbox: 'sub-a' } },
       });
       // The event's company came from an _entities fetch carrying the subscriber's own token.
       expect(companies.seen).toContainEqual({ kind: 'http', sandbox: 'sub-a', role: 'editor', operation: '_entities' });
 
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      expect(inB.events).toEqual([]);
+      // sub-b's subscriber proves it listens with renames of its own, the last one after every rename in sub-a:
+      // its events arrive in order, so a rename of sub-a's sent to it would have arrived before that fence.
+      await untilHeard(inB, (attempt) => post(RENAME, { id: '8', name: `Bo ${attempt}` }, bearer('key-sub-b')), 'the subscriber in sub-b to hear a rename');
+      await post(RENAME, { id: '8', name: 'fence' }, bearer('key-sub-b'));
+      await expect.poll(() => inB.events.some((e) => e.personRenamed.name === 'fence'), { timeout: 5_000 }).toBe(true);
+      expect(inB.events.filter((e) => e.personRenamed.id !== '8')).toEqual([]);
+      expect([...new Set(inB.events.map((e) => e.personRenamed.company.sandbox))]).toEqual(['sub-b']);
       expect(inA.errors).toEqual([]);
     } finally {
       await Promise.all([inA.close(), inB.close()]);

@@ -155,8 +155,8 @@ describe('live subscription limits', () => {
     await Promise.all([revokedEvents.take(1), deletedEvents.take(1)]);
 
     await platform.tenancy.revokeApiKey(admin, created.apiKey.id);
-    const doomedAdmin = await platform.tenancy.authenticate(await platform.keyFor(doomed, 'admin'));
-    await platform.tenancy.deleteSandbox(doomedAdmin, doomed);
+    const platformAdmin = await platform.tenancy.authenticate(await platform.keyFor('default', 'admin'));
+    await platform.tenancy.deleteSandbox(platformAdmin, doomed);
 
     for (const closed of await Promise.all([revoked.closed, deleted.closed])) {
       expect(closed.code).toBe(4401);

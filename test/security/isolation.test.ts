@@ -6,9 +6,10 @@
  * nothing. A new entry point joins the suite as one more row of ATTEMPTS.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { subscribe } from '../gateway/support/wsClient.js';
+import { subscribe, untilHeard } from '../gateway/support/wsClient.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { uniqueName } from '../support/mongo.js';
+import { databaseSnapshot } from '../support/databaseSnapshot.js';
 
 interface Target {
   sandbox: string;
@@ -144,9 +145,11 @@ describe('sandbox isolation through every entry point', () => {
   });
 
   for (const attempt of ATTEMPTS) {
-    it(`${attempt.name}: answers as for a record that does not exist`, async () => {
+    it(`${attempt.name}: answers as for a record that does not exist, and changes nothing`, async () => {
       counts.tried += 1;
+      const before = await databaseSnapshot(platform, victim.sandbox);
       const onVictim = await attempt.run(platform, attacker, victim);
+      expect(await databaseSnapshot(platform, victim.sandbox)).toEqual(before);
       const onMissing = await attempt.run(platform, attacker, missing);
       // An attempt the schema refuses proves nothing about isolation.
       expect(JSON.stringify(onVictim)).not.toContain('GRAPHQL_VALIDATION_FAILED');
@@ -158,32 +161,49 @@ describe('sandbox isolation through every entry point', () => {
 
   it('subscriptions: a subscriber in another sandbox hears nothing of the victim', async () => {
     counts.tried += 1;
-    const spy = subscribe(platform.wsUrl, 'subscription ($id: ID) { segmentDefinitionChanged(segmentId: $id) { kind segmentId } }', {
-      connectionParams: await platform.connectionParams(attacker),
-      variables: { id: victim.segmentId },
-    });
-    const own = subscribe(platform.wsUrl, 'subscription ($id: ID) { segmentDefinitionChanged(segmentId: $id) { kind segmentId } }', {
-      connectionParams: await platform.connectionParams(victim.sandbox),
-      variables: { id: victim.segmentId },
-    });
+    const CHANGES = 'subscription ($id: ID) { segmentDefinitionChanged(segmentId: $id) { kind segmentId } }';
+    type Change = { segmentDefinitionChanged: { kind: string; segmentId: string } };
+    const attackerParams = await platform.connectionParams(attacker);
+    // One spy names the victim's segment; another listens to everything its own sandbox may hear.
+    const spy = subscribe<Change>(platform.wsUrl, CHANGES, { connectionParams: attackerParams, variables: { id: victim.segmentId } });
+    const wideSpy = subscribe<Change>(platform.wsUrl, CHANGES, { connectionParams: attackerParams });
+    const own = subscribe<Change>(platform.wsUrl, CHANGES, { connectionParams: await platform.connectionParams(victim.sandbox), variables: { id: victim.segmentId } });
+    const attackerSegments = new Set<string>();
+    const createAttackerSegment = async (name: string) => {
+      const created = await platform.query(
+        'mutation ($name: String!) { createSegment(input: { name: $name, expression: "exists(workEmail)", targetEntity: PERSON }) { id } }',
+        { name },
+        { sandbox: attacker },
+      );
+      attackerSegments.add(created.data.createSegment.id);
+    };
     try {
-      // The victim's own subscriber proves events flow; the attacker's must stay silent.
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      for (let i = 0; own.events.length === 0 && i < 20; i++) {
-        await platform.query(
-          'mutation ($id: ID!, $d: String) { updateSegment(id: $id, input: { description: $d }) { id } }',
-          { id: victim.segmentId, d: `touch ${i}` },
-          { sandbox: victim.sandbox },
-        );
-        await new Promise((resolve) => setTimeout(resolve, 150));
-      }
-      expect(own.events.length).toBeGreaterThan(0);
-      // The spy's subscription was accepted and running, and heard nothing.
+      // Each listener proves it hears what it should before anything is asserted about silence.
+      await untilHeard(wideSpy, (attempt) => createAttackerSegment(`control ${attempt}`), 'the attacker to hear its own sandbox');
+      await untilHeard(
+        own,
+        (attempt) =>
+          platform.query(
+            'mutation ($id: ID!, $d: String) { updateSegment(id: $id, input: { description: $d }) { id } }',
+            { id: victim.segmentId, d: `touch ${attempt}` },
+            { sandbox: victim.sandbox },
+          ),
+        "the victim to hear its segment's changes",
+      );
+      // Events arrive in commit order: once the attacker hears a fence created after the victim's
+      // changes, any of them routed to the attacker would have arrived before it.
+      await createAttackerSegment('fence');
+      const fence = [...attackerSegments].at(-1)!;
+      await expect.poll(() => wideSpy.events.some((e) => e.segmentDefinitionChanged.segmentId === fence), { timeout: 5_000 }).toBe(true);
+
+      expect(wideSpy.events.map((e) => e.segmentDefinitionChanged.segmentId).filter((id) => !attackerSegments.has(id))).toEqual([]);
+      // The named spy's subscription was accepted and running, and heard nothing.
       expect(spy.errors).toEqual([]);
       expect(spy.events).toEqual([]);
+      expect(wideSpy.errors).toEqual([]);
       counts.refused += 1;
     } finally {
-      await Promise.all([spy.close(), own.close()]);
+      await Promise.all([spy.close(), wideSpy.close(), own.close()]);
     }
   });
 

@@ -11,6 +11,7 @@ import { postGraphQL } from './support/graphql.js';
 import { randomSecurity, TEST_SECURITY, tokenFor } from './support/security.js';
 import { startAllSubgraphs, SUBGRAPHS, type AllSubgraphs, type SubgraphName } from './support/allSubgraphs.js';
 import { createWsClient, firstOutcome, wsUrl } from './support/ws.js';
+import { offsetClock } from '../support/offsetClock.js';
 
 const SANDBOX = 'auth';
 
@@ -74,10 +75,12 @@ const BAD_TOKENS: Array<{ name: string; token: () => Promise<string | null> }> =
 
 describe('gateway token required on every subgraph', () => {
   let all: AllSubgraphs;
+  // Moves the subgraphs' token-expiry clock past a token's lifetime without waiting for it.
+  const tokenClock = offsetClock();
   const clients: Client[] = [];
 
   beforeAll(async () => {
-    all = await startAllSubgraphs();
+    all = await startAllSubgraphs({ tokenClock: tokenClock.now });
   });
   afterEach(async () => {
     await Promise.all(clients.splice(0).map((client) => client.dispose()));
@@ -140,10 +143,8 @@ describe('gateway token required on every subgraph', () => {
   });
 
   it('refuses new operations on an open websocket once its token has expired (UNAUTHENTICATED at subscribe time)', async () => {
-    // Long enough for the first operation on a loaded machine; the test then waits for the expiry.
-    const lifetimeMs = 5_000;
-    const issuedAt = Date.now();
-    const shortLived = await createGatewayTokenSigner(TEST_SECURITY.gatewaySecret, { lifetimeSeconds: lifetimeMs / 1000 }).sign({ sandbox: SANDBOX, role: 'viewer' });
+    const lifetimeSeconds = 60;
+    const shortLived = await createGatewayTokenSigner(TEST_SECURITY.gatewaySecret, { lifetimeSeconds }).sign({ sandbox: SANDBOX, role: 'viewer' });
     // The raw protocol, so the same socket is kept whatever a client library would do.
     const socket = new WebSocket(wsUrl(all.services.segment.url), GRAPHQL_TRANSPORT_WS_PROTOCOL);
     const messages: Array<{ id?: string; type: string; payload?: any }> = [];
@@ -158,12 +159,16 @@ describe('gateway token required on every subgraph', () => {
       await arrived('complete', '1');
       expect(messages.find((m) => m.id === '1')).toMatchObject({ type: 'next', payload: { data: { segments: [] } } });
 
-      await new Promise((resolve) => setTimeout(resolve, Math.max(0, issuedAt + lifetimeMs + 1_100 - Date.now())));
+      tokenClock.advance((lifetimeSeconds + 1) * 1000);
       socket.send(JSON.stringify({ id: '2', type: 'subscribe', payload: { query: 'subscription { segmentDefinitionChanged { kind } }' } }));
       await arrived('error', '2');
-      expect(messages.find((m) => m.id === '2')?.payload).toMatchObject([{ extensions: { code: 'UNAUTHENTICATED' } }]);
+      expect(messages.find((m) => m.id === '2')?.payload).toMatchObject([
+        { message: 'Requests must come through the gateway: the gateway token has expired', extensions: { code: 'UNAUTHENTICATED' } },
+      ]);
+      expect(messages.filter((m) => m.id === '2').map((m) => m.type)).toEqual(['error']);
       expect(socket.readyState).toBe(WebSocket.OPEN);
     } finally {
+      tokenClock.advance(-(lifetimeSeconds + 1) * 1000);
       socket.close();
     }
   });

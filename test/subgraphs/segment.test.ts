@@ -161,9 +161,13 @@ describe('segment subgraph', () => {
       { kind: 'UPDATED', segmentId: createSegment.id, segment: { id: createSegment.id, name: 'Renamed' } },
       { kind: 'DELETED', segmentId: createSegment.id, segment: null },
     ]);
-    // The other sandbox's subscriber was listening, and heard nothing.
+    // The other sandbox's subscriber was listening, and heard nothing: a fence created there after the
+    // changes above reaches it, and events arrive in commit order, so a misrouted one would be before it.
+    const fence = `fence ${Date.now()}`;
+    await gql(suite.url, CREATE, { input: { ...vp, name: fence } }, { sandbox: 'elsewhere' });
+    await quiet.until(1);
     expect(quiet.errors).toEqual([]);
-    expect(quiet.events).toEqual([]);
+    expect(quiet.events.map((e) => e.data.segmentDefinitionChanged.segment?.name)).toEqual([fence]);
   });
 
   it('closes the shared change stream when its last subscriber unsubscribes', async () => {

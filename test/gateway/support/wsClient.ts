@@ -61,6 +61,26 @@ export function subscribe<T = Record<string, unknown>>(
   };
 }
 
+/**
+ * Proves a subscription is live: runs `trigger` (which causes an event it should
+ * hear) until an event arrives, since the subscription opens asynchronously
+ * behind the gateway. Only then can its silence about something else mean anything.
+ */
+export async function untilHeard<T>(
+  subscription: CollectedSubscription<T>,
+  trigger: (attempt: number) => Promise<unknown>,
+  what: string,
+  attempts = 20,
+): Promise<void> {
+  for (let attempt = 0; subscription.events.length === 0; attempt++) {
+    if (attempt === attempts) throw new Error(`timed out waiting for ${what} (errors: ${JSON.stringify(subscription.errors)})`);
+    const next = subscription.next(750);
+    next.catch(() => {}); // awaited below; a timeout is a reason to trigger again
+    await trigger(attempt);
+    await next.catch(() => {});
+  }
+}
+
 /** Polls `condition` until it holds; for waiting on another process's side effects. */
 export async function eventually(condition: () => boolean | Promise<boolean>, timeoutMs = 5_000, what = 'condition'): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -30,13 +30,15 @@ export interface AllSubgraphs {
   stop(): Promise<void>;
 }
 
-export async function startAllSubgraphs(): Promise<AllSubgraphs> {
+/** `tokenClock`: the clock the subgraphs check token expiry against (the wall clock by default). */
+export async function startAllSubgraphs(options: { tokenClock?: () => Date } = {}): Promise<AllSubgraphs> {
   const client = await connectTestClient();
   const prefix = uniqueName('t_all_');
   const databases = createDatabases(client, `${prefix}_`);
   const services = {} as Record<SubgraphName, RunningService>;
+  const security = { ...TEST_SECURITY, tokenClock: options.tokenClock };
   for (const name of SUBGRAPHS) {
-    services[name] = await STARTERS[name]({ databases, security: TEST_SECURITY, port: 0 });
+    services[name] = await STARTERS[name]({ databases, security, port: 0 });
   }
   return {
     services,
