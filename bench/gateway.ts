@@ -12,14 +12,22 @@
  *   real  the real subgraphs on the MongoDB found as `npm start` finds it
  *         (devdb here, which caps every target at its own throughput).
  *
- * Fairness: the load generator, the subgraphs (with MongoDB) and each gateway
- * run in separate processes; each target gets the same warm-up, connections
- * and duration; Hive's de-duplication of identical in-flight subgraph requests
- * is off (Apollo Gateway has none); logging is off; both gateways cache query
- * plans and keep HTTP connections to the subgraphs alive.
+ * Fairness: the targets are measured in turns (BENCH_ROUNDS, default 5), so a
+ * change in the shared machine's load falls on all of them alike; the load
+ * generator, MongoDB, the subgraphs and each gateway run in separate
+ * processes; each target gets the same warm-up, connections and duration; Hive's de-duplication of identical in-flight subgraph requests is
+ * off (Apollo Gateway has none); logging is off; both gateways cache query
+ * plans and keep HTTP connections to the subgraphs alive. Our gateway runs as
+ * `npm start` runs it (gateway/startPlatformGateway.ts): API keys checked
+ * against the platform database, the per-key rate limiter on it, request and
+ * subscription limits, the admin API and the audit log, on the MongoDB the
+ * platform would find (MONGODB_URI, mongodb-memory-server, or devdb). Only the
+ * rate limit's budget is raised beyond what the load reaches, so every request
+ * is charged and none refused. Apollo Gateway runs bare: no key, no limits.
  *
  *   npx tsx bench/gateway.ts              (or: npm run bench -- gateway)
  *   BENCH_DURATION=20 BENCH_CONNECTIONS=50 BENCH_SUBGRAPHS=real npx tsx bench/gateway.ts
+ *   BENCH_CPU_PROF=/tmp/prof npx tsx bench/gateway.ts   (a V8 CPU profile of each gateway process)
  *
  * Prints a table and writes bench/results/gateway.json.
  */
@@ -32,18 +40,19 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { GATEWAY_TOKEN_HEADER, createGatewayTokenSigner } from '../lib/auth/gatewayToken.js';
+import { profilerFlags } from './support/processes.js';
 
 const THIS_FILE = fileURLToPath(import.meta.url);
 const RESULTS_FILE = fileURLToPath(new URL('./results/gateway.json', import.meta.url));
 const SANDBOX = 'bench';
 /**
- * Our gateway checks an API key and forwards a signed token, as in production
- * (the key's lookup is an in-memory table instead of MongoDB); Apollo Gateway
- * forwards the same token unchanged, so real subgraphs accept both.
+ * Our gateway checks the API key it issued at start against MongoDB and forwards
+ * its own signed token; Apollo Gateway forwards this token unchanged, so real
+ * subgraphs accept both.
  */
 const BENCH_SECRET = 'bench-only-gateway-secret-0123456789abcdef';
-const BENCH_KEY = 'cdpk_bench-key';
-const BENCH_PRINCIPAL = { sandbox: SANDBOX, role: 'editor', keyId: 'bench' } as const;
+const BENCH_DB_PREFIX = 'bench_';
+const BENCH_PRINCIPAL = { sandbox: SANDBOX, role: 'admin', keyId: 'bench' } as const;
 const BENCH_TOKEN = await createGatewayTokenSigner(BENCH_SECRET, { lifetimeSeconds: 3600 }).sign(BENCH_PRINCIPAL);
 
 const FEDERATED_QUERY = 'query Bench($id: ID!) { profile(id: $id) { id firstName lastName account { id name domain } } }';
@@ -54,6 +63,8 @@ interface Settings {
   connections: number;
   durationSeconds: number;
   warmupSeconds: number;
+  /** Each target's duration is split into this many turns, taken in rotation. */
+  rounds: number;
 }
 
 interface TargetResult {
@@ -64,11 +75,15 @@ interface TargetResult {
   latencyP99Ms: number;
   errors: number;
   non2xx: number;
+  /** CPU time of the target's process per request (the subgraphs' process for the floor): unlike req/s, hardly moved by other load on the machine. */
+  cpuMsPerRequest: number;
 }
 
 // autocannon ships no type declarations; this is the part of its programmatic API used here.
 interface AutocannonResult {
-  requests: { average: number };
+  requests: { average: number; total: number };
+  /** Seconds the run lasted. */
+  duration: number;
   latency: { p50: number; p99: number };
   errors: number;
   timeouts: number;
@@ -90,13 +105,17 @@ export async function run(): Promise<{ settings: Settings; results: TargetResult
     connections: Number(process.env.BENCH_CONNECTIONS ?? 20),
     durationSeconds: Number(process.env.BENCH_DURATION ?? 10),
     warmupSeconds: Number(process.env.BENCH_WARMUP ?? 3),
+    rounds: Number(process.env.BENCH_ROUNDS ?? 5),
   };
   const children: ChildProcess[] = [];
   const workDir = await mkdtemp(join(tmpdir(), 'cdp-bench-gateway-'));
   try {
+    const { mongoUri } = await startChild<{ mongoUri: string }>(children, ['--role', 'mongo']);
     const subgraphs = await startChild<{ profile: string; account: string; personId: string }>(children, [
       '--role',
       settings.subgraphs === 'real' ? 'subgraphs' : 'stub-subgraphs',
+      '--mongo',
+      mongoUri,
     ]);
 
     const { composeSubgraphs } = await import('../gateway/compose.js');
@@ -108,33 +127,49 @@ export async function run(): Promise<{ settings: Settings; results: TargetResult
     const sdlFile = join(workDir, 'supergraph.graphql');
     await writeFile(sdlFile, supergraphSdl);
 
-    const hive = await startChild<{ url: string }>(children, ['--role', 'hive', '--sdl', sdlFile]);
+    const hive = await startChild<{ url: string; key: string }>(children, ['--role', 'hive', '--sdl', sdlFile, '--mongo', mongoUri]);
     const apollo = await startChild<{ url: string }>(children, ['--role', 'apollo', '--sdl', sdlFile]);
 
     const variables = { id: subgraphs.personId };
     const targets = [
-      { name: 'subgraph alone (floor)', url: subgraphs.profile, query: FLOOR_QUERY },
-      { name: 'Apollo Gateway', url: apollo.url, query: FEDERATED_QUERY },
-      { name: 'Hive Gateway runtime (ours)', url: hive.url, query: FEDERATED_QUERY },
+      { name: 'subgraph alone (floor)', url: subgraphs.profile, query: FLOOR_QUERY, pid: subgraphs.pid },
+      { name: 'Apollo Gateway', url: apollo.url, query: FEDERATED_QUERY, pid: apollo.pid },
+      { name: 'Hive Gateway runtime (ours)', url: hive.url, query: FEDERATED_QUERY, pid: hive.pid },
     ];
 
-    const results: TargetResult[] = [];
+    // Warm every target up first, then measure them in turns: the machine is shared, and a
+    // change in its load then falls on every target alike instead of on whichever ran during it.
+    const loads = [];
     for (const target of targets) {
       const body = JSON.stringify({ query: target.query, variables });
-      await checkAnswer(target.url, body, target.query === FEDERATED_QUERY);
-      const load = { url: target.url, method: 'POST' as const, headers: requestHeaders(), body, connections: settings.connections };
+      const headers = requestHeaders(hive.key);
+      await checkAnswer(target.url, headers, body, target.query === FEDERATED_QUERY);
+      const load = { url: target.url, method: 'POST' as const, headers, body, connections: settings.connections };
       await autocannon({ ...load, duration: settings.warmupSeconds });
-      const result = await autocannon({ ...load, duration: settings.durationSeconds });
-      results.push({
+      loads.push({ target, load, rounds: [] as AutocannonResult[], cpuMs: 0 });
+    }
+    const roundSeconds = Math.max(1, Math.round(settings.durationSeconds / settings.rounds));
+    for (let round = 0; round < settings.rounds; round++) {
+      for (const entry of loads) {
+        const cpuBefore = await cpuMsOf(entry.target.pid);
+        entry.rounds.push(await autocannon({ ...entry.load, duration: roundSeconds }));
+        entry.cpuMs += (await cpuMsOf(entry.target.pid)) - cpuBefore;
+      }
+    }
+    const results: TargetResult[] = loads.map(({ target, rounds, cpuMs }) => {
+      const sum = (pick: (result: AutocannonResult) => number) => rounds.reduce((total, result) => total + pick(result), 0);
+      const mean = (pick: (result: AutocannonResult) => number) => Math.round((sum(pick) / rounds.length) * 10) / 10;
+      return {
         name: target.name,
         url: target.url,
-        requestsPerSecond: Math.round(result.requests.average),
-        latencyP50Ms: result.latency.p50,
-        latencyP99Ms: result.latency.p99,
-        errors: result.errors + result.timeouts,
-        non2xx: result.non2xx,
-      });
-    }
+        requestsPerSecond: Math.round(sum((r) => r.requests.total) / sum((r) => r.duration)),
+        latencyP50Ms: mean((r) => r.latency.p50),
+        latencyP99Ms: mean((r) => r.latency.p99),
+        errors: sum((r) => r.errors + r.timeouts),
+        non2xx: sum((r) => r.non2xx),
+        cpuMsPerRequest: Math.round((cpuMs / sum((r) => r.requests.total)) * 1000) / 1000,
+      };
+    });
 
     await report(settings, results);
     return { settings, results };
@@ -144,18 +179,18 @@ export async function run(): Promise<{ settings: Settings; results: TargetResult
   }
 }
 
-function requestHeaders(): Record<string, string> {
+function requestHeaders(key: string): Record<string, string> {
   return {
     'content-type': 'application/json',
-    authorization: `Bearer ${BENCH_KEY}`,
+    authorization: `Bearer ${key}`,
     // Read only by a subgraph called directly (the floor); gateways send their own.
     [GATEWAY_TOKEN_HEADER]: BENCH_TOKEN,
   };
 }
 
 /** One request before the load, so a misconfigured target fails loudly instead of benchmarking errors. */
-async function checkAnswer(url: string, body: string, federated: boolean): Promise<void> {
-  const response = await fetch(url, { method: 'POST', headers: requestHeaders(), body });
+async function checkAnswer(url: string, headers: Record<string, string>, body: string, federated: boolean): Promise<void> {
+  const response = await fetch(url, { method: 'POST', headers, body });
   const json = (await response.json()) as { data?: { profile?: { account?: { name?: string } } }; errors?: unknown };
   const ok = response.ok && !json.errors && json.data?.profile && (!federated || json.data.profile.account?.name);
   if (!ok) throw new Error(`Benchmark target ${url} answered ${response.status}: ${JSON.stringify(json)}`);
@@ -171,6 +206,7 @@ async function report(settings: Settings, results: TargetResult[]): Promise<void
     hiveVsApolloP50Latency: round(hive.latencyP50Ms / apollo.latencyP50Ms),
     hiveVsApolloP99Latency: round(hive.latencyP99Ms / apollo.latencyP99Ms),
     hiveShareOfFloorThroughput: round(hive.requestsPerSecond / floor.requestsPerSecond),
+    apolloVsHiveCpuPerRequest: round(apollo.cpuMsPerRequest / hive.cpuMsPerRequest),
   };
   console.table(
     results.map((r) => ({
@@ -179,12 +215,13 @@ async function report(settings: Settings, results: TargetResult[]): Promise<void
       'p50 ms': r.latencyP50Ms,
       'p99 ms': r.latencyP99Ms,
       'vs Apollo (req/s)': round(r.requestsPerSecond / apollo.requestsPerSecond),
+      'CPU ms/req': r.cpuMsPerRequest,
       errors: r.errors + r.non2xx,
     })),
   );
   console.log(
     `Hive runtime / Apollo Gateway throughput: ${ratios.hiveVsApolloThroughput}x (goal >= 1.5x); ` +
-      `p99 latency ratio ${ratios.hiveVsApolloP99Latency}; ${settings.subgraphs} subgraphs, ${settings.connections} connections, ${settings.durationSeconds} s each after ${settings.warmupSeconds} s warm-up.`,
+      `p99 latency ratio ${ratios.hiveVsApolloP99Latency}; Apollo uses ${ratios.apolloVsHiveCpuPerRequest}x our CPU per request; ${settings.subgraphs} subgraphs, ${settings.connections} connections, ${settings.durationSeconds} s each in ${settings.rounds} turns after ${settings.warmupSeconds} s warm-up.`,
   );
   const document = {
     benchmark: 'gateway',
@@ -202,18 +239,27 @@ async function report(settings: Settings, results: TargetResult[]): Promise<void
 
 const round = (value: number) => Math.round(value * 100) / 100;
 
+/** User and system CPU time a process has used so far (Linux: /proc/<pid>/stat, in clock ticks of 10 ms). */
+async function cpuMsOf(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces), counted from field 3.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 // ---- Child processes: each server in its own process, reporting its URLs as one JSON line.
 
-async function startChild<T>(children: ChildProcess[], args: string[]): Promise<T> {
-  const child = spawn(process.execPath, ['--import', 'tsx', THIS_FILE, ...args], {
+async function startChild<T>(children: ChildProcess[], args: string[]): Promise<T & { pid: number }> {
+  const gateway = args[1] === 'hive' || args[1] === 'apollo';
+  const child = spawn(process.execPath, [...(gateway ? profilerFlags() : []), '--import', 'tsx', THIS_FILE, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, NODE_ENV: 'production' },
   });
   children.push(child);
   const lines = createInterface({ input: child.stdout! });
-  return new Promise<T>((resolve, reject) => {
+  return new Promise<T & { pid: number }>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`bench child ${args.join(' ')} exited with ${code}`)));
-    lines.once('line', (line) => resolve(JSON.parse(line) as T));
+    lines.once('line', (line) => resolve({ ...(JSON.parse(line) as T), pid: child.pid! }));
   });
 }
 
@@ -226,27 +272,30 @@ async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-async function serve(role: string, sdlFile: string | undefined): Promise<void> {
+async function serve(role: string, sdlFile: string | undefined, mongoUri: string | undefined): Promise<void> {
   const { silentLogger } = await import('../lib/logger.js');
   let stop: () => Promise<void>;
 
-  if (role === 'subgraphs') {
+  if (role === 'mongo') {
+    // The MongoDB `npm start` would find, in a process of its own so its work is not the gateway's.
     const { findMongo } = await import('../lib/mongo/findMongo.js');
+    const mongo = await findMongo({ mongodbUri: process.env.MONGODB_URI, logger: silentLogger, downloadTimeoutMs: 5_000 });
+    stop = () => mongo.stop();
+    process.stdout.write(`${JSON.stringify({ mongoUri: mongo.uri })}\n`);
+  } else if (role === 'subgraphs') {
     const { connectMongo, createDatabases } = await import('../lib/mongo/databases.js');
     const { startProfileSubgraph } = await import('../subgraphs/profile/server.js');
     const { startAccountSubgraph } = await import('../subgraphs/account/server.js');
-    const mongo = await findMongo({ mongodbUri: process.env.MONGODB_URI, logger: silentLogger, downloadTimeoutMs: 5_000 });
-    const client = await connectMongo(mongo.uri);
-    const databases = createDatabases(client, 'bench_');
+    const client = await connectMongo(mongoUri!);
+    const databases = createDatabases(client, BENCH_DB_PREFIX);
     const security = { gatewaySecret: BENCH_SECRET, encryptionKey: '00'.repeat(32) };
     const base = { databases, port: 0, host: '127.0.0.1', logger: silentLogger, security };
     const [profile, account] = await Promise.all([startProfileSubgraph(base), startAccountSubgraph(base)]);
     const personId = await seed(profile.url, account.url);
     stop = async () => {
       await Promise.all([profile.stop(), account.stop()]);
-      await client.db('bench_sb_bench').dropDatabase();
+      await client.db(`${BENCH_DB_PREFIX}sb_${SANDBOX}`).dropDatabase();
       await client.close();
-      await mongo.stop();
     };
     process.stdout.write(`${JSON.stringify({ profile: profile.url, account: account.url, personId })}\n`);
   } else if (role === 'stub-subgraphs') {
@@ -256,26 +305,36 @@ async function serve(role: string, sdlFile: string | undefined): Promise<void> {
     };
     process.stdout.write(`${JSON.stringify({ profile: profile.url, account: account.url, personId: STUB_PERSON_ID })}\n`);
   } else if (role === 'hive') {
-    const { startGateway } = await import('../gateway/server.js');
-    const { createApiKeyAuthenticator } = await import('../gateway/authenticate.js');
-    const authenticator = createApiKeyAuthenticator({
-      lookup: async (key) => {
-        if (key !== BENCH_KEY) throw new Error('unknown bench key');
-        return BENCH_PRINCIPAL;
-      },
-      signer: createGatewayTokenSigner(BENCH_SECRET),
+    const { loadConfig } = await import('../lib/config.js');
+    const { connectMongo, createDatabases } = await import('../lib/mongo/databases.js');
+    const { startPlatformGateway } = await import('../gateway/startPlatformGateway.js');
+    const config = loadConfig({
+      CDP_DB_PREFIX: BENCH_DB_PREFIX,
+      CDP_GATEWAY_SECRET: BENCH_SECRET,
+      CDP_LOG_LEVEL: 'silent',
+      // Every request is charged to the key as in production; the budget is one no run reaches.
+      CDP_RATE_LIMIT_PER_MINUTE: '1000000000',
     });
-    const gateway = await startGateway({
-      authenticator,
+    const client = await connectMongo(mongoUri!);
+    const databases = createDatabases(client, BENCH_DB_PREFIX);
+    const { gateway, tenancy } = await startPlatformGateway({
+      config,
+      databases,
       supergraphSdl: await readFile(sdlFile!, 'utf8'),
+      subgraphUrls: config.subgraphUrls,
       port: 0,
       host: '127.0.0.1',
       logger: silentLogger,
-      subgraphUrls: {},
+      graphiql: config.mode !== 'production',
       deduplicateSubgraphRequests: false,
     });
-    stop = () => gateway.stop();
-    process.stdout.write(`${JSON.stringify({ url: gateway.url })}\n`);
+    const { generatedKey } = await tenancy.bootstrap(SANDBOX);
+    stop = async () => {
+      await gateway.stop();
+      await databases.platform().dropDatabase();
+      await client.close();
+    };
+    process.stdout.write(`${JSON.stringify({ url: gateway.url, key: generatedKey })}\n`);
   } else if (role === 'apollo') {
     const { ApolloServer } = await import('@apollo/server');
     const { startStandaloneServer } = await import('@apollo/server/standalone');
@@ -349,7 +408,7 @@ function stubPerson(id: string) {
 /** One person linked to one account, in the bench sandbox; returns the person's id. */
 async function seed(profileUrl: string, accountUrl: string): Promise<string> {
   const call = async (url: string, query: string, variables: Record<string, unknown>) => {
-    const response = await fetch(url, { method: 'POST', headers: requestHeaders(), body: JSON.stringify({ query, variables }) });
+    const response = await fetch(url, { method: 'POST', headers: requestHeaders('unused'), body: JSON.stringify({ query, variables }) });
     const json = (await response.json()) as { data?: any; errors?: unknown };
     if (json.errors) throw new Error(`seeding failed: ${JSON.stringify(json.errors)}`);
     return json.data;
@@ -368,9 +427,10 @@ async function seed(profileUrl: string, accountUrl: string): Promise<string> {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { values } = parseArgs({ options: { role: { type: 'string' }, sdl: { type: 'string' } }, strict: false });
+  const { values } = parseArgs({ options: { role: { type: 'string' }, sdl: { type: 'string' }, mongo: { type: 'string' } }, strict: false });
+  const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
   if (typeof values.role === 'string') {
-    await serve(values.role, typeof values.sdl === 'string' ? values.sdl : undefined);
+    await serve(values.role, text(values.sdl), text(values.mongo));
   } else {
     await run();
     process.exit(0);

@@ -5,12 +5,15 @@
  * measured in the same run, because this kind of machine is shared and noisy.
  */
 const BENCHMARKS: Record<string, () => Promise<{ run: () => Promise<unknown> }>> = {
+  abuse: () => import('./abuse.js'),
   activation: () => import('./activation.js'),
   devdb: () => import('./devdb.js'),
   gateway: () => import('./gateway.js'),
   ingest: () => import('./ingest.js'),
   live: () => import('./live.js'),
+  mergePolicy: () => import('./mergePolicy.js'),
   segments: () => import('./segments.js'),
+  sources: () => import('./sources.js'),
   streaming: () => import('./streaming.js'),
 };
 

@@ -9,13 +9,15 @@
  * is all a subgraph trusts. `x-sandbox` may restate the key's sandbox; naming
  * any other answers exactly as a sandbox that does not exist.
  */
-import { bearerToken } from '../lib/auth/apiKeys.js';
+import { bearerToken, looksLikeApiKey } from '../lib/auth/apiKeys.js';
 import type { GatewayTokenSigner } from '../lib/auth/gatewayToken.js';
 import type { Principal } from '../lib/auth/roles.js';
 import type { RateLimiter } from '../lib/tenancy/rateLimiter.js';
+import { sandboxDeleted } from '../lib/tenancy/deletedSandboxes.js';
 import { DomainError, ErrorCode, httpStatusFor } from '../lib/errors.js';
 import { headerValue } from '../lib/headers.js';
 import { parseSandboxName } from '../lib/sandbox.js';
+import { AuthFailureLimiter } from './limits/authFailureLimiter.js';
 
 export const SANDBOX_HEADER = 'x-sandbox';
 export const AUTHORIZATION_HEADER = 'authorization';
@@ -28,9 +30,14 @@ export interface GatewayIdentity {
   readonly gatewayToken: string;
 }
 
+/** Where a request comes from: its socket's remote address, which failed authentications are counted by. */
+export interface RequestClient {
+  address?: string;
+}
+
 /** `headers` are a request's headers, or a websocket's upgrade headers merged with its connectionParams. */
 export interface Authenticator {
-  authenticate(headers: Readonly<Record<string, unknown>>): Promise<GatewayIdentity>;
+  authenticate(headers: Readonly<Record<string, unknown>>, client?: RequestClient): Promise<GatewayIdentity>;
 }
 
 /** Looks up an API key; rejects with UNAUTHENTICATED. Implemented by TenancyService. */
@@ -44,6 +51,16 @@ export interface ApiKeyAuthenticatorOptions {
    * effect within this time; a shorter one costs a database read per request.
    */
   cacheTtlMs?: number;
+  /**
+   * Failed authentications per minute per client address; beyond it an address's
+   * attempts are refused without a lookup. None means unlimited.
+   */
+  failuresPerMinute?: number;
+  /**
+   * Whether a sandbox was deleted (known in every process at once): a cached key of a
+   * deleted sandbox is refused on its next request, not when its cache entry expires.
+   */
+  isSandboxDeleted?: (sandbox: string) => boolean;
   now?: () => number;
 }
 
@@ -58,6 +75,7 @@ export function createApiKeyAuthenticator(options: ApiKeyAuthenticatorOptions): 
   const ttl = options.cacheTtlMs ?? 5_000;
   const now = options.now ?? Date.now;
   const cache = new Map<string, CachedIdentity>();
+  const failures = options.failuresPerMinute === undefined ? undefined : new AuthFailureLimiter(options.failuresPerMinute, now);
 
   const resolve = (key: string) => {
     const cached = cache.get(key);
@@ -73,8 +91,24 @@ export function createApiKeyAuthenticator(options: ApiKeyAuthenticatorOptions): 
     return identity;
   };
 
+  // Keys already known good answer from the cache; every other guess is counted against its address.
+  const resolveCounted = async (key: string, address: string | undefined) => {
+    const cached = cache.get(key);
+    if (cached && cached.expiresAt > now()) return cached.identity;
+    if (failures && address !== undefined) failures.check(address);
+    try {
+      if (!looksLikeApiKey(key)) throw invalidKey();
+      return await resolve(key);
+    } catch (error) {
+      if (failures && address !== undefined && error instanceof DomainError && error.code === ErrorCode.Unauthenticated) {
+        failures.recordFailure(address);
+      }
+      throw error;
+    }
+  };
+
   return {
-    async authenticate(headers) {
+    async authenticate(headers, client) {
       const key = bearerToken(headerValue(headers, AUTHORIZATION_HEADER));
       if (!key) {
         throw new DomainError(ErrorCode.Unauthenticated, 'An API key is required: send "Authorization: Bearer <key>"');
@@ -82,13 +116,21 @@ export function createApiKeyAuthenticator(options: ApiKeyAuthenticatorOptions): 
       const requested = headerValue(headers, SANDBOX_HEADER);
       // An empty header names no sandbox, like an absent one: the key's own sandbox answers.
       const requestedSandbox = requested === undefined || requested === '' ? undefined : parseSandboxName(requested);
-      const { principal, gatewayToken } = await resolve(key);
+      const { principal, gatewayToken } = await resolveCounted(key, client?.address);
+      if (options.isSandboxDeleted?.(principal.sandbox)) {
+        cache.delete(key);
+        throw sandboxDeleted(principal.sandbox);
+      }
       if (requestedSandbox !== undefined && requestedSandbox !== principal.sandbox) {
         throw sandboxNotFound(requestedSandbox);
       }
       return { principal, sandbox: principal.sandbox, gatewayToken };
     },
   };
+}
+
+function invalidKey(): DomainError {
+  return new DomainError(ErrorCode.Unauthenticated, 'A valid API key is required: send it as "Authorization: Bearer <key>"');
 }
 
 /** The same answer for a sandbox that exists but is not the key's and for one that does not exist. */

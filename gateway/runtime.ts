@@ -16,7 +16,10 @@ import type { Authenticator } from './authenticate.js';
 import { FORWARDED_HEADER_NAMES } from './forwardedHeaders.js';
 import { toHiveLogger } from './hiveLogger.js';
 import { useSubgraphSubscriptionErrors } from './live/useSubgraphSubscriptionErrors.js';
+import type { InFlightLimiter } from './limits/inFlightLimiter.js';
+import { useMetrics } from './plugins/useMetrics.js';
 import { useRequestIdentity, type RequestIdentityContext } from './plugins/useRequestIdentity.js';
+import { useSubgraphFetchSignal } from './plugins/useSubgraphFetchSignal.js';
 import { requestLimitPlugins } from './plugins/useRequestLimits.js';
 
 export interface GatewayRuntimeOptions {
@@ -25,6 +28,8 @@ export interface GatewayRuntimeOptions {
   authenticator: Authenticator;
   /** Per-key request rate; none means unlimited. */
   rateLimiter?: RateLimiter;
+  /** Per-key HTTP requests in flight; none means uncapped. */
+  inFlight?: InFlightLimiter;
   /** Depth, cost, alias and token limits per document; none means unlimited. */
   limits?: RequestLimits;
   /** Answer introspection queries (and suggest field names in errors). @default true */
@@ -71,9 +76,17 @@ export function createRuntime(options: GatewayRuntimeOptions): CdpGatewayRuntime
     },
     customAgent: () => agent,
     plugins: () => [
-      useRequestIdentity({ authenticator: options.authenticator, rateLimiter: options.rateLimiter, graphiql: options.graphiql ?? false }),
+      // First, so it also counts the requests the identity plugin refuses.
+      useMetrics(),
+      useRequestIdentity({
+        authenticator: options.authenticator,
+        rateLimiter: options.rateLimiter,
+        inFlight: options.inFlight,
+        graphiql: options.graphiql ?? false,
+      }),
       ...(options.limits ? requestLimitPlugins(options.limits, { blockFieldSuggestions: !introspection }) : []),
       useSubgraphSubscriptionErrors<RequestIdentityContext>(),
+      useSubgraphFetchSignal(),
       ...(options.plugins ?? []),
     ],
     ...(introspection ? {} : { disableIntrospection: { disableIf: () => true } }),

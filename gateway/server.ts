@@ -10,7 +10,12 @@ import { useServer, type Extra } from 'graphql-ws/use/ws';
 import { getGraphQLWSOptions, type GatewayPlugin } from '@graphql-hive/gateway-runtime';
 import type { RequestLimits, SubgraphName, SubscriptionLimits } from '../lib/config.js';
 import { DomainError, ErrorCode } from '../lib/errors.js';
+import { discardRest, readGraphQLBody, valueListLengthError } from '../lib/limits/requestBody.js';
+import { requestShapeError } from '../lib/subgraph/documentLimits.js';
 import type { Logger } from '../lib/logger.js';
+import { countEdgeRefusal } from '../lib/metrics/gatewayMetrics.js';
+import { METRICS_PATH } from '../lib/metrics/registry.js';
+import { serveMetrics } from '../lib/metrics/metricsServer.js';
 import { urlHost, type RunningService } from '../lib/service.js';
 import type { RateLimiter } from '../lib/tenancy/rateLimiter.js';
 import { ADMIN_PATH, type AdminEndpoint } from './admin/adminServer.js';
@@ -18,6 +23,7 @@ import { chargeRequest, refusalBody, refusalHeaders, refusalStatus, type Authent
 import { checkSubgraphs } from './health.js';
 import { createLivePage, LIVE_PATH } from './live/livePage.js';
 import { SubscriptionGuard } from './live/subscriptionGuard.js';
+import { InFlightLimiter } from './limits/inFlightLimiter.js';
 import { createRuntime, type CdpGatewayRuntime } from './runtime.js';
 import type { RequestIdentityContext } from './plugins/useRequestIdentity.js';
 
@@ -56,12 +62,14 @@ export interface RunningGateway extends RunningService {
 
 export async function startGateway(options: StartGatewayOptions): Promise<RunningGateway> {
   const logger = options.logger.child({ component: 'gateway' });
+  const limits = options.limits;
   const runtime = createRuntime({
     supergraphSdl: options.supergraphSdl,
     logger,
     authenticator: options.authenticator,
     rateLimiter: options.rateLimiter,
-    limits: options.limits,
+    inFlight: limits ? new InFlightLimiter(limits.maxInFlightPerKey) : undefined,
+    limits,
     introspection: options.introspection,
     plugins: options.plugins,
     deduplicateSubgraphRequests: options.deduplicateSubgraphRequests,
@@ -76,7 +84,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     throw error;
   }
 
-  const maxBodyBytes = options.limits?.maxBodyBytes;
+  const maxBodyBytes = limits?.maxBodyBytes;
   const livePage = options.livePage === false ? undefined : await createLivePage();
   const guard = options.subscriptionLimits
     ? new SubscriptionGuard({ limits: options.subscriptionLimits, authenticator: options.authenticator, logger, maxTokens: options.limits?.maxTokens })
@@ -87,19 +95,35 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       void respondHealth(res, options.subgraphUrls, logger);
       return;
     }
-    if (livePage?.handle(req, res, path)) return;
-    const oversize = maxBodyBytes === undefined ? undefined : bodySizeRefusal(req, maxBodyBytes);
-    if (oversize) {
-      refuse(res, oversize);
-      req.destroy();
+    // Prometheus metrics of this process, unauthenticated like /healthz (labels carry no tenant data).
+    if (req.method === 'GET' && path === METRICS_PATH) {
+      void serveMetrics(res, logger);
       return;
     }
+    if (livePage?.handle(req, res, path)) return;
     if (options.admin && path === ADMIN_PATH) {
       options.admin.handle(req, res).catch((error: unknown) => {
         logger.error({ err: error }, 'Admin API request failed');
         if (!res.headersSent) refuse(res, new DomainError(ErrorCode.Internal, 'Internal server error'), 500);
         else res.destroy();
       });
+      return;
+    }
+    if (limits && req.method === 'POST') {
+      admitBody(req, limits).then(
+        () => runtime(req, res),
+        (error: unknown) => {
+          if (!(error instanceof DomainError)) {
+            logger.debug({ err: error }, 'Request body could not be read');
+            res.destroy();
+            return;
+          }
+          countEdgeRefusal(error.code);
+          res.writeHead(refusalStatus(error), refusalHeaders(error));
+          res.end(refusalBody(error));
+          discardRest(req, limits.maxBodyBytes);
+        },
+      );
       return;
     }
     void runtime(req, res);
@@ -123,7 +147,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       onConnect: async (ctx) => {
         try {
           const headers = { ...ctx.extra.request.headers, ...ctx.connectionParams };
-          const identity = await options.authenticator.authenticate(headers);
+          const identity = await options.authenticator.authenticate(headers, { address: ctx.extra.request.socket.remoteAddress });
           await chargeRequest(options.rateLimiter, identity.principal);
           // Over its key's connection cap the socket is closed with our code first (4403 otherwise).
           if (guard && !guard.admitConnection(ctx.extra.socket, identity, headers)) return false;
@@ -143,6 +167,8 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
           if (!(error instanceof DomainError)) throw error;
           return [new GraphQLError(error.message, { extensions: { code: error.code, details: error.details } })];
         }
+        const tooLong = limits ? valueListLengthError(payload.variables, limits.maxListLength) : undefined;
+        if (tooLong) return [new GraphQLError(tooLong.message, { extensions: { code: tooLong.code, details: tooLong.details } })];
         const refused = guard?.admitSubscription(ctx.extra.socket, id, payload);
         if (refused) return refused;
         return wsOptions.onSubscribe?.(ctx, id, payload);
@@ -205,23 +231,21 @@ async function respondHealth(
 }
 
 /**
- * Bodies are limited before anything reads them. A POST must declare its
- * length, so an endless chunked body cannot hold a connection and memory.
+ * A POST body is read, bounded (declared length or chunked alike), scanned for
+ * over-long lists and parsed here, before authentication, the runtime's own
+ * parsing, validation or variable coercion. The runtime then takes the parsed
+ * body as it is (whatwg-node uses a request's `body` when one is attached).
  */
-function bodySizeRefusal(req: IncomingMessage, maxBodyBytes: number): DomainError | undefined {
-  if (req.method !== 'POST') return undefined;
-  const declared = Number(req.headers['content-length']);
-  if (req.headers['content-length'] === undefined || !Number.isFinite(declared)) {
-    return new DomainError(ErrorCode.BadUserInput, 'Send a Content-Length header with the request body', {
-      details: { maxBodyBytes },
-    });
+async function admitBody(req: IncomingMessage, limits: RequestLimits): Promise<void> {
+  const { raw, parsed } = await readGraphQLBody(req, limits);
+  const params = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as { query?: unknown; variables?: unknown }) : undefined;
+  const shapeError = typeof params?.query === 'string' ? requestShapeError({ query: params.query, variables: params.variables }) : undefined;
+  if (shapeError) {
+    throw new DomainError(shapeError.extensions.code === ErrorCode.BadUserInput ? ErrorCode.BadUserInput : ErrorCode.LimitExceeded, shapeError.message);
   }
-  if (declared > maxBodyBytes) {
-    return new DomainError(ErrorCode.LimitExceeded, `The request body is larger than the ${maxBodyBytes}-byte limit`, {
-      details: { maxBodyBytes },
-    });
-  }
-  return undefined;
+  // An empty object would make whatwg-node read the (already consumed) stream again: pass the bytes instead.
+  const usable = parsed !== null && typeof parsed === 'object' && Object.keys(parsed).length > 0;
+  (req as IncomingMessage & { body?: unknown }).body = usable ? parsed : raw;
 }
 
 function refuse(res: ServerResponse, error: DomainError, status = refusalStatus(error)): void {

@@ -28,6 +28,8 @@ export interface StartPlatformGatewayOptions {
   graphiql?: boolean;
   plugins?: GatewayPlugin[];
   now?: () => Date;
+  /** Share one subgraph response among identical in-flight queries (runtime.ts); off only to benchmark. @default true */
+  deduplicateSubgraphRequests?: boolean;
 }
 
 export interface PlatformGateway {
@@ -47,15 +49,19 @@ export async function startPlatformGateway(options: StartPlatformGatewayOptions)
   const authenticator = createApiKeyAuthenticator({
     lookup: (key) => tenancy.authenticate(key),
     signer: createGatewayTokenSigner(security.gatewaySecret),
+    failuresPerMinute: security.authFailuresPerMinute,
+    isSandboxDeleted: (sandbox) => databases.isSandboxDeleted(sandbox),
+    // The key cache follows the platform's clock, so a revoked key's expiry can be tested without waiting.
+    now: options.now && (() => options.now!().getTime()),
   });
-  const rateLimiter = await createMongoRateLimiter(platformDb, security.rateLimitPerMinute);
+  const rateLimiter = await createMongoRateLimiter(platformDb, { requestsPerMinute: security.rateLimitPerMinute, logger });
   const admin = await startAdminEndpoint({
     tenancy,
     authenticator,
     rateLimiter,
     logger,
     introspection: security.introspection,
-    bodyLimitBytes: security.limits.maxBodyBytes,
+    limits: security.limits,
   });
   const gateway = await startGateway({
     supergraphSdl: options.supergraphSdl,
@@ -70,10 +76,17 @@ export async function startPlatformGateway(options: StartPlatformGatewayOptions)
     introspection: security.introspection,
     admin,
     graphiql: options.graphiql,
+    deduplicateSubgraphRequests: options.deduplicateSubgraphRequests,
     plugins: [
       useAuditLog({ record: (principal, action, target) => tenancy.audit(principal, action, target), logger }),
       ...(options.plugins ?? []),
     ],
   });
+  // The limiter's last counts are settled once the gateway takes no more requests.
+  const stopGateway = gateway.stop.bind(gateway);
+  gateway.stop = async () => {
+    await stopGateway();
+    await rateLimiter.close();
+  };
   return { gateway, tenancy };
 }

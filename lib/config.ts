@@ -18,11 +18,15 @@ export interface Config {
   /** Interface the HTTP servers bind to. */
   host: string;
   ports: { gateway: number } & Record<SubgraphName, number>;
+  /** Where a worker run on its own (`npm run start:worker`) serves /metrics; 0 picks a free port. */
+  workerMetricsPort: number;
   /** Where the gateway reaches each subgraph (defaults to this host's ports). */
   subgraphUrls: Record<SubgraphName, string>;
   /** Database names: `<prefix>sb_<sandbox>` per sandbox, `<prefix>platform` for platform data. */
   databasePrefix: string;
   logLevel: string;
+  /** Debug switch: let request bodies and variables (profile data) into the logs. Off unless CDP_LOG_REQUEST_DATA=true. */
+  logRequestData: boolean;
   security: SecurityConfig;
   audiences: AudienceSettings;
 }
@@ -44,11 +48,31 @@ export interface SecurityConfig {
   bootstrapKey: string | undefined;
   /** Requests per minute per API key, answered with 429 and Retry-After beyond it. */
   rateLimitPerMinute: number;
+  /** Failed authentications per minute per client address before further attempts are refused unchecked. */
+  authFailuresPerMinute: number;
   /** Whether the gateway answers introspection queries (off by default in production). */
   introspection: boolean;
+  /**
+   * Whether destinations may reach loopback and private addresses (CDP_ALLOW_PRIVATE_DESTINATIONS;
+   * on outside production, for local mock servers). Metadata and link-local addresses are refused always.
+   */
+  allowPrivateDestinations: boolean;
   limits: RequestLimits;
   subscriptions: SubscriptionLimits;
+  uploads: UploadLimits;
 }
+
+/** Bounds on the export files clients upload for imports (stored in chunks until the import ends). */
+export interface UploadLimits {
+  /** Bytes of one import's file. */
+  maxImportBytes: number;
+  /** Bytes of uploaded files a sandbox may hold at once (imports uploading, queued or running). */
+  sandboxQuotaBytes: number;
+  /** Hours an upload may go without a chunk before it is abandoned and its chunks removed. */
+  expiryHours: number;
+}
+
+export const DEFAULT_UPLOAD_LIMITS: UploadLimits = { maxImportBytes: 1024 ** 3, sandboxQuotaBytes: 4 * 1024 ** 3, expiryHours: 24 };
 
 /**
  * Bounds on live subscriptions at the gateway. Per-connection caps hold exactly;
@@ -70,10 +94,16 @@ export interface SubscriptionLimits {
 
 export interface RequestLimits {
   maxDepth: number;
+  /** Estimated objects and fields an operation may resolve, with variables and schema defaults applied (gateway/limits/operationCost.ts). */
   maxCost: number;
   maxAliases: number;
   maxTokens: number;
+  /** One body limit for the gateway, the admin API and the subgraphs. */
   maxBodyBytes: number;
+  /** Most elements of any list in a request body, checked before the body is parsed. */
+  maxListLength: number;
+  /** HTTP requests one API key may have in flight at once (per gateway process). */
+  maxInFlightPerKey: number;
 }
 
 export class ConfigError extends Error {
@@ -84,6 +114,7 @@ export class ConfigError extends Error {
 }
 
 const DEFAULT_PORTS = { gateway: 4000, profile: 4001, account: 4002, segment: 4003, destination: 4004 };
+const DEFAULT_WORKER_METRICS_PORT = 4005;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -128,6 +159,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     segment: port('SEGMENT_PORT', DEFAULT_PORTS.segment),
     destination: port('DESTINATION_PORT', DEFAULT_PORTS.destination),
   };
+  const workerMetricsPort = port('WORKER_METRICS_PORT', DEFAULT_WORKER_METRICS_PORT);
 
   const subgraphUrls = Object.fromEntries(
     SUBGRAPH_NAMES.map((name) => [
@@ -143,6 +175,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
   const logLevel = env.CDP_LOG_LEVEL ?? (mode === 'test' ? 'silent' : 'info');
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`CDP_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  const logRequestDataRaw = env.CDP_LOG_REQUEST_DATA;
+  if (logRequestDataRaw !== undefined && logRequestDataRaw !== '' && !['true', 'false'].includes(logRequestDataRaw)) {
+    problems.push('CDP_LOG_REQUEST_DATA must be true or false');
+  }
 
   const security = readSecurity(env, mode, problems);
 
@@ -160,9 +196,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mongodbUri,
     host: env.HOST || '127.0.0.1',
     ports,
+    workerMetricsPort,
     subgraphUrls,
     databasePrefix,
     logLevel,
+    logRequestData: logRequestDataRaw === 'true',
     security,
     audiences: { exitedMembershipRetentionDays },
   };
@@ -203,18 +241,27 @@ function readSecurity(env: NodeJS.ProcessEnv, mode: RuntimeMode, problems: strin
     problems.push('CDP_INTROSPECTION must be true or false');
   }
 
+  const allowPrivateRaw = env.CDP_ALLOW_PRIVATE_DESTINATIONS;
+  if (allowPrivateRaw !== undefined && allowPrivateRaw !== '' && !['true', 'false'].includes(allowPrivateRaw)) {
+    problems.push('CDP_ALLOW_PRIVATE_DESTINATIONS must be true or false');
+  }
+
   return {
     gatewaySecret,
     encryptionKey,
     bootstrapKey: env.CDP_BOOTSTRAP_KEY || undefined,
     rateLimitPerMinute: positive('CDP_RATE_LIMIT_PER_MINUTE', 6000),
+    authFailuresPerMinute: positive('CDP_AUTH_FAILURES_PER_MINUTE', 30),
     introspection: introspectionRaw ? introspectionRaw === 'true' : mode !== 'production',
+    allowPrivateDestinations: allowPrivateRaw ? allowPrivateRaw === 'true' : mode !== 'production',
     limits: {
       maxDepth: positive('CDP_MAX_QUERY_DEPTH', 12),
       maxCost: positive('CDP_MAX_QUERY_COST', 50_000),
       maxAliases: positive('CDP_MAX_ALIASES', 100),
       maxTokens: positive('CDP_MAX_TOKENS', 5_000),
       maxBodyBytes: positive('CDP_MAX_BODY_BYTES', 2 * 1024 * 1024),
+      maxListLength: positive('CDP_MAX_LIST_LENGTH', 10_000),
+      maxInFlightPerKey: positive('CDP_MAX_IN_FLIGHT_PER_KEY', 50),
     },
     subscriptions: {
       maxPerConnection: positive('CDP_MAX_SUBSCRIPTIONS_PER_CONNECTION', 50),
@@ -222,6 +269,11 @@ function readSecurity(env: NodeJS.ProcessEnv, mode: RuntimeMode, problems: strin
       maxConnectionsPerKey: positive('CDP_MAX_WS_CONNECTIONS_PER_KEY', 20),
       queueLimit: positive('CDP_SUBSCRIPTION_QUEUE_LIMIT', 1_000),
       recheckIntervalMs: positive('CDP_WS_KEY_RECHECK_MS', 2_000),
+    },
+    uploads: {
+      maxImportBytes: positive('CDP_IMPORT_MAX_BYTES', DEFAULT_UPLOAD_LIMITS.maxImportBytes),
+      sandboxQuotaBytes: positive('CDP_IMPORT_SANDBOX_QUOTA_BYTES', DEFAULT_UPLOAD_LIMITS.sandboxQuotaBytes),
+      expiryHours: positive('CDP_IMPORT_UPLOAD_EXPIRY_HOURS', DEFAULT_UPLOAD_LIMITS.expiryHours),
     },
   };
 }

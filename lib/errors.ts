@@ -7,6 +7,8 @@
 import type { GraphQLError, GraphQLFormattedError } from 'graphql';
 
 export const ErrorCode = {
+  /** The HTTP request itself is malformed (e.g. a body that is not JSON), before any GraphQL. */
+  BadRequest: 'BAD_REQUEST',
   BadUserInput: 'BAD_USER_INPUT',
   NotFound: 'NOT_FOUND',
   InvalidSandbox: 'INVALID_SANDBOX',
@@ -50,6 +52,7 @@ export class DomainError extends Error {
 /** The HTTP status of a request refused with this code before execution (one map for gateway and subgraphs). */
 export function httpStatusFor(code: ErrorCode): number {
   switch (code) {
+    case ErrorCode.BadRequest:
     case ErrorCode.BadUserInput:
     case ErrorCode.InvalidSandbox:
       return 400;

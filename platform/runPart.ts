@@ -28,7 +28,7 @@ export async function runPart(name: string, needsMongo: string, start: (context:
     process.stderr.write(`${error.message}\n`);
     process.exit(1);
   }
-  const logger = createLogger({ name, level: config.logLevel });
+  const logger = createLogger({ name, level: config.logLevel, logRequestData: config.logRequestData });
   if (!config.mongodbUri) {
     logger.fatal(`MONGODB_URI is required to run the ${name} on its own (${needsMongo}); \`npm start\` runs everything with an embedded database`);
     process.exit(1);

@@ -18,7 +18,7 @@ try {
   }
   throw error;
 }
-const logger = createLogger({ name: 'cdp', level: config.logLevel });
+const logger = createLogger({ name: 'cdp', level: config.logLevel, logRequestData: config.logRequestData });
 const platform = await startPlatform({ config, logger });
 
 const lines = [

@@ -50,7 +50,8 @@ export function startWorkerChild(env: Record<string, string>): { child: ChildPro
   const child = spawn(process.execPath, [...profilerFlags(), '--import', 'tsx', fileURLToPath(new URL('../../platform/worker.ts', import.meta.url))], {
     stdio: ['ignore', 'pipe', 'inherit'],
     // Info at least, for the line that says it started; shown only when BENCH_LOG asks for logs.
-    env: { ...process.env, ...env, CDP_LOG_LEVEL: logLevel === 'silent' ? 'info' : logLevel },
+    // Workers side by side: each serves its metrics on a free port.
+    env: { ...process.env, WORKER_METRICS_PORT: '0', ...env, CDP_LOG_LEVEL: logLevel === 'silent' ? 'info' : logLevel },
   });
   const ready = new Promise<void>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`The worker exited with ${code} before it started`)));

@@ -8,12 +8,14 @@ import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import { makeExecutableSchema } from '@graphql-tools/schema';
+import type { RequestLimits } from '../../lib/config.js';
 import { DomainError, formatGraphQLError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import { handleGraphQLRequest } from '../../lib/subgraph/http.js';
 import type { TenancyService } from '../../lib/tenancy/tenancy.service.js';
 import type { RateLimiter } from '../../lib/tenancy/rateLimiter.js';
 import { chargeRequest, refusalBody, refusalHeaders, refusalStatus, type Authenticator } from '../authenticate.js';
+import { documentLimitError } from '../limits/documentLimitError.js';
 import { adminResolvers, type AdminContext } from './resolvers.js';
 
 export const ADMIN_PATH = '/admin/graphql';
@@ -31,11 +33,14 @@ export async function startAdminEndpoint(options: {
   rateLimiter?: RateLimiter;
   logger: Logger;
   introspection: boolean;
-  bodyLimitBytes: number;
+  /** The same body, list, token, depth, alias and cost limits as /graphql. */
+  limits: RequestLimits;
 }): Promise<AdminEndpoint> {
   const logger = options.logger.child({ component: 'admin-api' });
+  const { limits } = options;
+  const schema = makeExecutableSchema({ typeDefs, resolvers: adminResolvers });
   const apollo = new ApolloServer<AdminContext>({
-    schema: makeExecutableSchema({ typeDefs, resolvers: adminResolvers }),
+    schema,
     introspection: options.introspection,
     includeStacktraceInErrorResponses: false,
     formatError: (formatted, error) =>
@@ -47,7 +52,7 @@ export async function startAdminEndpoint(options: {
     async handle(req, res) {
       let principal;
       try {
-        ({ principal } = await options.authenticator.authenticate(req.headers));
+        ({ principal } = await options.authenticator.authenticate(req.headers, { address: req.socket.remoteAddress }));
         await chargeRequest(options.rateLimiter, principal);
       } catch (error) {
         if (!(error instanceof DomainError)) throw error;
@@ -56,7 +61,9 @@ export async function startAdminEndpoint(options: {
         return;
       }
       await handleGraphQLRequest(apollo, req, res, {
-        bodyLimitBytes: options.bodyLimitBytes,
+        bodyLimitBytes: limits.maxBodyBytes,
+        maxListLength: limits.maxListLength,
+        checkRequest: (request) => documentLimitError(schema, request, limits),
         context: async () => ({ principal, tenancy: options.tenancy }),
       });
     },

@@ -27,10 +27,13 @@ export const adminResolvers = {
       tenancy.resetSandbox(principal, args.name),
     deleteSandbox: (_: unknown, args: Args<{ name: string }>, { principal, tenancy }: AdminContext) =>
       tenancy.deleteSandbox(principal, args.name),
-    createApiKey: (_: unknown, args: Args<{ name: string; role: string }>, { principal, tenancy }: AdminContext) =>
+    createApiKey: (_: unknown, args: Args<{ name: string; role: string; platformAdmin?: boolean | null }>, { principal, tenancy }: AdminContext) =>
       tenancy.createApiKey(principal, args),
     revokeApiKey: (_: unknown, args: Args<{ id: string }>, { principal, tenancy }: AdminContext) =>
       tenancy.revokeApiKey(principal, args.id),
+  },
+  Caller: {
+    platformAdmin: (principal: Principal) => principal.platformAdmin === true,
   },
   AuditEntry: {
     id: (entry: AuditEntry) => entry._id,

@@ -9,6 +9,7 @@
  * Subscriptions carry them as the subgraph websocket's connectionParams
  * instead (runtime.ts), so they are not also copied into the subscribe message.
  */
+import type { IncomingMessage } from 'node:http';
 import { getOperationAST } from 'graphql';
 import type { GatewayPlugin } from '@graphql-hive/gateway-runtime';
 import { DomainError } from '../../lib/errors.js';
@@ -22,6 +23,7 @@ import {
   type GatewayIdentity,
 } from '../authenticate.js';
 import { buildForwardedHeaders, type ForwardedHeaders } from '../forwardedHeaders.js';
+import type { InFlightLimiter } from '../limits/inFlightLimiter.js';
 
 export interface RequestIdentityContext {
   identity: GatewayIdentity;
@@ -33,22 +35,31 @@ export interface RequestIdentityOptions {
   rateLimiter?: RateLimiter;
   /** Whether GET /graphql serves GraphiQL's page, which carries no key. */
   graphiql: boolean;
+  /** Caps each key's HTTP requests in flight; none means uncapped. */
+  inFlight?: InFlightLimiter;
 }
 
 export function useRequestIdentity(options: RequestIdentityOptions): GatewayPlugin<RequestIdentityContext> {
   const { authenticator, rateLimiter } = options;
   const identities = new WeakMap<Request, GatewayIdentity>();
+  const releases = new WeakMap<Request, () => void>();
   return {
-    async onRequest({ request, endResponse, fetchAPI }) {
+    async onRequest({ request, endResponse, fetchAPI, serverContext }) {
       if (options.graphiql && isGraphiqlPage(request)) return;
       try {
-        const identity = await authenticator.authenticate(Object.fromEntries(request.headers.entries()));
+        const address = (serverContext as { req?: IncomingMessage }).req?.socket?.remoteAddress;
+        const identity = await authenticator.authenticate(Object.fromEntries(request.headers.entries()), { address });
         await chargeRequest(rateLimiter, identity.principal);
+        if (options.inFlight) releases.set(request, options.inFlight.acquire(identity.principal.keyId ?? identity.principal.sandbox));
         identities.set(request, identity);
       } catch (error) {
         if (!(error instanceof DomainError)) throw error;
         endResponse(new fetchAPI.Response(refusalBody(error), { status: refusalStatus(error), headers: refusalHeaders(error) }));
       }
+    },
+    // Every request that was admitted ends with a response, whatever happened in between.
+    onResponse({ request }) {
+      releases.get(request)?.();
     },
     async onContextBuilding({ context, extendContext }) {
       if (context.identity) return;

@@ -49,14 +49,30 @@ export function createGatewayTokenSigner(
   };
 }
 
+/** Verified tokens kept per verifier; past this many the cache starts afresh. */
+const MAX_CACHED_TOKENS = 10_000;
+
+/**
+ * A gateway reuses one signed token per key for a few seconds, so a subgraph sees
+ * the same token many times. A token that verified once is remembered until it
+ * expires: its signature covers every claim, so an identical string verifies
+ * identically, and expiry is still checked against the clock on every use.
+ */
 export function createGatewayTokenVerifier(secret: string, options: { now?: () => Date } = {}): GatewayTokenVerifier {
   const key = secretKey(secret);
   const now = options.now ?? (() => new Date());
+  const verified = new Map<string, { principal: Principal; expiresAtMs: number }>();
   const refuse = (why: string) =>
     new DomainError(ErrorCode.Unauthenticated, `Requests must come through the gateway: ${why}`);
   return {
     async verify(token) {
       if (!token) throw refuse('no gateway token');
+      const cached = verified.get(token);
+      if (cached) {
+        if (now().getTime() < cached.expiresAtMs) return { ...cached.principal };
+        verified.delete(token);
+        throw refuse('the gateway token has expired');
+      }
       try {
         const { payload } = await jwtVerify(token, key, {
           issuer: ISSUER,
@@ -65,11 +81,16 @@ export function createGatewayTokenVerifier(secret: string, options: { now?: () =
           currentDate: now(),
         });
         if (typeof payload.sandbox !== 'string' || !isRole(payload.role)) throw refuse('malformed gateway token');
-        return {
+        const principal: Principal = {
           sandbox: payload.sandbox,
           role: payload.role,
           ...(typeof payload.keyId === 'string' ? { keyId: payload.keyId } : {}),
         };
+        if (typeof payload.exp === 'number') {
+          if (verified.size >= MAX_CACHED_TOKENS) verified.clear();
+          verified.set(token, { principal, expiresAtMs: payload.exp * 1000 });
+        }
+        return { ...principal };
       } catch (error) {
         if (error instanceof DomainError) throw error;
         if (error instanceof joseErrors.JWTExpired) throw refuse('the gateway token has expired');

@@ -1,7 +1,8 @@
 /**
  * Roles of an API key, each including the ones before it:
  * viewer reads; editor also writes data and segments; admin also manages keys,
- * destinations and sandboxes.
+ * destinations and its sandbox. Creating and deleting sandboxes is a platform
+ * permission on top of a role (`platformAdmin`).
  */
 import { DomainError, ErrorCode } from '../errors.js';
 
@@ -18,10 +19,26 @@ export interface Principal {
   role: Role;
   /** The API key's id (never the key itself); absent for platform-internal calls. */
   keyId?: string;
+  /**
+   * Platform administration (creating and deleting sandboxes, seeing every sandbox): held by the
+   * bootstrap key and granted by another platform admin. Checked by the admin API only; never
+   * forwarded to the subgraphs.
+   */
+  platformAdmin?: boolean;
 }
 
 export function hasRole(principal: Principal, needed: Role): boolean {
   return ROLES.indexOf(principal.role) >= ROLES.indexOf(needed);
+}
+
+export function requirePlatformAdmin(principal: Principal): void {
+  if (principal.platformAdmin !== true) {
+    throw new DomainError(
+      ErrorCode.Forbidden,
+      'This operation needs a platform admin key (the bootstrap key, or a key a platform admin created with platformAdmin: true)',
+      { details: { needed: 'platformAdmin', role: principal.role } },
+    );
+  }
 }
 
 export function requireRole(principal: Principal, needed: Role): void {

@@ -4,25 +4,50 @@
  */
 import { MongoClient, type Db, type MongoClientOptions } from 'mongodb';
 import { parseSandboxName, sandboxDatabaseName } from '../sandbox.js';
+import { followDeletedSandboxes, sandboxDeleted, type DeletedSandboxes } from '../tenancy/deletedSandboxes.js';
+import { TenancyRepository } from '../tenancy/tenancy.repository.js';
 
 export interface Databases {
   readonly client: MongoClient;
   /** Platform data: sandboxes, API keys, jobs. */
   platform(): Db;
-  /** One sandbox's own database. The name is validated again here, as a last line of defence. */
+  /**
+   * One sandbox's own database. The name is validated again here, as a last line of defence,
+   * and a deleted sandbox's is refused (UNAUTHENTICATED), so nothing writes it back into existence.
+   */
   sandbox(name: string): Db;
   /** Removes all of one sandbox's data (reset or delete of a sandbox). */
   dropSandbox(name: string): Promise<void>;
+  /** Whether this process knows the sandbox to be deleted (it learns within a change stream's delivery). */
+  isSandboxDeleted(name: string): boolean;
 }
 
 export function createDatabases(client: MongoClient, prefix: string): Databases {
+  const sandboxPrefix = `${prefix}sb_`;
+  const platform = () => client.db(`${prefix}platform`);
+  const databaseOf = (name: string) => client.db(sandboxDatabaseName(sandboxPrefix, parseSandboxName(name)));
+  const dropSandbox = async (name: string) => {
+    await databaseOf(name).dropDatabase();
+  };
+  // One change stream per Databases (per process in practice); it ends when the client is closed.
+  const deleted: DeletedSandboxes = followDeletedSandboxes({
+    repository: new TenancyRepository(platform()),
+    dropSandbox,
+    sandboxesWithDatabase: async () => {
+      const { databases } = await client.db('admin').admin().listDatabases({ nameOnly: true });
+      return databases.filter((db) => db.name.startsWith(sandboxPrefix)).map((db) => db.name.slice(sandboxPrefix.length));
+    },
+  });
   return {
     client,
-    platform: () => client.db(`${prefix}platform`),
-    sandbox: (name) => client.db(sandboxDatabaseName(`${prefix}sb_`, parseSandboxName(name))),
-    dropSandbox: async (name) => {
-      await client.db(sandboxDatabaseName(`${prefix}sb_`, parseSandboxName(name))).dropDatabase();
+    platform,
+    sandbox: (name) => {
+      const db = databaseOf(name);
+      if (deleted.has(name)) throw sandboxDeleted(name);
+      return db;
     },
+    dropSandbox,
+    isSandboxDeleted: (name) => deleted.has(name),
   };
 }
 

@@ -20,6 +20,8 @@ export interface SubgraphSecurity {
   gatewaySecret: string;
   /** AES-256-GCM key for secrets at rest (32 bytes, hex or base64). */
   encryptionKey: string;
+  /** The clock token expiry is checked against; the wall clock unless a test moves it. */
+  tokenClock?: () => Date;
 }
 
 /** Establishes the caller from a request's headers; throws UNAUTHENTICATED. */
@@ -31,12 +33,12 @@ const MAX_TOKEN_LENGTH = 4096;
 const refuse = (why: string) => new DomainError(ErrorCode.Unauthenticated, `Requests must come through the gateway: ${why}`);
 
 /**
- * Expiry is checked against the wall clock, not the subgraph's injected `now`:
- * the token's lifetime is a transport matter, while `now` is business time that
- * tests may pin to a fixed date.
+ * Expiry is checked against the wall clock (or `tokenClock`), not the subgraph's
+ * injected `now`: the token's lifetime is a transport matter, while `now` is
+ * business time that tests may pin to a fixed date.
  */
-export function createGatewayAuthenticator(gatewaySecret: string): Authenticate {
-  const verifier = createGatewayTokenVerifier(gatewaySecret);
+export function createGatewayAuthenticator(gatewaySecret: string, tokenClock?: () => Date): Authenticate {
+  const verifier = createGatewayTokenVerifier(gatewaySecret, { now: tokenClock });
   return async (headers) => {
     const token = headers.get(GATEWAY_TOKEN_HEADER);
     if (token && token.length > MAX_TOKEN_LENGTH) throw refuse('invalid gateway token');

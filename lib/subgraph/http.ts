@@ -1,13 +1,18 @@
 /**
- * The tiny Node `http` integration for Apollo Server: read the body (bounded),
- * hand the request to `executeHTTPGraphQLRequest`, write its response.
+ * The tiny Node `http` integration for Apollo Server: read the body (bounded,
+ * lists scanned before parsing: lib/limits/requestBody.ts), hand the request to
+ * `executeHTTPGraphQLRequest`, write its response.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer, type BaseContext, type HTTPGraphQLRequest } from '@apollo/server';
 import type { GraphQLError } from 'graphql';
-import { ErrorCode } from '../errors.js';
+import { DomainError, ErrorCode, httpStatusFor } from '../errors.js';
+import { discardRest, readGraphQLBody } from '../limits/requestBody.js';
 
+/** For servers started without the platform's config; the platform passes CDP_MAX_BODY_BYTES to every part. */
 export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
+/** The platform's default (CDP_MAX_LIST_LENGTH). */
+export const DEFAULT_MAX_LIST_LENGTH = 10_000;
 
 export class HttpError extends Error {
   constructor(
@@ -33,34 +38,6 @@ export function sendGraphQLError(res: ServerResponse, error: HttpError): void {
   sendJson(res, error.status, { errors: [{ message: error.message, extensions: { code: error.code } }] });
 }
 
-async function readBody(req: IncomingMessage, limitBytes: number): Promise<string> {
-  const tooLarge = () =>
-    new HttpError(413, ErrorCode.LimitExceeded, `Request body is larger than the ${limitBytes}-byte limit`);
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limitBytes) throw tooLarge();
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limitBytes) throw tooLarge();
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function parseBody(raw: string, contentType: string | undefined): unknown {
-  if (raw === '') return undefined;
-  const mediaType = contentType?.split(';')[0]?.trim().toLowerCase();
-  if (mediaType === 'application/json' || mediaType?.endsWith('+json')) {
-    try {
-      return JSON.parse(raw);
-    } catch {
-      throw new HttpError(400, 'BAD_REQUEST', 'Request body is not valid JSON');
-    }
-  }
-  return raw;
-}
-
 function toHeaderMap(req: IncomingMessage): HeaderMap {
   const headers = new HeaderMap();
   for (const [name, value] of Object.entries(req.headers)) {
@@ -76,28 +53,35 @@ export async function handleGraphQLRequest<TContext extends BaseContext>(
   res: ServerResponse,
   options: {
     bodyLimitBytes: number;
+    /** Most elements of one list in the body. @default DEFAULT_MAX_LIST_LENGTH */
+    maxListLength?: number;
     context: () => Promise<TContext>;
     /** Cheap checks of the document and variables before Apollo parses them; an error is answered with 400. */
-    checkRequest?: (request: { query: string; variables?: unknown }) => GraphQLError | undefined;
+    checkRequest?: (request: { query: string; variables?: unknown; operationName?: string }) => GraphQLError | undefined;
   },
 ): Promise<void> {
   let body: unknown;
   try {
-    body = req.method === 'POST' ? parseBody(await readBody(req, options.bodyLimitBytes), req.headers['content-type']) : undefined;
+    const limits = { maxBodyBytes: options.bodyLimitBytes, maxListLength: options.maxListLength ?? DEFAULT_MAX_LIST_LENGTH };
+    body = req.method === 'POST' ? (await readGraphQLBody(req, limits)).parsed : undefined;
   } catch (error) {
-    if (error instanceof HttpError) {
-      // Stop reading an oversize body; the connection is not reused.
-      sendGraphQLError(res, error);
-      if (error.status === 413) req.destroy();
+    if (error instanceof DomainError) {
+      sendGraphQLError(res, new HttpError(httpStatusFor(error.code), error.code, error.message));
+      discardRest(req, options.bodyLimitBytes);
       return;
     }
     throw error;
   }
 
   const url = new URL(req.url ?? '/', 'http://localhost');
-  const fields = body && typeof body === 'object' && !Array.isArray(body) ? (body as { query?: unknown; variables?: unknown }) : undefined;
+  const fields =
+    body && typeof body === 'object' && !Array.isArray(body) ? (body as { query?: unknown; variables?: unknown; operationName?: unknown }) : undefined;
   const query = fields ? fields.query : url.searchParams.get('query');
-  const requestError = typeof query === 'string' ? options.checkRequest?.({ query, variables: fields?.variables }) : undefined;
+  const operationName = fields ? fields.operationName : url.searchParams.get('operationName');
+  const requestError =
+    typeof query === 'string'
+      ? options.checkRequest?.({ query, variables: fields?.variables, operationName: typeof operationName === 'string' ? operationName : undefined })
+      : undefined;
   if (requestError) {
     sendJson(res, 400, { errors: [{ message: requestError.message, extensions: { code: requestError.extensions.code } }] });
     return;

@@ -53,6 +53,8 @@ function checkKey(key: string, path: string): void {
   if (key.startsWith('$') || key.includes('.') || key === '') {
     throw invalid(`JSON key ${JSON.stringify(key)} at ${path} is not allowed: keys must be non-empty and must not start with "$" or contain "."`);
   }
+  // MongoDB ends a field name at a NUL character, so the driver would refuse the whole write.
+  if (key.includes('\u0000')) throw invalid(`JSON key ${JSON.stringify(key)} at ${path} holds a NUL character, which a stored key cannot; remove it`);
 }
 
 function checkJson(value: unknown, path: string, depth: number, budget: JsonBudget): asserts value is JsonValue {

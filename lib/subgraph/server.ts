@@ -39,8 +39,11 @@ export const HEALTH_PATH = '/health';
 export interface SubgraphStartOptions {
   /** The caller owns the client (and closes it); tests pass one that counts commands. */
   databases: Databases;
-  /** From `config.security`: the gateway token secret and the encryption key for secrets at rest. */
-  security: SubgraphSecurity;
+  /**
+   * From `config.security`: the gateway token secret, the encryption key for secrets
+   * at rest, and the request limits whose body and list bounds every part shares.
+   */
+  security: SubgraphSecurity & { readonly limits?: { readonly maxBodyBytes: number } };
   /** 0 picks a free port; the returned `url` and `port` report the real one. */
   port?: number;
   host?: string;
@@ -55,6 +58,7 @@ export interface SubgraphServerOptions<TContext extends object> extends Subgraph
   /** Binds services and loaders to one request's sandbox. */
   createContext: (scope: RequestScope) => TContext;
   healthCheck?: HealthCheck;
+  /** Overrides `security.limits.maxBodyBytes`. */
   bodyLimitBytes?: number;
   /** How long `stop()` lets in-flight HTTP requests finish. */
   stopGraceMs?: number;
@@ -66,9 +70,13 @@ export async function startSubgraphServer<TContext extends object>(
   const logger = (options.logger ?? silentLogger).child({ subgraph: options.name });
   const now = options.now ?? (() => new Date());
   const host = options.host ?? '127.0.0.1';
-  const bodyLimitBytes = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
+  // One body limit for the gateway and every subgraph: what the gateway admits, a subgraph reads.
+  const bodyLimitBytes = options.bodyLimitBytes ?? options.security.limits?.maxBodyBytes ?? DEFAULT_BODY_LIMIT_BYTES;
+  // Lists are bounded where clients send them, at the gateway; a query plan's own
+  // `_entities` representations may rightly be longer than any client list.
+  const maxListLength = Number.POSITIVE_INFINITY;
   const healthCheck = options.healthCheck ?? mongoPingCheck(options.databases.client);
-  const authenticate = createGatewayAuthenticator(options.security.gatewaySecret);
+  const authenticate = createGatewayAuthenticator(options.security.gatewaySecret, options.security.tokenClock);
   const onInternal = (error: unknown) => logger.error({ err: error }, 'Internal error in a GraphQL request');
 
   const schema = guardEntityRepresentations(
@@ -109,7 +117,7 @@ export async function startSubgraphServer<TContext extends object>(
         sendJson(res, refused.status, refused.body);
         return;
       }
-      await handleGraphQLRequest(apollo, req, res, { bodyLimitBytes, context: async () => context, checkRequest: requestShapeError });
+      await handleGraphQLRequest(apollo, req, res, { bodyLimitBytes, maxListLength, context: async () => context, checkRequest: requestShapeError });
       return;
     }
     sendJson(res, 404, { errors: [{ message: `Not found: ${path}`, extensions: { code: 'NOT_FOUND' } }] });

@@ -2,7 +2,7 @@
  * Platform data for tenancy, in the platform database: sandboxes, API keys and
  * the audit log of admin actions. The only module here that imports `mongodb`.
  */
-import type { Collection, Db } from 'mongodb';
+import type { ChangeStream, Collection, Db } from 'mongodb';
 import type { Role } from '../auth/roles.js';
 
 export interface SandboxRecord {
@@ -25,6 +25,8 @@ export interface ApiKeyRecord {
   createdBy: string | null;
   revokedAt: Date | null;
   lastUsedAt: Date | null;
+  /** May create, see and delete every sandbox. Absent on keys made before the permission existed. */
+  platformAdmin?: boolean;
 }
 
 export interface AuditEntry {
@@ -72,14 +74,51 @@ export class TenancyRepository {
     await this.sandboxes.updateOne({ _id: name }, { $set: { deletedAt: at } });
   }
 
+  /** True only for a sandbox recorded as deleted (one never recorded is not "deleted"). */
+  async isSandboxDeleted(name: string): Promise<boolean> {
+    return (await this.sandboxes.countDocuments({ _id: name, deletedAt: { $ne: null } }, { limit: 1 })) > 0;
+  }
+
+  async listDeletedSandboxNames(): Promise<string[]> {
+    const records = await this.sandboxes.find({ deletedAt: { $ne: null } }, { projection: { _id: 1 } }).toArray();
+    return records.map((record) => record._id);
+  }
+
+  /** Every change to the sandboxes collection; the caller reads the changed record again with isSandboxDeleted. */
+  watchSandboxes(): ChangeStream<SandboxRecord> {
+    return this.sandboxes.watch([], {});
+  }
+
   async insertApiKey(record: ApiKeyRecord): Promise<void> {
     await this.apiKeys.insertOne(record);
   }
 
-  /** Idempotent: a key with this hash is created once, whatever runs it again. */
+  /**
+   * Idempotent: a key with this hash is created once, whatever runs it again; its platform
+   * permission follows the record given (a configured bootstrap key made before the permission existed gets it).
+   */
   async upsertApiKeyByHash(record: ApiKeyRecord): Promise<void> {
-    const { hash, ...rest } = record;
-    await this.apiKeys.updateOne({ hash }, { $setOnInsert: { ...rest, hash } }, { upsert: true });
+    const { hash, platformAdmin, ...rest } = record;
+    await this.apiKeys.updateOne(
+      { hash },
+      { $setOnInsert: { ...rest, hash }, $set: { platformAdmin: platformAdmin === true } },
+      { upsert: true },
+    );
+  }
+
+  /**
+   * Grants the platform permission to a sandbox's active bootstrap keys made before it existed
+   * (generated once at the first start, so there is no other way to find them).
+   */
+  async grantPlatformAdminToBootstrapKeys(sandbox: string): Promise<void> {
+    await this.apiKeys.updateMany(
+      { sandbox, name: 'bootstrap', createdBy: null, revokedAt: null, platformAdmin: { $exists: false } },
+      { $set: { platformAdmin: true } },
+    );
+  }
+
+  countActivePlatformAdmins(): Promise<number> {
+    return this.apiKeys.countDocuments({ platformAdmin: true, revokedAt: null });
   }
 
   findApiKeyByHash(hash: string): Promise<ApiKeyRecord | null> {

@@ -5,6 +5,7 @@ import type { ActivateSegmentInput } from './activations/activation.service.js';
 import { mappingObject } from './activations/activationMapping.js';
 import type { ActivationRecord } from './activations/activations.repository.js';
 import type { FailedChange } from './activations/failedChanges.repository.js';
+import { redactSecrets } from './configSecrets.js';
 import type { DestinationContext } from './context.js';
 import type { CreateDestinationInput, UpdateDestinationInput } from './destination.service.js';
 import type { DestinationRecord, DestinationType } from './destinations.repository.js';
@@ -37,6 +38,7 @@ export const resolvers: GraphQLResolverMap<Ctx> = {
   Destination: {
     __resolveReference: (reference: { id: string }, ctx: Ctx) => ctx.loaders.destinationById.load(reference.id),
     hasCredentials: (destination: DestinationRecord) => destination.credentialsUpdatedAt !== null,
+    config: (destination: DestinationRecord) => redactSecrets(destination.config),
   },
   Segment: {
     activations: (segment: { id: string }, _: unknown, ctx: Ctx) => ctx.loaders.activationsBySegment.load(segment.id),

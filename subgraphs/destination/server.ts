@@ -7,16 +7,19 @@ import { startSubgraphServer, type SubgraphStartOptions } from '../../lib/subgra
 import type { RunningService } from '../../lib/service.js';
 import { agendaActivationScheduling } from './activations/activationScheduler.js';
 import { DEFAULT_SEAL_WINDOW_MS } from './activations/logSeal.js';
+import { UNCONFIGURED_ADDRESS_POLICY } from './connectors/addressPolicy.js';
 import type { ConnectorDeps, FetchFn } from './connectors/connector.js';
-import { createSharedBudget } from './connectors/sharedBudget.js';
+import { createSharedBudget } from '../../lib/connectors/sharedBudget.js';
 import { createDestinationContext, type DestinationContext } from './context.js';
 import { createCredentialsVault } from './credentials.js';
-import { DestinationBudgetRepository } from './destinationBudget.repository.js';
+import { ApiBudgetRepository } from '../../lib/connectors/apiBudget.repository.js';
 import { resolvers } from './resolvers.js';
 
 export const DESTINATION_TYPE_DEFS = loadTypeDefs(new URL('./schema.graphql', import.meta.url));
 
 export interface DestinationSubgraphOptions extends SubgraphStartOptions {
+  /** `config.security`; `allowPrivateDestinations` says whether destinations may reach loopback and private addresses. */
+  security: SubgraphStartOptions['security'] & { readonly allowPrivateDestinations?: boolean };
   ids?: IdGenerator;
   /** How connectors reach destinations. @default the global fetch */
   fetch?: FetchFn;
@@ -29,13 +32,19 @@ export async function startDestinationSubgraph(options: DestinationSubgraphOptio
   const credentials = createCredentialsVault(options.security.encryptionKey);
   const now = options.now ?? (() => new Date());
   const sleep = (ms: number) => delay(ms);
+  const logger = options.logger ?? silentLogger;
+  const addressPolicy = { allowPrivate: options.security.allowPrivateDestinations ?? UNCONFIGURED_ADDRESS_POLICY.allowPrivate };
+  if (addressPolicy.allowPrivate) {
+    logger.warn('Destinations may reach loopback and private addresses (CDP_ALLOW_PRIVATE_DESTINATIONS, on outside production)');
+  }
   const connectorDeps: ConnectorDeps = {
     fetch: options.fetch ?? fetch,
+    addressPolicy,
     now,
     sleep,
     // Connection tests share the per-instance budgets with deliveries, so testing never causes a 606.
-    budget: createSharedBudget(new DestinationBudgetRepository(options.databases.platform()), { now, sleep, maxWaitMs: 10_000 }),
-    logger: (options.logger ?? silentLogger).child({ component: 'connectors' }),
+    budget: createSharedBudget(new ApiBudgetRepository(options.databases.platform()), { now, sleep, maxWaitMs: 10_000 }),
+    logger: logger.child({ component: 'connectors' }),
     // An answer now beats a retried one: the caller is waiting.
     maxAttempts: 1,
     requestTimeoutMs: 10_000,

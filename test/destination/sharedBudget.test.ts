@@ -86,7 +86,8 @@ describe('the shared call budget in MongoDB', () => {
         }),
       );
       const counts = outcomes.flat().map((outcome) => outcome.counts);
-      expect(counts.every((c) => c.delivered === 1 && c.failed === 0)).toBe(true);
+      expect(counts).toEqual(counts.map(() => expect.objectContaining({ delivered: 1, failed: 0 })));
+      expect(counts.length).toBeGreaterThan(0);
       expect(mock.state.refused).toMatchObject({ rate: 0, concurrency: 0 });
       expect(mock.state.calls.filter((call) => call.errorCode)).toEqual([]);
       expect(mock.state.maxCallsInWindow).toBeLessThanOrEqual(limits.callsPerWindow);

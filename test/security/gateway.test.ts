@@ -11,6 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { subscribe, eventually } from '../gateway/support/wsClient.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 import { uniqueName } from '../support/mongo.js';
+import { recordSubgraphFetches } from '../support/subgraphFetches.js';
+import { offsetClock } from '../support/offsetClock.js';
+import { databaseSnapshot } from '../support/databaseSnapshot.js';
 
 async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
   const response = await fetch(url, {
@@ -28,11 +31,28 @@ describe('gateway security', () => {
   let platform: TestPlatform;
   let adminUrl: string;
   const sandbox = uniqueName('sec-');
+  const subgraphFetches = recordSubgraphFetches();
+  // Moves the gateway's key cache past its 5 s lifetime without waiting for it.
+  const clock = offsetClock();
+
+  /** Runs a request that must be refused at the edge: no subgraph is fetched, nothing written to the sandbox. */
+  async function refusedAtTheEdge<T>(send: () => Promise<T>): Promise<T> {
+    const before = await databaseSnapshot(platform, sandbox);
+    const { result, fetched } = await subgraphFetches.during(send);
+    expect(fetched).toEqual([]);
+    expect(await databaseSnapshot(platform, sandbox)).toEqual(before);
+    return result;
+  }
 
   beforeAll(async () => {
     platform = await startTestPlatform({
       env: { CDP_MAX_QUERY_DEPTH: '6', CDP_MAX_ALIASES: '10', CDP_MAX_QUERY_COST: '200', CDP_MAX_BODY_BYTES: '20000' },
+      gatewayPlugins: [subgraphFetches.plugin],
+      now: clock.now,
     });
+    // The sandbox holds a person, so "nothing written" and "nothing read" have something to miss.
+    const seeded = await platform.query('mutation { upsertPeople(people: [{ firstName: "Sam", workEmail: "sam@sec.example" }]) { status } }', {}, { sandbox });
+    expect(seeded).toEqual({ data: { upsertPeople: [{ status: 'CREATED' }] } });
     adminUrl = new URL('/admin/graphql', platform.gatewayUrl).toString();
   });
 
@@ -43,11 +63,15 @@ describe('gateway security', () => {
       const query = { query: '{ profiles(first: 1) { edges { node { id } } } }' };
       const keysOf = uniqueName('revoke-');
       const revoked = await platform.keyFor(keysOf, 'viewer');
+      // Used once, so the gateway holds the key in its short cache when it is revoked.
+      const beforeRevoking = await post(platform.gatewayUrl, query, { authorization: `Bearer ${revoked}` });
+      expect(beforeRevoking.status).toBe(200);
+      expect(beforeRevoking.json).toEqual({ data: { profiles: { edges: [] } } });
       const admin = await platform.tenancy.authenticate(await platform.keyFor(keysOf));
       const id = (await platform.tenancy.listApiKeys(admin)).find((k) => k.role === 'viewer')!.id;
       await platform.tenancy.revokeApiKey(admin, id);
-      // Revocation reaches the gateway's short cache within its lifetime (5 s).
-      await new Promise((resolve) => setTimeout(resolve, 5_200));
+      // Revocation reaches the gateway once its key cache (5 s) has expired.
+      clock.advance(5_001);
 
       const attempts: Array<Record<string, string>> = [
         {},
@@ -57,9 +81,10 @@ describe('gateway security', () => {
       ];
       for (const headers of attempts) {
         for (const url of [platform.gatewayUrl, adminUrl]) {
-          const answer = await post(url, query, headers);
+          const answer = await refusedAtTheEdge(() => post(url, query, headers));
           expect(answer.status).toBe(401);
           expect(codes(answer.json)).toEqual(['UNAUTHENTICATED']);
+          expect(answer.json.data ?? null).toBeNull();
         }
         const ws = subscribe(platform.wsUrl, 'subscription { segmentDefinitionChanged { kind } }', { connectionParams: headers });
         try {
@@ -71,13 +96,19 @@ describe('gateway security', () => {
       }
     }, 30_000);
 
-    it('refuses each role what it may not do', async () => {
+    it('refuses each role what it may not do, and writes nothing', async () => {
+      const editorKey = await platform.keyFor(sandbox, 'editor');
+      await platform.keyFor(sandbox, 'viewer');
+      const keysBefore = (await platform.tenancy.listApiKeys(await platform.tenancy.authenticate(await platform.keyFor(sandbox)))).map((k) => k.id);
+      const before = await databaseSnapshot(platform, sandbox);
+
       const viewerWrite = await platform.query(
         'mutation { upsertPeople(people: [{ firstName: "Eve", workEmail: "eve@example.com" }]) { status } }',
         {},
         { sandbox, role: 'viewer' },
       );
       expect(codes(viewerWrite)).toEqual(['FORBIDDEN']);
+      expect(viewerWrite.data ?? null).toBeNull();
 
       const editorDestination = await platform.query(
         'mutation { createDestination(input: { type: WEBHOOK, name: "x", config: { url: "https://example.com/h" } }) { id } }',
@@ -85,14 +116,22 @@ describe('gateway security', () => {
         { sandbox, role: 'editor' },
       );
       expect(codes(editorDestination)).toEqual(['FORBIDDEN']);
+      expect(editorDestination.data ?? null).toBeNull();
 
-      const editorKeys = await post(adminUrl, { query: 'mutation { createApiKey(name: "x", role: admin) { key } }' }, {
-        authorization: `Bearer ${await platform.keyFor(sandbox, 'editor')}`,
-      });
+      // Keys are managed by the gateway's admin API itself: refused there, no subgraph involved.
+      const editorKeys = await refusedAtTheEdge(() =>
+        post(adminUrl, { query: 'mutation { createApiKey(name: "x", role: admin) { key } }' }, { authorization: `Bearer ${editorKey}` }),
+      );
       expect(codes(editorKeys.json)).toEqual(['FORBIDDEN']);
+      expect(editorKeys.json.data ?? null).toBeNull();
 
-      const viewerRead = await platform.query('{ profiles(first: 1) { edges { node { id } } } }', {}, { sandbox, role: 'viewer' });
-      expect(viewerRead.errors).toBeUndefined();
+      expect(await databaseSnapshot(platform, sandbox)).toEqual(before);
+      const keysAfter = (await platform.tenancy.listApiKeys(await platform.tenancy.authenticate(await platform.keyFor(sandbox)))).map((k) => k.id);
+      expect(keysAfter).toEqual(keysBefore);
+
+      // The same keys are not refused everything: the refusals above are about the role.
+      const viewerRead = await platform.query('{ profiles(first: 5) { edges { node { workEmail } } } }', {}, { sandbox, role: 'viewer' });
+      expect(viewerRead).toEqual({ data: { profiles: { edges: [{ node: { workEmail: 'sam@sec.example' } }] } } });
     });
   });
 
@@ -102,7 +141,9 @@ describe('gateway security', () => {
       const auth = { authorization: `Bearer ${parentKey}` };
       const child = uniqueName('child-');
 
-      const created = await post(adminUrl, { query: `mutation { createSandbox(name: "${child}") { sandbox { name } adminKey { key apiKey { role sandbox } } } }` }, auth);
+      // Creating sandboxes is the platform admin's (the default sandbox's bootstrap key); it is audited in its sandbox.
+      const platformAuth = { authorization: `Bearer ${await platform.keyFor('default')}` };
+      const created = await post(adminUrl, { query: `mutation { createSandbox(name: "${child}") { sandbox { name } adminKey { key apiKey { role sandbox } } } }` }, platformAuth);
       expect(created.json.errors).toBeUndefined();
       const childKey: string = created.json.data.createSandbox.adminKey.key;
       expect(created.json.data.createSandbox.adminKey.apiKey).toEqual({ role: 'admin', sandbox: child });
@@ -132,10 +173,11 @@ describe('gateway security', () => {
         return (
           actions.includes(`destination.delete destination:${destinationId}`) &&
           actions.includes(`destination.create destination:${destinationId}`) &&
-          actions.includes(`apiKey.create apiKey:${apiKey.id}`) &&
-          actions.includes(`sandbox.create sandbox:${child}`)
+          actions.includes(`apiKey.create apiKey:${apiKey.id}`)
         );
       }, 5_000, 'the audit log to list every admin action');
+      const platformLog = await post(adminUrl, { query: '{ auditLog(first: 10) { action target } }' }, platformAuth);
+      expect(platformLog.json.data.auditLog).toContainEqual({ action: 'sandbox.create', target: `sandbox:${child}` });
 
       const childLog = await post(adminUrl, { query: '{ auditLog { action } }' }, { authorization: `Bearer ${childKey}` });
       expect(childLog.json.data.auditLog).toEqual([]);
@@ -144,32 +186,42 @@ describe('gateway security', () => {
 
   describe('request limits', () => {
     it('refuses documents that are too deep, alias too much, or cost too much, before any subgraph is called', async () => {
-      const deep = await platform.query(
-        '{ profiles { edges { node { accounts { account { people { person { accounts { account { name } } } } } } } } } }',
-        {},
-        { sandbox },
+      await platform.keyFor(sandbox);
+      const deep = await refusedAtTheEdge(() =>
+        platform.query('{ profiles { edges { node { accounts { account { people { person { accounts { account { name } } } } } } } } } }', {}, { sandbox }),
       );
       expect(codes(deep)).toEqual(['LIMIT_EXCEEDED']);
       expect(deep.errors?.[0]?.message).toMatch(/depth limit of 6/);
+      expect(deep.data ?? null).toBeNull();
 
       const aliases = Array.from({ length: 11 }, (_, i) => `a${i}: profile(id: "x") { id }`).join(' ');
-      const aliased = await platform.query(`{ ${aliases} }`, {}, { sandbox });
+      const aliased = await refusedAtTheEdge(() => platform.query(`{ ${aliases} }`, {}, { sandbox }));
       expect(codes(aliased)).toEqual(['LIMIT_EXCEEDED']);
+      expect(aliased.data ?? null).toBeNull();
 
-      const costly = await platform.query(`{ ${Array.from({ length: 9 }, (_, i) => `p${i}: profiles(first: 50) { edges { node { id firstName lastName jobTitle workEmail accounts { account { name domain industry } } } } }`).join(' ')} }`, {}, { sandbox });
+      const costly = await refusedAtTheEdge(() =>
+        platform.query(`{ ${Array.from({ length: 9 }, (_, i) => `p${i}: profiles(first: 50) { edges { node { id firstName lastName jobTitle workEmail accounts { account { name domain industry } } } } }`).join(' ')} }`, {}, { sandbox }),
+      );
       expect(codes(costly)).toEqual(['LIMIT_EXCEEDED']);
+      expect(costly.data ?? null).toBeNull();
+
+      // Just under every limit, the same kind of document is answered.
+      const allowed = await platform.query(`{ ${Array.from({ length: 10 }, (_, i) => `a${i}: profiles(first: 1) { edges { node { workEmail } } }`).join(' ')} }`, {}, { sandbox });
+      expect(allowed.errors).toBeUndefined();
+      expect(allowed.data?.a9).toEqual({ edges: [{ node: { workEmail: 'sam@sec.example' } }] });
     });
 
-    it('refuses an oversize body with 413 and a body without a length with 400', async () => {
-      const big = await post(platform.gatewayUrl, { query: `{ profiles { edges { node { id } } } } # ${'x'.repeat(30_000)}` }, {
-        authorization: `Bearer ${await platform.keyFor(sandbox)}`,
-      });
+    it('refuses an oversize body with 413 and accepts a small body without a length', async () => {
+      const key = await platform.keyFor(sandbox);
+      const big = await refusedAtTheEdge(() =>
+        post(platform.gatewayUrl, { query: `{ profiles { edges { node { id } } } } # ${'x'.repeat(30_000)}` }, { authorization: `Bearer ${key}` }),
+      );
       expect(big.status).toBe(413);
       expect(codes(big.json)).toEqual(['LIMIT_EXCEEDED']);
+      expect(big.json.data ?? null).toBeNull();
 
-      // A chunked body has no declared length; it could be endless.
-      const key = await platform.keyFor(sandbox);
-      const chunked = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      // A chunked body has no declared length: it is read up to the same limit.
+      const chunked = await refusedAtTheEdge(() => new Promise<{ status: number; body: string }>((resolve, reject) => {
         const req = request(platform.gatewayUrl, {
           method: 'POST',
           headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, 'transfer-encoding': 'chunked' },
@@ -182,9 +234,9 @@ describe('gateway security', () => {
         req.on('error', reject);
         req.write('{"query": "{ profiles { id } }"');
         req.end('}');
-      });
-      expect(chunked.status).toBe(400);
-      expect(chunked.body).toContain('Content-Length');
+      }));
+      expect(chunked.status).toBe(200);
+      expect(codes(JSON.parse(chunked.body))).toEqual(['GRAPHQL_VALIDATION_FAILED']);
     });
 
     it('bounds websocket messages like request bodies', async () => {
@@ -202,18 +254,19 @@ describe('gateway security', () => {
     it('asks for a key on a GET that executes an operation, whatever it accepts', async () => {
       const url = new URL(platform.gatewayUrl);
       url.searchParams.set('query', '{ profiles(first: 1) { edges { node { id } } } }');
-      const response = await fetch(url, { headers: { accept: 'text/html, application/json' } });
+      const response = await refusedAtTheEdge(() => fetch(url, { headers: { accept: 'text/html, application/json' } }));
       expect(response.status).toBe(401);
+      expect(codes(await response.json())).toEqual(['UNAUTHENTICATED']);
     });
   });
 
   describe('errors', () => {
     it('never sends a stack trace or internals', async () => {
-      const broken = await post(platform.gatewayUrl, '{"query": "{ profiles { ', {
-        authorization: `Bearer ${await platform.keyFor(sandbox)}`,
-      });
-      expect(broken.status).toBeGreaterThanOrEqual(400);
-      expect(broken.status).toBeLessThan(500);
+      const key = await platform.keyFor(sandbox);
+      const broken = await refusedAtTheEdge(() => post(platform.gatewayUrl, '{"query": "{ profiles { ', { authorization: `Bearer ${key}` }));
+      expect(broken.status).toBe(400);
+      expect(codes(broken.json)).toEqual(['BAD_REQUEST']);
+      expect(broken.json.data ?? null).toBeNull();
       expect(broken.text).not.toMatch(/\bat .*\.(ts|js):\d+/);
       expect(broken.text).not.toMatch(/stack/i);
     });
@@ -280,6 +333,7 @@ describe('per-key rate limit', () => {
 
 describe('production mode', () => {
   let platform: TestPlatform;
+  const subgraphFetches = recordSubgraphFetches();
   beforeAll(async () => {
     platform = await startTestPlatform({
       env: {
@@ -287,16 +341,30 @@ describe('production mode', () => {
         CDP_GATEWAY_SECRET: 'production-test-secret-0123456789abcdefghij',
         CDP_ENCRYPTION_KEY: '11'.repeat(32),
       },
+      gatewayPlugins: [subgraphFetches.plugin],
     });
   });
   afterAll(() => platform?.stop());
 
-  it('does not answer introspection or suggest field names', async () => {
-    const introspection = await platform.query('{ __schema { types { name } } }');
-    expect(introspection.data ?? null).toBeNull();
-    expect(introspection.errors?.length).toBeGreaterThan(0);
+  it('does not answer introspection or suggest field names, and asks no subgraph', async () => {
+    await platform.keyFor('default');
+    const introspection = await subgraphFetches.during(() => platform.query('{ __schema { types { name } } }'));
+    expect(introspection.fetched).toEqual([]);
+    expect(introspection.result.data ?? null).toBeNull();
+    expect(introspection.result.errors?.map((e) => [e.extensions?.code, e.message])).toEqual([
+      ['GRAPHQL_VALIDATION_FAILED', 'GraphQL introspection has been disabled, but the requested query contained the field "__schema".'],
+      ['GRAPHQL_VALIDATION_FAILED', 'GraphQL introspection has been disabled, but the requested query contained the field "types".'],
+    ]);
 
-    const typo = await platform.query('{ profilez(first: 1) { id } }');
-    expect(JSON.stringify(typo.errors)).not.toMatch(/Did you mean/);
+    const typo = await subgraphFetches.during(() => platform.query('{ profilez(first: 1) { id } }'));
+    expect(typo.fetched).toEqual([]);
+    expect(typo.result.data ?? null).toBeNull();
+    expect(codes(typo.result)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+    expect(typo.result.errors?.[0]?.message).toMatch(/profilez/);
+    expect(JSON.stringify(typo.result.errors)).not.toMatch(/Did you mean/);
+
+    // The same key is answered a real query, so the refusals above are about introspection and the typo.
+    const real = await platform.query('{ profiles(first: 1) { edges { node { id } } } }');
+    expect(real).toEqual({ data: { profiles: { edges: [] } } });
   });
 });

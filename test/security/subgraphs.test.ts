@@ -196,15 +196,14 @@ describe('hardened JSON inputs', () => {
     { name: 'config with a 100 kB key', body: () => JSON.stringify({ query: CREATE, variables: { input: { type: 'MARKETO', name: 'x', config: { ['k'.repeat(100_000)]: 1 } } } }), message: /longer than 200 characters/ },
   ];
 
-  it.each(hostile)('$name: a typed error, fast, nothing stored', async ({ body, message, code }) => {
-    const started = performance.now();
+  it.each(hostile)('$name: a typed error, nothing stored', async ({ body, message, code }) => {
     const response = await fetch(all.services.destination.url, { method: 'POST', headers: await requestHeaders({ sandbox: 'hostile' }), body: body() });
-    const elapsed = performance.now() - started;
     const json = (await response.json()) as GraphQLResponse;
     expect(response.status).toBeLessThan(500);
+    expect(json.errors).toHaveLength(1);
     expect(json.errors?.[0].extensions?.code).toBe(code ?? 'BAD_USER_INPUT');
     expect(json.errors?.[0].message).toMatch(message);
-    expect(elapsed).toBeLessThan(2_000);
+    expect(json.data ?? null).toBeNull();
     expect(await all.databases.sandbox('hostile').collection('destinations').countDocuments()).toBe(0);
   });
 });

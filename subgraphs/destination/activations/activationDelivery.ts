@@ -17,6 +17,7 @@
  * sending, which connectors make harmless at the destination.
  */
 import type { Db } from 'mongodb';
+import { countDeliveries } from '../../../lib/metrics/jobMetrics.js';
 import { SegmentHolds } from '../../../lib/segmentHolds.js';
 import { currentMemberPages, segmentChangesAfter, type MemberPages } from '../../segment/segment.view.js';
 import { asConnectorFailure, createConnector, type Connector, type DeliveryCounts } from '../connectors/index.js';
@@ -182,6 +183,7 @@ export class ActivationDelivery {
     if (plan.retry.length > 0 || plan.dead.length > 0) {
       this.env.logger.warn({ sandbox: this.sandbox, activationId: activation.id, retry: plan.retry.length, dead: plan.dead.length }, 'Some changes were not delivered');
     }
+    countDeliveries(connector.type, outcome.counts);
     return outcome.counts;
   }
 

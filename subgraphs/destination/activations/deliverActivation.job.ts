@@ -41,7 +41,14 @@ export function createDeliverActivationJob(options: DeliverActivationJobOptions 
           const { sandbox, activationId } = job.attrs.data;
           const logger = deps.logger.child({ job: DELIVER_ACTIVATION_JOB_NAME, sandbox, activationId });
           if (!encryptionKey) throw new Error('This worker has no encryption key to open destination credentials');
-          env ??= createDeliveryEnvironment({ ...options, databases: deps.databases, encryptionKey, logger: deps.logger, now: options.now ?? deps.now });
+          env ??= createDeliveryEnvironment({
+            ...options,
+            databases: deps.databases,
+            encryptionKey,
+            logger: deps.logger,
+            now: options.now ?? deps.now,
+            allowPrivateDestinations: deps.security.allowPrivateDestinations,
+          });
           const activation = await new ActivationsRepository(deps.databases.sandbox(sandbox)).find(activationId);
           if (!activation || activation.status !== 'ACTIVE') return;
           const leases = new ActivationLeasesRepository(deps.databases.platform());

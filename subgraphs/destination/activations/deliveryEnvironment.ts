@@ -7,9 +7,11 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from '../../../lib/logger.js';
 import type { Databases } from '../../../lib/mongo/databases.js';
 import { createIdGenerator } from '../../../lib/subgraph/ids.js';
-import { createSharedBudget, type BudgetLimits, type ConnectorDeps, type TokenCache } from '../connectors/index.js';
+import { sharedTokenCache } from '../../../lib/connectors/tokenCache.js';
+import { createSharedBudget, type BudgetLimits, type ConnectorDeps } from '../connectors/index.js';
+import { UNCONFIGURED_ADDRESS_POLICY } from '../connectors/addressPolicy.js';
 import { createCredentialsVault, type CredentialsVault } from '../credentials.js';
-import { DestinationBudgetRepository } from '../destinationBudget.repository.js';
+import { ApiBudgetRepository } from '../../../lib/connectors/apiBudget.repository.js';
 import { DEFAULT_SEAL_WINDOW_MS, LogSeals } from './logSeal.js';
 
 export interface DeliverySettings {
@@ -57,6 +59,8 @@ export interface DeliveryEnvironmentOptions {
   marketoLimits?: BudgetLimits;
   /** How many times the connector tries one call before reporting a retryable failure. @default 4 */
   connectorAttempts?: number;
+  /** Whether destinations may reach loopback and private addresses (`config.security.allowPrivateDestinations`). */
+  allowPrivateDestinations?: boolean;
 }
 
 export function createDeliveryEnvironment(options: DeliveryEnvironmentOptions): DeliveryEnvironment {
@@ -64,7 +68,6 @@ export function createDeliveryEnvironment(options: DeliveryEnvironmentOptions): 
   const sleep = options.sleep ?? ((ms: number) => delay(ms));
   const random = options.random ?? Math.random;
   const logger = options.logger.child({ component: 'activations' });
-  const tokenCache: TokenCache = new Map();
   const ids = createIdGenerator(now);
   const sealWindowMs = options.sealWindowMs ?? DEFAULT_SEAL_WINDOW_MS;
   return {
@@ -76,11 +79,13 @@ export function createDeliveryEnvironment(options: DeliveryEnvironmentOptions): 
       sleep,
       random,
       // One budget per process over the platform database: every worker shares each Marketo instance's limits.
-      budget: createSharedBudget(new DestinationBudgetRepository(options.databases.platform()), { now, sleep }),
+      budget: createSharedBudget(new ApiBudgetRepository(options.databases.platform()), { now, sleep }),
       logger: logger.child({ component: 'connectors' }),
-      tokenCache,
+      // The process's one cache: a Marketo source of the same instance and client uses the same token.
+      tokenCache: sharedTokenCache(),
       maxAttempts: options.connectorAttempts ?? 4,
       marketoLimits: options.marketoLimits,
+      addressPolicy: { allowPrivate: options.allowPrivateDestinations ?? UNCONFIGURED_ADDRESS_POLICY.allowPrivate },
     },
     now,
     random,

@@ -69,7 +69,14 @@ async function startDelivery(deps: JobDependencies, options: ActivationDeliveryO
   const pollMs = options.pollMs ?? 1_000;
   const wall = options.wall ?? Date.now;
   const owner = options.owner ?? `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
-  const env: DeliveryEnvironment = createDeliveryEnvironment({ ...options, databases: deps.databases, encryptionKey, logger, now: options.now ?? deps.now });
+  const env: DeliveryEnvironment = createDeliveryEnvironment({
+    ...options,
+    databases: deps.databases,
+    encryptionKey,
+    logger,
+    now: options.now ?? deps.now,
+    allowPrivateDestinations: deps.security.allowPrivateDestinations,
+  });
   const leases = new ActivationLeasesRepository(deps.databases.platform());
   await leases.ensureIndexes();
 

@@ -9,6 +9,7 @@
  */
 import type { Db } from 'mongodb';
 import type { Logger } from '../../../lib/logger.js';
+import { reportStreamingLag, segmentEvaluations } from '../../../lib/metrics/jobMetrics.js';
 import { pageAccountIds } from '../../account/accountChanges.view.js';
 import { pagePersonIds } from '../../profile/profileChanges.view.js';
 import type { TargetEntity } from '../language/index.js';
@@ -209,6 +210,7 @@ export class Partition {
         throw new LeaseLostError(this.deps.sandbox);
       }
       await evaluateMembers(this.evaluation, this.catalog, batchId, chunk, now);
+      segmentEvaluations.labels('streaming').inc(chunk.length);
     }
     if (pass) {
       if (passIds.length < settings.memberChunk) this.passes.shift();
@@ -245,6 +247,7 @@ export class Partition {
       heartbeatAt: new Date(this.deps.wall()),
     });
     if (!saved) throw new LeaseLostError(this.deps.sandbox);
+    reportStreamingLag(this.deps.sandbox, status.lagMs);
     this.savedToken = resumeToken;
     this.lastCheckpointAt = this.deps.wall();
   }
