@@ -30,7 +30,7 @@ import { ActivationLeasesRepository } from '../subgraphs/destination/activations
 import { ActivationsRepository, ZERO_COUNTS } from '../subgraphs/destination/activations/activations.repository.js';
 import { createDeliveryEnvironment } from '../subgraphs/destination/activations/deliveryEnvironment.js';
 import { createConnector } from '../subgraphs/destination/connectors/index.js';
-import { createCredentialsVault } from '../subgraphs/destination/credentials.js';
+import { createCredentialsVault } from '../lib/crypto/credentialsVault.js';
 import { DestinationsRepository, type DestinationType } from '../subgraphs/destination/destinations.repository.js';
 import { MembershipEventsRepository } from '../subgraphs/segment/memberships/membershipEvents.repository.js';
 import { MembershipsRepository } from '../subgraphs/segment/memberships/memberships.repository.js';

@@ -7,7 +7,7 @@ import { ActivationService } from './activations/activation.service.js';
 import { ActivationsRepository } from './activations/activations.repository.js';
 import type { ActivationScheduling } from './activations/activationScheduler.js';
 import type { ConnectorDeps } from './connectors/connector.js';
-import type { CredentialsVault } from './credentials.js';
+import type { CredentialsVault } from '../../lib/crypto/credentialsVault.js';
 import { DestinationService } from './destination.service.js';
 import { DestinationsRepository } from './destinations.repository.js';
 import { createDestinationLoaders, type DestinationLoaders } from './loaders.js';

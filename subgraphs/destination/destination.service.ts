@@ -1,6 +1,6 @@
 /**
  * Destination rules: names, non-secret config per type, write-only credentials
- * (encrypted at rest, see credentials.ts). Any caller reads; creating, changing
+ * (encrypted at rest, lib/crypto/credentialsVault.ts). Any caller reads; creating, changing
  * and deleting destinations needs the admin role.
  */
 import { requireRole } from '../../lib/auth/roles.js';
@@ -13,7 +13,7 @@ import type { ConnectionTest, ConnectorDeps } from './connectors/connector.js';
 import { UNCONFIGURED_ADDRESS_POLICY } from './connectors/addressPolicy.js';
 import { createConnector } from './connectors/createConnector.js';
 import { asConnectorFailure } from '../../lib/connectors/failures.js';
-import type { CredentialsVault } from './credentials.js';
+import type { CredentialsVault } from '../../lib/crypto/credentialsVault.js';
 import { validateConfig } from './destinationConfig.js';
 import type { DestinationChanges, DestinationRecord, DestinationsRepository, DestinationType } from './destinations.repository.js';
 

@@ -5,7 +5,7 @@
 import type { Collection, Db, Filter } from 'mongodb';
 import type { PageQuery } from '../../lib/subgraph/pagination.js';
 import type { JsonObject } from '../../lib/subgraph/scalars.js';
-import type { SealedCredentials } from './credentials.js';
+import type { SealedCredentials } from '../../lib/crypto/credentialsVault.js';
 
 export type DestinationType = 'MARKETO' | 'LINKEDIN' | 'CLOUD_STORAGE' | 'WEBHOOK';
 

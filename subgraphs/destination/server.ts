@@ -11,7 +11,7 @@ import { UNCONFIGURED_ADDRESS_POLICY } from './connectors/addressPolicy.js';
 import type { ConnectorDeps, FetchFn } from './connectors/connector.js';
 import { createSharedBudget } from '../../lib/connectors/sharedBudget.js';
 import { createDestinationContext, type DestinationContext } from './context.js';
-import { createCredentialsVault } from './credentials.js';
+import { createCredentialsVault } from '../../lib/crypto/credentialsVault.js';
 import { ApiBudgetRepository } from '../../lib/connectors/apiBudget.repository.js';
 import { resolvers } from './resolvers.js';
 

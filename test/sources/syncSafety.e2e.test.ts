@@ -16,7 +16,8 @@ import { createIngestionClient, type IngestionClient } from '../../subgraphs/pro
 import type { SourceConnectorDeps } from '../../subgraphs/profile/sources/connectors/sourceConnector.js';
 import { openSourceConnector } from '../../subgraphs/profile/sources/openSourceConnector.js';
 import { runSync, type SyncDeps } from '../../subgraphs/profile/sources/runSync.js';
-import { createSourceCredentialsVault, SourceRunsRepository, SourcesRepository, SourcesService } from '../../subgraphs/profile/sources/index.js';
+import { createCredentialsVault } from '../../lib/crypto/credentialsVault.js';
+import { SourceRunsRepository, SourcesRepository, SourcesService } from '../../subgraphs/profile/sources/index.js';
 import { startMarketoSourceMock, type MarketoSourceMock } from '../mocks/marketoSourceMock.js';
 import { startSalesforceMock } from '../mocks/salesforceMock.js';
 import { connectTestClient } from '../support/mongo.js';
@@ -64,7 +65,7 @@ async function unscheduledSource(sandbox: string, config: Record<string, unknown
     principal: { sandbox, role: 'admin' },
     now: () => new Date(),
     ids: createIdGenerator(),
-    credentials: createSourceCredentialsVault(ENCRYPTION_KEY),
+    credentials: createCredentialsVault(ENCRYPTION_KEY),
     encryptionKey: ENCRYPTION_KEY,
     connectorDeps: deps,
     scheduling: { schedule: async () => {}, runNow: async () => {}, cancel: async () => {} },

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCredentialsVault, type SealedCredentials } from '../../subgraphs/destination/credentials.js';
+import { createCredentialsVault, type SealedCredentials } from '../../lib/crypto/credentialsVault.js';
 import { startDestinationSubgraph } from '../../subgraphs/destination/server.js';
 import { gql, postGraphQL } from './support/graphql.js';
 import { randomSecurity, TEST_SECURITY } from './support/security.js';

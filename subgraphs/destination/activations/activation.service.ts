@@ -15,7 +15,7 @@ import { parsePageArgs, type PageArgs } from '../../../lib/subgraph/pagination.j
 import { parseJsonObject, type JsonObject } from '../../../lib/subgraph/scalars.js';
 import { findSegments, lastChangePosition } from '../../segment/segment.view.js';
 import { asConnectorFailure, createConnector, type Connector, type ConnectorDeps } from '../connectors/index.js';
-import type { CredentialsVault } from '../credentials.js';
+import type { CredentialsVault } from '../../../lib/crypto/credentialsVault.js';
 import { DestinationsRepository, type DestinationRecord } from '../destinations.repository.js';
 import { holderName } from './activationDelivery.js';
 import { ActivationLeasesRepository } from './activationLeases.repository.js';

@@ -131,7 +131,7 @@ export interface Connector {
 export interface DestinationForConnector {
   type: DestinationType;
   config: JsonObject;
-  /** Decrypted credentials (credentials.ts); null when none are stored. */
+  /** Decrypted credentials (lib/crypto/credentialsVault.ts); null when none are stored. */
   credentials: JsonObject | null;
 }
 

@@ -14,5 +14,4 @@ export { agendaSourceSyncScheduling, type SourceSyncScheduling } from './sourceS
 export { SourcesRepository, type SourceRecord, type SourceType, type SyncMode } from './sources.repository.js';
 export { SourceRunsRepository, type SyncRunRecord } from './sourceRuns.repository.js';
 export { SourcesService, type CreateSourceInput, type UpdateSourceInput } from './sources.service.js';
-export { createSourceCredentialsVault } from './sourceCredentials.js';
 export { createSourcesFeature, createSourcesService, type SourcesFeature } from './sourcesFeature.js';

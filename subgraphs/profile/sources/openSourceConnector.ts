@@ -1,7 +1,7 @@
 /** A stored source's connector, its credentials opened: used by the sync job and `testSource`. */
 import { createSourceConnector } from './createSourceConnector.js';
 import type { SourceConnector, SourceConnectorDeps } from './connectors/sourceConnector.js';
-import { createSourceCredentialsVault } from './sourceCredentials.js';
+import { createCredentialsVault } from '../../../lib/crypto/credentialsVault.js';
 import type { SourceRecord, SourcesRepository } from './sources.repository.js';
 import { ConnectorFailure } from '../../../lib/connectors/failures.js';
 
@@ -13,7 +13,7 @@ export async function openSourceConnector(
 ): Promise<SourceConnector> {
   const found = await sources.findWithCredentials(source.id);
   if (!found) throw new ConnectorFailure('SOURCE_DELETED', 'The source was deleted', false);
-  const credentials = found.credentials ? createSourceCredentialsVault(encryptionKey).open(found.credentials) : null;
+  const credentials = found.credentials ? createCredentialsVault(encryptionKey).open(found.credentials) : null;
   // A Marketo instance synced with a Salesforce org joins that org's records: the sandbox's Salesforce source names it.
   let crmInstance: string | undefined;
   if (source.type === 'MARKETO' && !source.config.crmInstance) {

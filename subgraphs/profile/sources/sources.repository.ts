@@ -7,7 +7,7 @@
  */
 import type { Collection, Db } from 'mongodb';
 import type { JsonObject } from '../../../lib/subgraph/scalars.js';
-import type { SealedCredentials } from './sourceCredentials.js';
+import type { SealedCredentials } from '../../../lib/crypto/credentialsVault.js';
 
 export type SourceType = 'MARKETO' | 'SALESFORCE';
 export type SyncMode = 'INCREMENTAL' | 'FULL';

@@ -1,6 +1,6 @@
 /**
  * Source rules: names, non-secret config per type, write-only credentials
- * (encrypted at rest, sourceCredentials.ts), the sync schedule. Any role reads
+ * (encrypted at rest, lib/crypto/credentialsVault.ts), the sync schedule. Any role reads
  * sources and their runs; creating, changing, deleting, testing and syncing a
  * source needs the admin role, as destinations do.
  */
@@ -13,7 +13,7 @@ import { requiredText } from '../../../lib/subgraph/validation.js';
 import type { SourceConnectorDeps } from './connectors/sourceConnector.js';
 import { createSourceConnector } from './createSourceConnector.js';
 import { openSourceConnector } from './openSourceConnector.js';
-import type { SourceCredentialsVault } from './sourceCredentials.js';
+import type { CredentialsVault } from '../../../lib/crypto/credentialsVault.js';
 import type { SourceRunsRepository, SyncRunRecord } from './sourceRuns.repository.js';
 import type { SourceChanges, SourceRecord, SourcesRepository, SourceType, SyncMode } from './sources.repository.js';
 import type { SourceSyncScheduling } from './sourceSyncScheduler.js';
@@ -49,7 +49,7 @@ export interface UpdateSourceInput {
 }
 
 export interface SourceServiceDeps extends ServiceDeps {
-  credentials: SourceCredentialsVault;
+  credentials: CredentialsVault;
   encryptionKey: string;
   connectorDeps: SourceConnectorDeps;
   scheduling: SourceSyncScheduling;

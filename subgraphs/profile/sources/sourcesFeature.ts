@@ -14,14 +14,14 @@ import { serviceDeps } from '../../../lib/subgraph/context.js';
 import type { IdGenerator } from '../../../lib/subgraph/ids.js';
 import type { RequestScope } from '../../../lib/subgraph/requestScope.js';
 import type { SourceConnectorDeps } from './connectors/sourceConnector.js';
-import { createSourceCredentialsVault, type SourceCredentialsVault } from './sourceCredentials.js';
+import { createCredentialsVault, type CredentialsVault } from '../../../lib/crypto/credentialsVault.js';
 import { SourceRunsRepository } from './sourceRuns.repository.js';
 import { SourcesRepository } from './sources.repository.js';
 import { SourcesService } from './sources.service.js';
 import { agendaSourceSyncScheduling, type SourceSyncScheduling } from './sourceSyncScheduler.js';
 
 export interface SourcesFeature {
-  credentials: SourceCredentialsVault;
+  credentials: CredentialsVault;
   encryptionKey: string;
   connectorDeps: SourceConnectorDeps;
   scheduling: SourceSyncScheduling;
@@ -31,7 +31,7 @@ export function createSourcesFeature(options: { databases: Databases; encryption
   const now = options.now ?? (() => new Date());
   const sleep = (ms: number) => delay(ms);
   return {
-    credentials: createSourceCredentialsVault(options.encryptionKey),
+    credentials: createCredentialsVault(options.encryptionKey),
     encryptionKey: options.encryptionKey,
     connectorDeps: {
       fetch: options.fetch ?? fetch,

@@ -1,11 +1,11 @@
 /**
- * Destination credentials: accepted on create and update, stored encrypted
- * (AES-256-GCM, lib/crypto/secretBox.ts, key from `config.security`), never
+ * Credentials of destinations and sources: accepted on create and update, stored
+ * encrypted (AES-256-GCM, secretBox.ts, key from `config.security`), never
  * returned. All handling of the stored form lives here; `scheme` names it, so
  * the key or algorithm can be rotated later.
  */
-import { createSecretBox, parseEncryptionKey } from '../../lib/crypto/secretBox.js';
-import { parseJsonObject, type JsonObject } from '../../lib/subgraph/scalars.js';
+import { createSecretBox, parseEncryptionKey } from './secretBox.js';
+import { parseJsonObject, type JsonObject } from '../subgraph/scalars.js';
 
 export interface SealedCredentials {
   scheme: 'aes-256-gcm';
@@ -15,7 +15,7 @@ export interface SealedCredentials {
 
 export interface CredentialsVault {
   seal(credentials: JsonObject): SealedCredentials;
-  /** For connectors (activation jobs) only; never for an API response. */
+  /** For connectors (activation and sync jobs) only; never for an API response. */
   open(stored: SealedCredentials): JsonObject;
 }
 
