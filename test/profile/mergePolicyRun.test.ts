@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../lib/logger.js';
 import { startWorker, type RunningWorker } from '../../jobs/worker.js';
 import { createMergePolicyJob } from '../../subgraphs/profile/mergePolicy.job.js';
@@ -26,9 +26,13 @@ let worker: RunningWorker | undefined;
 beforeAll(async () => {
   p = await startProfileSuite();
 });
-afterAll(async () => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+// Every test's workers stop with it: one left running would take the next test's run.
+afterEach(async () => {
+  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) await killed(child);
   await worker?.stop(2_000);
+  worker = undefined;
+});
+afterAll(async () => {
   await p?.stop();
 });
 
@@ -79,7 +83,8 @@ describe('setMergePolicy as a job', { timeout: 120_000 }, () => {
     expect(await title(PEOPLE - 1)).toBe('CFO');
     const page = (await p.gql(sb, `{ profiles(first: 500) { edges { node { jobTitle } } } }`)).profiles.edges;
     expect(new Set(page.map((edge: any) => edge.node.jobTitle))).toEqual(new Set(['CFO']));
-    expect((await stored(sb)).every((doc) => doc.jobTitle === 'CEO' && (doc.policyVersion ?? 0) === 0)).toBe(true);
+    expect(await stored(sb)).toHaveLength(PEOPLE);
+    expect((await stored(sb)).filter((doc) => !(doc.jobTitle === 'CEO' && (doc.policyVersion ?? 0) === 0))).toEqual([]);
 
     // A worker that holds after its second page, so the run is seen midway.
     let release!: () => void;
@@ -92,7 +97,7 @@ describe('setMergePolicy as a job', { timeout: 120_000 }, () => {
     expect(midway).toMatchObject({ status: 'RUNNING', profilesTotal: PEOPLE, profilesDone: 2 * WORKER_PAGE_SIZE });
     const docs = await stored(sb);
     // Each stored profile is wholly under one policy: the new one with CFO, or the old one with CEO.
-    expect(docs.every((doc) => (doc.policyVersion === 1 && doc.jobTitle === 'CFO') || ((doc.policyVersion ?? 0) === 0 && doc.jobTitle === 'CEO'))).toBe(true);
+    expect(docs.filter((doc) => !((doc.policyVersion === 1 && doc.jobTitle === 'CFO') || ((doc.policyVersion ?? 0) === 0 && doc.jobTitle === 'CEO')))).toEqual([]);
     expect(docs.filter((doc) => doc.policyVersion === 1)).toHaveLength(2 * WORKER_PAGE_SIZE);
 
     release();
@@ -106,7 +111,8 @@ describe('setMergePolicy as a job', { timeout: 120_000 }, () => {
       pagesDone: Math.ceil(PEOPLE / WORKER_PAGE_SIZE),
       failure: null,
     });
-    expect((await stored(sb)).every((doc) => doc.policyVersion === 1 && doc.jobTitle === 'CFO')).toBe(true);
+    expect(await stored(sb)).toHaveLength(PEOPLE);
+    expect((await stored(sb)).filter((doc) => !(doc.policyVersion === 1 && doc.jobTitle === 'CFO'))).toEqual([]);
     await worker.stop(2_000);
     worker = undefined;
   });
@@ -120,7 +126,8 @@ describe('setMergePolicy as a job', { timeout: 120_000 }, () => {
     worker = await startInProcessWorker(async () => undefined);
     await expect.poll(async () => (await runOf(sb, second)).status, { timeout: 60_000, interval: 100 }).toBe('SUCCEEDED');
     expect((await runOf(sb, first)).status).toBe('SUPERSEDED');
-    expect((await stored(sb)).every((doc) => doc.policyVersion === 2 && doc.jobTitle === 'CEO')).toBe(true);
+    expect(await stored(sb)).toHaveLength(PEOPLE);
+    expect((await stored(sb)).filter((doc) => !(doc.policyVersion === 2 && doc.jobTitle === 'CEO'))).toEqual([]);
     await worker.stop(2_000);
     worker = undefined;
   });
@@ -144,7 +151,8 @@ describe('setMergePolicy as a job', { timeout: 120_000 }, () => {
     // The second worker started after the dead one's last checkpoint and did each remaining page once.
     const taken = (await pages.find({ worker: 'worker-2', runId }).toArray()).map((doc) => doc.pagesDone as number);
     expect(taken).toEqual(Array.from({ length: total - 3 }, (_, i) => i + 4));
-    expect((await stored(sb)).every((doc) => doc.policyVersion === 1 && doc.jobTitle === 'CFO')).toBe(true);
+    expect(await stored(sb)).toHaveLength(PEOPLE);
+    expect((await stored(sb)).filter((doc) => !(doc.policyVersion === 1 && doc.jobTitle === 'CFO'))).toEqual([]);
   });
 });
 
