@@ -119,6 +119,8 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
             return;
           }
           countEdgeRefusal(error.code);
+          // Refused before its end, the body may be cut off: the client must not reuse this connection.
+          if (!req.complete) res.setHeader('connection', 'close');
           res.writeHead(refusalStatus(error), refusalHeaders(error));
           res.end(refusalBody(error));
           discardRest(req, limits.maxBodyBytes);

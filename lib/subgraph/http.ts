@@ -66,6 +66,8 @@ export async function handleGraphQLRequest<TContext extends BaseContext>(
     body = req.method === 'POST' ? (await readGraphQLBody(req, limits)).parsed : undefined;
   } catch (error) {
     if (error instanceof DomainError) {
+      // Refused before its end, the body may be cut off: the client must not reuse this connection.
+      if (!req.complete) res.setHeader('connection', 'close');
       sendGraphQLError(res, new HttpError(httpStatusFor(error.code), error.code, error.message));
       discardRest(req, options.bodyLimitBytes);
       return;
