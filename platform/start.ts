@@ -26,6 +26,7 @@ const lines = [
   'B2B CDP is running:',
   `  GraphQL (HTTP and graphql-ws)  ${platform.gateway.url}`,
   `  Health                          ${new URL('/healthz', platform.gateway.url)}`,
+  `  Metrics (Prometheus)            ${new URL('/metrics', platform.gateway.url)}`,
   ...Object.values(platform.subgraphs).map((s) => `  ${`${s.name} subgraph`.padEnd(31)} ${s.url}`),
   `  Admin API                       ${new URL('/admin/graphql', platform.gateway.url)}`,
   `  MongoDB                         ${platform.mongoUri}`,
