@@ -132,7 +132,8 @@ export async function launchChromium(binary: string): Promise<HeadlessChromium> 
       socket.close();
       child.kill('SIGTERM');
       await new Promise((resolve) => (child.exitCode !== null ? resolve(undefined) : child.once('exit', resolve)));
-      await rm(profile, { recursive: true, force: true });
+      // Chromium's helper processes may still be writing to the profile just after the browser exits.
+      await rm(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     },
   };
 }
