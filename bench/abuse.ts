@@ -175,8 +175,11 @@ Promise.all(Array.from({ length: parallel }, async () => {
       const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization }, body });
       await response.arrayBuffer();
       statuses[response.status] = (statuses[response.status] || 0) + 1;
-    } catch {
-      statuses.error = (statuses.error || 0) + 1;
+    } catch (error) {
+      // The gateway answers 413 and closes the connection before the body's end; a client still sending
+      // sees the close (EPIPE, ECONNRESET) instead of the answer. Either way the body was refused unread.
+      const key = 'closed while sending (' + (error.cause?.code ?? error.name) + ')';
+      statuses[key] = (statuses[key] || 0) + 1;
     }
   }
 })).then(() => parentPort.postMessage({ statuses }));
