@@ -20,7 +20,7 @@ import { createDatabases } from '../lib/mongo/databases.js';
 import { createIdGenerator } from '../lib/subgraph/ids.js';
 import { startWorker } from '../jobs/worker.js';
 import { FragmentsRepository } from '../subgraphs/profile/fragments.repository.js';
-import { createMergePolicyJob } from '../subgraphs/profile/mergePolicy.job.js';
+import { createMergePolicyJob } from '../subgraphs/profile/mergePolicy/mergePolicy.job.js';
 import { PeopleRepository } from '../subgraphs/profile/people.repository.js';
 import { buildProfile, DEFAULT_MERGE_POLICY, type Fragment } from '../subgraphs/profile/profileView.js';
 import { startProfileSubgraph } from '../subgraphs/profile/server.js';

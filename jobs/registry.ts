@@ -5,8 +5,8 @@
 import type { JobModule, WorkerService } from '../lib/jobs.js';
 import { activationDeliveryService, deliverActivationJob } from '../subgraphs/destination/activations/index.js';
 import { importJob, importSweepJob } from '../subgraphs/profile/imports/index.js';
-import { mergePolicyJob } from '../subgraphs/profile/mergePolicy.job.js';
-import { mergePolicySweepJob } from '../subgraphs/profile/mergePolicySweep.job.js';
+import { mergePolicyJob } from '../subgraphs/profile/mergePolicy/mergePolicy.job.js';
+import { mergePolicySweepJob } from '../subgraphs/profile/mergePolicy/mergePolicySweep.job.js';
 import { sourceSyncJob } from '../subgraphs/profile/sources/index.js';
 import { evaluateSegmentsJob, evaluationSweepJob } from '../subgraphs/segment/evaluation/index.js';
 import { streamingEvaluatorService } from '../subgraphs/segment/streaming/index.js';

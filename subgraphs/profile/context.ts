@@ -10,8 +10,8 @@ import { ImportsRepository, ImportsService, type ImportJobScheduler } from './im
 import { CurrentViews } from './currentViews.js';
 import { createProfileLoaders, type ProfileLoaders } from './loaders.js';
 import { MergeService } from './merge.service.js';
-import { MergePolicyRunsRepository } from './mergePolicyRuns.repository.js';
-import type { MergePolicyRunScheduler } from './mergePolicyScheduler.js';
+import { MergePolicyRunsRepository } from './mergePolicy/mergePolicyRuns.repository.js';
+import type { MergePolicyRunScheduler } from './mergePolicy/mergePolicyScheduler.js';
 import { MergesRepository } from './merges.repository.js';
 import { PeopleRepository } from './people.repository.js';
 import { PersonWriter } from './personWriter.js';

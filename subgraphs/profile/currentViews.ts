@@ -1,7 +1,7 @@
 /**
  * Profiles as the API serves them: under the sandbox's current merge policy. A stored
  * profile computed under an older policy version (its recompute run has not reached it yet,
- * see mergePolicyRun.ts) is computed here from its fragments with the current policy; others
+ * see mergePolicy/mergePolicyRun.ts) is computed here from its fragments with the current policy; others
  * are served as stored. The policy is read once per request, beside the profiles' own query,
  * so a request pays no extra round trip; stale profiles cost one fragments query per batch.
  */

@@ -4,15 +4,15 @@
  * writing profiles at the versions it read and starting over when another writer
  * got there first, as batches of records do. `setMergePolicy` stores the policy
  * under a new version and starts its recompute run on the worker
- * (mergePolicyRun.ts), answering at once.
+ * (mergePolicy/mergePolicyRun.ts), answering at once.
  */
 import { requireRole } from '../../lib/auth/roles.js';
 import { badInput, DomainError, ErrorCode, notFound } from '../../lib/errors.js';
 import { identityKey } from '../../lib/identity/namespaces.js';
 import type { ServiceDeps } from '../../lib/subgraph/context.js';
 import type { MergeRecord } from './identityGraph.js';
-import type { MergePolicyRunRecord, MergePolicyRunsRepository } from './mergePolicyRuns.repository.js';
-import type { MergePolicyRunScheduler } from './mergePolicyScheduler.js';
+import type { MergePolicyRunRecord, MergePolicyRunsRepository } from './mergePolicy/mergePolicyRuns.repository.js';
+import type { MergePolicyRunScheduler } from './mergePolicy/mergePolicyScheduler.js';
 import type { PersonWriter, ProfileRepositories } from './personWriter.js';
 import { buildProfile, type Fragment, type MergePolicy, type MergePolicyKind, type ProfileRecord } from './profileView.js';
 import { retryOnConflict } from './retryOnConflict.js';

@@ -68,7 +68,7 @@ export interface ProfileRecord extends PersonAttributes {
   version?: number;
   /**
    * The version of the merge policy this view was computed with (0: the default policy, or a
-   * view stored before policies had versions). See mergePolicyRun.ts for how views catch up.
+   * view stored before policies had versions). See mergePolicy/mergePolicyRun.ts for how views catch up.
    */
   policyVersion?: number;
 }

@@ -7,7 +7,7 @@ import type { EventInput, EventsArgs } from './event.service.js';
 import type { MergeRecord } from './identityGraph.js';
 import type { ImportRecord, StartImportInput } from './imports/index.js';
 import type { MergePolicyInput, StoredMergePolicy } from './merge.service.js';
-import { mergePolicyRunId, type MergePolicyRunRecord } from './mergePolicyRuns.repository.js';
+import { mergePolicyRunId, type MergePolicyRunRecord } from './mergePolicy/mergePolicyRuns.repository.js';
 import type { PersonInput } from './personInput.js';
 import { linkKeys, type ProfileRecord } from './profileView.js';
 import type { CreateSourceInput, SourceRecord, SourceType, SyncMode, UpdateSourceInput } from './sources/index.js';

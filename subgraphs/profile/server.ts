@@ -6,7 +6,7 @@ import type { UploadLimits } from '../../lib/config.js';
 import type { RunningService } from '../../lib/service.js';
 import { createProfileContext, type ProfileContext } from './context.js';
 import { createImportJobScheduler } from './imports/index.js';
-import { createMergePolicyRunScheduler } from './mergePolicyScheduler.js';
+import { createMergePolicyRunScheduler } from './mergePolicy/mergePolicyScheduler.js';
 import { resolvers } from './resolvers.js';
 import { createSourcesFeature } from './sources/index.js';
 

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../lib/logger.js';
 import { startWorker, type RunningWorker } from '../../jobs/worker.js';
-import { createMergePolicyJob } from '../../subgraphs/profile/mergePolicy.job.js';
+import { createMergePolicyJob } from '../../subgraphs/profile/mergePolicy/mergePolicy.job.js';
 import { mongoUri } from '../support/mongo.js';
 import { PAGES_COLLECTION, WORKER_PAGE_SIZE } from './support/mergePolicyPages.js';
 import { startProfileSuite, type ProfileSuite } from './support.js';

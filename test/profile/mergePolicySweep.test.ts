@@ -8,9 +8,9 @@ import { JOBS_COLLECTION } from '../../lib/jobs.js';
 import { silentLogger } from '../../lib/logger.js';
 import { createDatabases } from '../../lib/mongo/databases.js';
 import { TenancyRepository } from '../../lib/tenancy/tenancy.repository.js';
-import { MergePolicyRunsRepository } from '../../subgraphs/profile/mergePolicyRuns.repository.js';
-import { createMergePolicyRunScheduler, MERGE_POLICY_JOB_NAME } from '../../subgraphs/profile/mergePolicyScheduler.js';
-import { sweepMergePolicyRuns } from '../../subgraphs/profile/mergePolicySweep.job.js';
+import { MergePolicyRunsRepository } from '../../subgraphs/profile/mergePolicy/mergePolicyRuns.repository.js';
+import { createMergePolicyRunScheduler, MERGE_POLICY_JOB_NAME } from '../../subgraphs/profile/mergePolicy/mergePolicyScheduler.js';
+import { sweepMergePolicyRuns } from '../../subgraphs/profile/mergePolicy/mergePolicySweep.job.js';
 import { SettingsRepository } from '../../subgraphs/profile/settings.repository.js';
 import { connectTestClient, dropDatabasesWithPrefix, uniqueName } from '../support/mongo.js';
 

@@ -10,7 +10,7 @@ import { MongoClient } from 'mongodb';
 import { silentLogger } from '../../../lib/logger.js';
 import { createDatabases } from '../../../lib/mongo/databases.js';
 import { startWorker } from '../../../jobs/worker.js';
-import { createMergePolicyJob } from '../../../subgraphs/profile/mergePolicy.job.js';
+import { createMergePolicyJob } from '../../../subgraphs/profile/mergePolicy/mergePolicy.job.js';
 import { PAGES_COLLECTION, WORKER_PAGE_SIZE } from './mergePolicyPages.js';
 
 /** Short, so the next worker takes a killed worker's job over soon. */

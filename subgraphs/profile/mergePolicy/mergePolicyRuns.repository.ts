@@ -5,7 +5,7 @@
  * continues from. Written by `setMergePolicy` (QUEUED) and by the run's job.
  */
 import type { Collection, Db } from 'mongodb';
-import type { MergePolicyKind } from './profileView.js';
+import type { MergePolicyKind } from '../profileView.js';
 
 export const MERGE_POLICY_RUN_STATUSES = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'SUPERSEDED'] as const;
 export type MergePolicyRunStatus = (typeof MERGE_POLICY_RUN_STATUSES)[number];

@@ -22,14 +22,14 @@
  *   profile.
  */
 import { isDeepStrictEqual } from 'node:util';
-import type { Logger } from '../../lib/logger.js';
-import type { FragmentsRepository } from './fragments.repository.js';
+import type { Logger } from '../../../lib/logger.js';
+import type { FragmentsRepository } from '../fragments.repository.js';
 import type { MergePolicyRunRecord, MergePolicyRunsRepository } from './mergePolicyRuns.repository.js';
-import type { PeopleRepository } from './people.repository.js';
-import { computeUnder, isStale } from './currentViews.js';
-import type { MergePolicy, ProfileRecord } from './profileView.js';
-import { retryOnConflict, type RetryPolicy } from './retryOnConflict.js';
-import type { SettingsRepository } from './settings.repository.js';
+import type { PeopleRepository } from '../people.repository.js';
+import { computeUnder, isStale } from '../currentViews.js';
+import type { MergePolicy, ProfileRecord } from '../profileView.js';
+import { retryOnConflict, type RetryPolicy } from '../retryOnConflict.js';
+import type { SettingsRepository } from '../settings.repository.js';
 
 export const DEFAULT_RECOMPUTE_PAGE = 500;
 /** Passes over the profiles left under an older policy after the last page; each finds fewer. */

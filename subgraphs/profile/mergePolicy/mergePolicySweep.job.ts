@@ -4,13 +4,13 @@
  * gets them. Run ids are derived from the policy version and jobs are unique per run, so a
  * sweep racing setMergePolicy, or another worker's sweep, still leaves one run and one job.
  */
-import type { JobModule } from '../../lib/jobs.js';
-import type { Logger } from '../../lib/logger.js';
-import type { Databases } from '../../lib/mongo/databases.js';
-import { TenancyRepository } from '../../lib/tenancy/tenancy.repository.js';
+import type { JobModule } from '../../../lib/jobs.js';
+import type { Logger } from '../../../lib/logger.js';
+import type { Databases } from '../../../lib/mongo/databases.js';
+import { TenancyRepository } from '../../../lib/tenancy/tenancy.repository.js';
 import { mergePolicyRunId, MergePolicyRunsRepository } from './mergePolicyRuns.repository.js';
 import { createMergePolicyRunScheduler, runsWithoutJob, type MergePolicyRunScheduler } from './mergePolicyScheduler.js';
-import { SettingsRepository } from './settings.repository.js';
+import { SettingsRepository } from '../settings.repository.js';
 
 export const MERGE_POLICY_SWEEP_JOB_NAME = 'merge-policy-sweep';
 /** How long a run may stay QUEUED without a job before the sweep writes one. */

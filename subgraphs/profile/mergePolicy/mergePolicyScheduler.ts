@@ -3,8 +3,8 @@
  * in the worker's Agenda collection, where any worker picks it up. One job per
  * (sandbox, run), so setting the policy again, retrying or sweeping leaves one job.
  */
-import { JOBS_COLLECTION, jobWriter } from '../../lib/jobs.js';
-import type { Databases } from '../../lib/mongo/databases.js';
+import { JOBS_COLLECTION, jobWriter } from '../../../lib/jobs.js';
+import type { Databases } from '../../../lib/mongo/databases.js';
 
 export const MERGE_POLICY_JOB_NAME = 'merge-policy-recompute';
 

@@ -5,13 +5,13 @@
  * (a database outage) is retried a few times before the run is marked FAILED; profiles stay
  * right meanwhile (readers compute stale ones with the current policy).
  */
-import type { JobDependencies, JobModule } from '../../lib/jobs.js';
-import { FragmentsRepository } from './fragments.repository.js';
+import type { JobDependencies, JobModule } from '../../../lib/jobs.js';
+import { FragmentsRepository } from '../fragments.repository.js';
 import { runMergePolicyRecompute } from './mergePolicyRun.js';
 import { MergePolicyRunsRepository } from './mergePolicyRuns.repository.js';
 import { MERGE_POLICY_JOB_NAME, type MergePolicyJobPayload } from './mergePolicyScheduler.js';
-import { PeopleRepository } from './people.repository.js';
-import { SettingsRepository } from './settings.repository.js';
+import { PeopleRepository } from '../people.repository.js';
+import { SettingsRepository } from '../settings.repository.js';
 
 export { MERGE_POLICY_JOB_NAME, type MergePolicyJobPayload };
 
