@@ -29,15 +29,16 @@ export function createDatabases(client: MongoClient, prefix: string): Databases 
   const dropSandbox = async (name: string) => {
     await databaseOf(name).dropDatabase();
   };
-  // One change stream per Databases (per process in practice); it ends when the client is closed.
-  const deleted: DeletedSandboxes = followDeletedSandboxes({
-    repository: new TenancyRepository(platform()),
-    dropSandbox,
-    sandboxesWithDatabase: async () => {
-      const { databases } = await client.db('admin').admin().listDatabases({ nameOnly: true });
-      return databases.filter((db) => db.name.startsWith(sandboxPrefix)).map((db) => db.name.slice(sandboxPrefix.length));
-    },
-  });
+  const deleted = deletedSandboxesOf(client, prefix, () =>
+    followDeletedSandboxes({
+      repository: new TenancyRepository(platform()),
+      dropSandbox,
+      sandboxesWithDatabase: async () => {
+        const { databases } = await client.db('admin').admin().listDatabases({ nameOnly: true });
+        return databases.filter((db) => db.name.startsWith(sandboxPrefix)).map((db) => db.name.slice(sandboxPrefix.length));
+      },
+    }),
+  );
   return {
     client,
     platform,
@@ -49,6 +50,26 @@ export function createDatabases(client: MongoClient, prefix: string): Databases 
     dropSandbox,
     isSandboxDeleted: (name) => deleted.has(name),
   };
+}
+
+/**
+ * One follower of deleted sandboxes per client and prefix: however many `Databases` a process
+ * makes over one client, it holds one change stream on `sandboxes`, ended when the client closes.
+ */
+const followersByClient = new WeakMap<MongoClient, Map<string, DeletedSandboxes>>();
+
+function deletedSandboxesOf(client: MongoClient, prefix: string, follow: () => DeletedSandboxes): DeletedSandboxes {
+  let followers = followersByClient.get(client);
+  if (!followers) {
+    followers = new Map();
+    followersByClient.set(client, followers);
+  }
+  let deleted = followers.get(prefix);
+  if (!deleted) {
+    deleted = follow();
+    followers.set(prefix, deleted);
+  }
+  return deleted;
 }
 
 export async function connectMongo(uri: string, options: MongoClientOptions = {}): Promise<MongoClient> {
