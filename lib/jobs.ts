@@ -73,3 +73,37 @@ export function jobWriter(databases: Databases): Promise<Agenda> {
   }
   return writer;
 }
+
+/**
+ * A job that carries out one stored run of a sandbox (an import, an evaluation run, a merge
+ * policy run): its payload names the sandbox and the run, under `idField`.
+ */
+export interface RunJobKind {
+  name: string;
+  idField: string;
+}
+
+/**
+ * Writes the run's job unless it has one (waiting, running or done): unique on sandbox and run
+ * id, insert only, so scheduling again (a retried request, a sweep) leaves the existing job alone.
+ */
+export async function scheduleRunJob(databases: Databases, kind: RunJobKind, sandbox: string, runId: string): Promise<void> {
+  const agenda = await jobWriter(databases);
+  await agenda
+    .create(kind.name, { sandbox, [kind.idField]: runId })
+    .unique({ 'data.sandbox': sandbox, [`data.${kind.idField}`]: runId }, { insertOnly: true })
+    .schedule(new Date())
+    .save();
+}
+
+/** Of these runs of `sandbox`, those with no job in Agenda's collection (waiting, running or done). */
+export async function runsWithoutJob(databases: Databases, kind: RunJobKind, sandbox: string, runIds: readonly string[]): Promise<string[]> {
+  if (runIds.length === 0) return [];
+  const jobs = await databases
+    .platform()
+    .collection(JOBS_COLLECTION)
+    .find({ name: kind.name, 'data.sandbox': sandbox, [`data.${kind.idField}`]: { $in: [...runIds] } }, { projection: { [`data.${kind.idField}`]: 1 } })
+    .toArray();
+  const scheduled = new Set(jobs.map((job) => (job.data as Record<string, unknown> | undefined)?.[kind.idField]));
+  return runIds.filter((id) => !scheduled.has(id));
+}

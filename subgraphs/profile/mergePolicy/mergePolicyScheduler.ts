@@ -3,10 +3,12 @@
  * in the worker's Agenda collection, where any worker picks it up. One job per
  * (sandbox, run), so setting the policy again, retrying or sweeping leaves one job.
  */
-import { JOBS_COLLECTION, jobWriter } from '../../../lib/jobs.js';
+import { runsWithoutJob, scheduleRunJob, type RunJobKind } from '../../../lib/jobs.js';
 import type { Databases } from '../../../lib/mongo/databases.js';
 
 export const MERGE_POLICY_JOB_NAME = 'merge-policy-recompute';
+
+const MERGE_POLICY_JOB: RunJobKind = { name: MERGE_POLICY_JOB_NAME, idField: 'runId' };
 
 export interface MergePolicyJobPayload {
   sandbox: string;
@@ -20,25 +22,11 @@ export interface MergePolicyRunScheduler {
 
 export function createMergePolicyRunScheduler(databases: Databases): MergePolicyRunScheduler {
   return {
-    async schedule(payload) {
-      const agenda = await jobWriter(databases);
-      await agenda
-        .create(MERGE_POLICY_JOB_NAME, payload)
-        .unique({ 'data.sandbox': payload.sandbox, 'data.runId': payload.runId }, { insertOnly: true })
-        .schedule(new Date())
-        .save();
-    },
+    schedule: ({ sandbox, runId }) => scheduleRunJob(databases, MERGE_POLICY_JOB, sandbox, runId),
   };
 }
 
-/** Of these runs of `sandbox`, those with no job in Agenda's collection (waiting, running or done). */
-export async function runsWithoutJob(databases: Databases, sandbox: string, runIds: readonly string[]): Promise<string[]> {
-  if (runIds.length === 0) return [];
-  const jobs = await databases
-    .platform()
-    .collection(JOBS_COLLECTION)
-    .find({ name: MERGE_POLICY_JOB_NAME, 'data.sandbox': sandbox, 'data.runId': { $in: [...runIds] } }, { projection: { 'data.runId': 1 } })
-    .toArray();
-  const scheduled = new Set(jobs.map((job) => (job.data as { runId?: unknown } | undefined)?.runId));
-  return runIds.filter((id) => !scheduled.has(id));
+/** Of these runs of `sandbox`, those with no merge policy job (waiting, running or done). */
+export function mergePolicyRunsWithoutJob(databases: Databases, sandbox: string, runIds: readonly string[]): Promise<string[]> {
+  return runsWithoutJob(databases, MERGE_POLICY_JOB, sandbox, runIds);
 }

@@ -9,7 +9,7 @@ import type { Logger } from '../../../lib/logger.js';
 import type { Databases } from '../../../lib/mongo/databases.js';
 import { TenancyRepository } from '../../../lib/tenancy/tenancy.repository.js';
 import { mergePolicyRunId, MergePolicyRunsRepository } from './mergePolicyRuns.repository.js';
-import { createMergePolicyRunScheduler, runsWithoutJob, type MergePolicyRunScheduler } from './mergePolicyScheduler.js';
+import { createMergePolicyRunScheduler, mergePolicyRunsWithoutJob, type MergePolicyRunScheduler } from './mergePolicyScheduler.js';
 import { SettingsRepository } from '../settings.repository.js';
 
 export const MERGE_POLICY_SWEEP_JOB_NAME = 'merge-policy-sweep';
@@ -38,7 +38,7 @@ export async function sweepMergePolicyRuns(deps: MergePolicySweepDeps): Promise<
         await runs.insertQueued({ policyVersion: policy.version, policy: { kind: policy.kind, sourcePriority: policy.sourcePriority }, now: new Date(0) });
       }
       const stuck = await runs.listQueuedBefore(new Date(now.getTime() - STUCK_AFTER_MS), SWEEP_BATCH);
-      for (const runId of await runsWithoutJob(deps.databases, sandbox, stuck.map((run) => run.id))) {
+      for (const runId of await mergePolicyRunsWithoutJob(deps.databases, sandbox, stuck.map((run) => run.id))) {
         await deps.scheduler.schedule({ sandbox, runId });
         scheduled.push({ sandbox, runId });
       }
