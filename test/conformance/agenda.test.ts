@@ -43,6 +43,7 @@ describe('Agenda 6 with the MongoDB backend', () => {
     for (const [agenda, who] of [[a, 'a'], [b, 'b']] as const) {
       agenda.define('exclusive', async () => {
         runs.push(who);
+        // The job's work, not a wait for anything: long enough that the other worker would pick the job up too if its lock did not hold.
         await sleep(300);
       }, { concurrency: 1 });
     }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MongoClient, type ChangeStream, type ChangeStreamDocument, type Document, type ResumeToken, type Timestamp } from 'mongodb';
+import { MongoClient, type ChangeStream, type ChangeStreamDocument, type ChangeStreamUpdateDocument, type Document, type ResumeToken, type Timestamp } from 'mongodb';
 import { mongoUri, openConformance, type ConformanceContext } from './support.js';
 
 let ctx: ConformanceContext;
@@ -36,11 +36,10 @@ describe('change streams', () => {
     expect(ins._id).toHaveProperty('_data');
     expect((ins as { clusterTime: Timestamp }).clusterTime._bsontype).toBe('Timestamp');
     expect(upd.operationType).toBe('update');
-    if (upd.operationType === 'update') {
-      expect(upd.updateDescription.updatedFields).toEqual({ 'b.c': 2, n: 1 });
-      expect(upd.updateDescription.removedFields).toEqual(['gone']);
-      expect(upd.fullDocument).toBeUndefined();
-    }
+    const update = upd as ChangeStreamUpdateDocument;
+    expect(update.updateDescription.updatedFields).toEqual({ 'b.c': 2, n: 1 });
+    expect(update.updateDescription.removedFields).toEqual(['gone']);
+    expect(update.fullDocument).toBeUndefined();
     expect(rep).toMatchObject({ operationType: 'replace', fullDocument: { _id: insertedId, z: 1 } });
     expect(del).toMatchObject({ operationType: 'delete', documentKey: { _id: insertedId } });
     await stream.close();

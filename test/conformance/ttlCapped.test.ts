@@ -1,6 +1,6 @@
-import type { Document } from 'mongodb';
+import { MongoClient, type Document } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openConformance, onDevDb, eventually, type ConformanceContext } from './support.js';
+import { mongoUri, openConformance, onDevDb, eventually, type ConformanceContext } from './support.js';
 
 let ctx: ConformanceContext;
 beforeAll(async () => { ctx = await openConformance('ttlcap'); });
@@ -27,15 +27,28 @@ describe('capped collections', () => {
     expect((await c.find().toArray()).at(-1)!.i).toBe(49);
   });
 
-  it('serve tailable awaitData cursors', async () => {
+  it('serve tailable awaitData cursors: a getMore waits for the next insert', async () => {
     await ctx.db.createCollection('tail', { capped: true, size: 100_000 });
     const c = ctx.db.collection('tail');
     await c.insertOne({ i: 0 });
-    const cursor = c.find({}, { tailable: true, awaitData: true, maxAwaitTimeMS: 200 });
-    expect((await cursor.next())!.i).toBe(0);
-    setTimeout(() => void c.insertOne({ i: 1 }), 100);
-    expect((await cursor.next())!.i).toBe(1);
-    await cursor.close();
+    // The tailing client is watched: the insert is made once its first getMore has been sent.
+    const tailing = new MongoClient(mongoUri(), { monitorCommands: true });
+    try {
+      let getMores = 0;
+      let inserted: Promise<unknown> | undefined;
+      tailing.on('commandStarted', (event) => {
+        if (event.commandName === 'getMore' && ++getMores === 1) inserted = c.insertOne({ i: 1 });
+      });
+      const cursor = tailing.db(ctx.db.databaseName).collection('tail').find({}, { tailable: true, awaitData: true, maxAwaitTimeMS: 30_000 });
+      expect((await cursor.next())!.i).toBe(0);
+      expect((await cursor.next())!.i).toBe(1);
+      await inserted;
+      // That one getMore answered it: the server held it until the insert rather than answering an empty batch.
+      expect(getMores).toBe(1);
+      await cursor.close();
+    } finally {
+      await tailing.close();
+    }
   });
 
   it('reject tailable cursors on regular collections', async () => {

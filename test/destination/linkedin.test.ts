@@ -100,11 +100,12 @@ describe('LinkedIn connector against the LinkedIn mock', () => {
 
   it('reports the per-member limit as a retryable failure when it persists', async () => {
     await mock.close();
-    mock = await startLinkedInMock({ usersPerWindow: 1 });
+    // The mock's clock stands still while the connector's moves on its waits, so no wait ends the window.
+    const frozenAt = clock.millis();
+    mock = await startLinkedInMock({ usersPerWindow: 1, now: () => frozenAt });
     const segmentId = mock.createSegment('USER');
     const connector = connect(mock.accessToken, { maxAttempts: 2 });
     await connector.deliver(batchOf({ options: { dmpSegmentId: segmentId }, adds: [person('p1', 'a@example.com')] }));
-    // The mock's window runs on real time; the connector's clock is fake, so the wait does not end the window.
     const outcome = await connector.deliver(batchOf({ options: { dmpSegmentId: segmentId }, adds: [person('p2', 'b@example.com')] }));
     expect(outcome.results[0]).toMatchObject({ status: 'failed', code: 'LINKEDIN_TOO_MANY_REQUESTS', retryable: true });
     expect(clock.sleeps[0]).toBeGreaterThanOrEqual(1000);

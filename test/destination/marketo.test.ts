@@ -153,7 +153,7 @@ describe('Marketo connector against the Marketo mock', () => {
     clock.advance(3600 * 1000);
     await connector.deliver(batch);
     expect(mock.state.tokensIssued).toBe(2);
-    expect(mock.state.calls.some((call) => call.errorCode === '602')).toBe(false);
+    expect(mock.state.calls.filter((call) => call.errorCode === '602')).toEqual([]);
 
     mock.expireTokens();
     expect((await connector.deliver(batch)).counts.delivered).toBe(1);

@@ -27,6 +27,24 @@ export function fakeClock(start = Date.parse('2026-03-02T09:00:00Z')) {
 
 export type FakeClock = ReturnType<typeof fakeClock>;
 
+/**
+ * A clock several callers share at once: it moves only when one of them sleeps, to the moment that
+ * sleep ends (never back), so waits that overlap overlap as they would in real time; nothing waits.
+ */
+export function virtualClock(start = Date.parse('2026-03-02T09:00:00Z')) {
+  let time = start;
+  return {
+    now: () => new Date(time),
+    millis: () => time,
+    sleep: async (ms: number) => {
+      const wakeAt = time + ms;
+      // One turn of the event loop, so that callers who start sleeping together wake together.
+      await new Promise((resolve) => setImmediate(resolve));
+      time = Math.max(time, wakeAt);
+    },
+  };
+}
+
 export function connectorDeps(clock: FakeClock, overrides: Partial<ConnectorDeps> = {}): ConnectorDeps {
   return { fetch, now: clock.now, sleep: clock.sleep, budget: unlimitedBudget, logger: silentLogger, random: () => 0.5, ...overrides };
 }

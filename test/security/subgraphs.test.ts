@@ -116,7 +116,7 @@ describe('sandbox isolation at the subgraphs', () => {
     await ctx.all?.stop();
   });
 
-  it.each(ENTRY_POINTS)('$name: nothing of another sandbox is read or changed', async ({ attempt, target, expectSameAsMissing }) => {
+  it.each(ENTRY_POINTS)('$name: nothing of another sandbox is read or changed', async ({ attempt, target }) => {
     const before = await victimSnapshot();
     const id = ctx.victim[target];
     const response = await attempt(ctx, id);
@@ -127,11 +127,15 @@ describe('sandbox isolation at the subgraphs', () => {
       // The id the attacker sent may be echoed back (e.g. in "not found"); nothing else of the victim's.
       expect(text.split(id).join('<id>')).not.toContain(value);
     }
-    if (expectSameAsMissing) {
-      const missingId = `${id.split('_')[0]}_0000000000missing00000000`;
-      const missing = await attempt(ctx, target === 'email' ? 'nobody@nowhere.example' : missingId);
-      expect(normalise(response, id)).toEqual(normalise(missing, target === 'email' ? 'nobody@nowhere.example' : missingId));
-    }
+    expect(await victimSnapshot()).toBe(before);
+  });
+
+  it.each(ENTRY_POINTS.filter((entry) => entry.expectSameAsMissing))('$name: answers as it would for an id that does not exist', async ({ attempt, target }) => {
+    const id = ctx.victim[target];
+    const missingId = target === 'email' ? 'nobody@nowhere.example' : `${id.split('_')[0]}_0000000000missing00000000`;
+    const before = await victimSnapshot();
+    const [response, missing] = [await attempt(ctx, id), await attempt(ctx, missingId)];
+    expect(normalise(response, id)).toEqual(normalise(missing, missingId));
     expect(await victimSnapshot()).toBe(before);
   });
 
@@ -210,8 +214,8 @@ describe('hardened JSON inputs', () => {
 
 describe('fuzzing a subgraph over HTTP', () => {
   const SEED = 0x5eed_c0de;
-  const MAX_INPUTS = 600;
-  const TIME_BUDGET_MS = 20_000;
+  // A fixed number, not a time budget, so every run tries the same inputs whatever the machine's load.
+  const INPUTS = 400;
   const BODY_LIMIT = 1024 * 1024;
   const KNOWN_CODES = new Set([
     'BAD_USER_INPUT',
@@ -265,7 +269,7 @@ describe('fuzzing a subgraph over HTTP', () => {
     let tried = 0;
     let crashes = 0;
 
-    while (tried < MAX_INPUTS && Date.now() - started < TIME_BUDGET_MS) {
+    while (tried < INPUTS) {
       const subgraph = fuzz.pick(SUBGRAPHS);
       const request = nextGraphQLRequest(fuzz, SEEDS[subgraph], BODY_LIMIT - 1024);
       const role: Role = fuzz.pick(['viewer', 'editor', 'admin'] as const);
@@ -315,6 +319,5 @@ describe('fuzzing a subgraph over HTTP', () => {
       `fuzz (seed ${SEED}): ${tried} inputs tried in ${Date.now() - started} ms, ${crashes} crashes; by kind: ${JSON.stringify(Object.fromEntries(kinds))}`,
     );
     expect(failures).toEqual([]);
-    expect(tried).toBeGreaterThanOrEqual(100);
-  }, 60_000);
+  }, 120_000);
 });

@@ -28,9 +28,8 @@ describe('JSON scalar', () => {
   it('accepts 20 levels of nesting and refuses 21, however deep the value goes', () => {
     expect(() => parseJsonObject(nested(JSON_LIMITS.maxDepth - 1))).not.toThrow();
     expect(() => parseJsonObject(nested(JSON_LIMITS.maxDepth))).toThrow(/nested deeper than 20 levels/);
-    const started = performance.now();
+    // Half a million levels would overflow the stack of a check that recursed through the whole value.
     expect(() => parseJsonObject(nested(500_000))).toThrow(/nested deeper than 20 levels/);
-    expect(performance.now() - started).toBeLessThan(500);
   });
 
   it.each([
@@ -38,13 +37,9 @@ describe('JSON scalar', () => {
     ['too many bytes', () => ({ text: 'x'.repeat(JSON_LIMITS.maxBytes) }), /larger than 65536 bytes/],
     ['a key that is too long', () => ({ ['k'.repeat(JSON_LIMITS.maxKeyLength + 1)]: 1 }), /longer than 200 characters/],
   ])('refuses %s with BAD_USER_INPUT', (_name, value, message) => {
-    try {
-      parseJsonObject(value());
-      expect.unreachable();
-    } catch (error) {
-      expect((error as { extensions?: { code?: string } }).extensions?.code).toBe('BAD_USER_INPUT');
-      expect(String((error as Error).message)).toMatch(message);
-    }
+    expect(() => parseJsonObject(value())).toThrow(
+      expect.objectContaining({ message: expect.stringMatching(message), extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) }),
+    );
   });
 });
 

@@ -72,7 +72,7 @@ describe('segment subgraph', () => {
     }
     const fence = `fence ${Date.now()}`;
     await gql(suite.url, CREATE, { input: { ...vp, name: fence } }, { sandbox });
-    await expect.poll(() => sub.events.some((event) => event.data.segmentDefinitionChanged.segment?.name === fence), { timeout: 5_000 }).toBe(true);
+    await expect.poll(() => sub.events.map((event) => event.data.segmentDefinitionChanged.segment?.name), { timeout: 5_000 }).toContain(fence);
     sub.events.length = 0;
   }
   const clients: Client[] = [];
