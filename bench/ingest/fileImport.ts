@@ -30,6 +30,16 @@ export async function writeCsv(dir: string, spec: ImportSpec): Promise<string> {
   return file;
 }
 
+interface ImportState {
+  status: string;
+  rowsImported: number;
+  rowsRejected: number;
+  failure: string | null;
+}
+
+/** Status reads in a row that may fail before the measurement is given up. */
+const MAX_POLL_FAILURES = 5;
+
 /** Through the API, as the CLI does (its upload code): start, upload the file in chunks, complete, wait; then the worker's peak RSS. */
 export async function measureImport(call: GraphQLCall, spec: ImportSpec, file: string, worker: ChildProcess) {
   const started = performance.now();
@@ -40,8 +50,20 @@ export async function measureImport(call: GraphQLCall, spec: ImportSpec, file: s
     const chunkCount = await uploadFile(call, startImport.id, file);
     await call(`mutation($id: ID!, $n: Int!) { completeImportUpload(importId: $id, chunkCount: $n) { id } }`, { id: startImport.id, n: chunkCount });
     const uploadSeconds = (performance.now() - started) / 1000;
+    let pollFailures = 0;
     for (;;) {
-      const { import: state } = await call<{ import: { status: string; rowsImported: number; rowsRejected: number; failure: string | null } }>(`query($id: ID!) { import(id: $id) { status rowsImported rowsRejected failure } }`, { id: startImport.id });
+      let state: ImportState;
+      try {
+        ({ import: state } = await call<{ import: ImportState }>(`query($id: ID!) { import(id: $id) { status rowsImported rowsRejected failure } }`, { id: startImport.id }));
+        pollFailures = 0;
+      } catch (error) {
+        // The import runs on in the worker whatever one status read answers; a long run is not thrown away for
+        // one failed read, but every failure is shown, and a lasting one ends the run.
+        if (++pollFailures >= MAX_POLL_FAILURES) throw error;
+        console.error(`Reading the status of the ${spec.name} import failed (${pollFailures} in a row): ${(error as Error).message}`);
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        continue;
+      }
       if (state.status === 'FAILED') throw new Error(`Import of ${spec.name} failed: ${state.failure}`);
       if (state.status === 'SUCCEEDED') {
         const seconds = (performance.now() - started) / 1000;
