@@ -50,7 +50,7 @@ interface Call {
 function scriptedClient() {
   const calls: Call[] = [];
   const finished: number[] = [];
-  let arrived: (() => void) | undefined;
+  const waiting = new Set<() => void>();
   const client: IngestionClient = {
     send: (_kind, inputs) =>
       new Promise<IngestResult[]>((resolve, reject) => {
@@ -65,11 +65,19 @@ function scriptedClient() {
           },
           fail: reject,
         });
-        arrived?.();
+        for (const wake of waiting) wake();
       }),
   };
   const waitForCalls = async (count: number) => {
-    while (calls.length < count) await new Promise<void>((resolve) => (arrived = resolve));
+    while (calls.length < count) {
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          waiting.delete(wake);
+          resolve();
+        };
+        waiting.add(wake);
+      });
+    }
   };
   return { client, calls, waitForCalls };
 }
@@ -130,14 +138,29 @@ describe('an import with batches in flight together', () => {
     // Rows 8-11 repeat the activities of rows 0-3 (same source keys): they are written after them, as a sequential import would.
     const id = await uploadActivities(12, (n) => marketoActivity(n >= 8 ? n - 8 : n, 1000 + n));
     const { client: scripted, calls, waitForCalls } = scriptedClient();
-    const running = runImport(id, { imports, client: scripted, logger: silentLogger, now: () => new Date(), batchRows: 4, batchesInFlight: 3 });
+    const held: number[] = [];
+    let heldSignal!: () => void;
+    const firstHold = new Promise<void>((resolve) => (heldSignal = resolve));
+    const running = runImport(id, {
+      imports,
+      client: scripted,
+      logger: silentLogger,
+      now: () => new Date(),
+      batchRows: 4,
+      batchesInFlight: 3,
+      onBatchHeld: (lastLine) => {
+        held.push(lastLine);
+        heldSignal();
+      },
+    });
 
     await waitForCalls(2);
     calls[1]!.finish();
-    // Nothing signals that the import has decided not to send the third batch yet: a short wait is the only
-    // way to give a wrong decision time to show (a right one cannot be proven sooner).
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Room for a third batch in flight, yet the import holds it (lines 10-13) rather than sending it:
+    // whichever comes first, the hold or a third call, shows which it decided.
+    await Promise.race([firstHold, waitForCalls(3)]);
     expect(calls).toHaveLength(2);
+    expect(held).toEqual([13]);
     calls[0]!.finish();
     await waitForCalls(3);
     calls[2]!.finish();

@@ -37,6 +37,8 @@ export interface RunImportDeps {
   batchRows?: number;
   /** Batches in flight at once, 1 to MAX_BATCHES_IN_FLIGHT; one at a time by default. */
   batchesInFlight?: number;
+  /** Called each time a batch must wait for one in flight before it is sent, with the waiting batch's last line. */
+  onBatchHeld?: (lastLine: number) => void;
 }
 
 /** The import cannot go on; the message says what to fix. */
@@ -213,6 +215,7 @@ class BatchPipeline {
       this.inFlight.length >= this.limit ||
       this.inFlight.some((entry) => entry.failed || entry.batch.keys.conflictsWith(batch.keys))
     ) {
+      this.deps.onBatchHeld?.(batch.lastLine);
       await this.retireOldest();
     }
     const sent = sendRows(batch.rows, this.deps.client);
