@@ -47,16 +47,17 @@ export async function peakRssMb(pid: number): Promise<number> {
  */
 export function startWorkerChild(env: Record<string, string>): { child: ChildProcess; ready: Promise<void> } {
   const logLevel = env.CDP_LOG_LEVEL;
+  const quieterThanInfo = logLevel === 'silent' || logLevel === 'warn' || logLevel === 'error' || logLevel === 'fatal';
   const child = spawn(process.execPath, [...profilerFlags(), '--import', 'tsx', fileURLToPath(new URL('../../platform/worker.ts', import.meta.url))], {
     stdio: ['ignore', 'pipe', 'inherit'],
     // Info at least, for the line that says it started; shown only when BENCH_LOG asks for logs.
     // Workers side by side: each serves its metrics on a free port.
-    env: { ...process.env, WORKER_METRICS_PORT: '0', ...env, CDP_LOG_LEVEL: logLevel === 'silent' ? 'info' : logLevel },
+    env: { ...process.env, WORKER_METRICS_PORT: '0', ...env, CDP_LOG_LEVEL: quieterThanInfo ? 'info' : logLevel },
   });
   const ready = new Promise<void>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`The worker exited with ${code} before it started`)));
     createInterface({ input: child.stdout! }).on('line', (line) => {
-      if (logLevel !== 'silent') console.log(line);
+      if (!quieterThanInfo) console.log(line);
       if (line.includes('"Worker started"')) resolve();
     });
   });
