@@ -9,17 +9,25 @@
  *   BENCH_SCALE=0.2 npm run bench -- live          (a quick run: a fifth of the rate, subscribers and time)
  *   BENCH_RATE=1500 BENCH_SUBSCRIBERS=100 BENCH_SEGMENTS=10 BENCH_DURATION=10 npm run bench -- live
  *
- * Setup: MongoDB (MONGODB_URI, or devdb in a child process) and, in this
- * process, the segment, profile, account and destination subgraphs, the gateway
- * and the subscribers. Subscribers are spread over BENCH_SEGMENTS segments, so
+ * Setup: MongoDB (MONGODB_URI, or devdb in a child process); in this process
+ * the segment, profile, account and destination subgraphs and the gateway, as
+ * `npm start` runs them. Two threads play the outside world, so their CPU is not
+ * the platform's: the writer (as a streaming evaluator in its own worker
+ * process: support/liveWriter.ts) and the subscribers (clients: support/
+ * liveSubscribers.ts). Subscribers are spread over BENCH_SEGMENTS segments, so
  * each change reaches SUBSCRIBERS / SEGMENTS of them; each selects the event's
- * own fields (no member fetched from other subgraphs). A change is written the
- * way the evaluators write it (the membership event log's `append`), in batches
- * every 10 ms; latency is receipt time minus the write's start. The floor takes
- * the same path minus GraphQL: insert, change stream, websocket to each
- * subscriber of the segment. Memory per idle subscriber is the heap and RSS
- * growth of this process per subscription opened (both ends of each socket are
- * in this process, so it overstates the server's share).
+ * own fields (no member fetched from other subgraphs). Changes come due at the
+ * rate in groups every 10 ms; one writer stores them as the evaluators do (the
+ * membership event log's `append`, one batch at a time, each holding what came
+ * due meanwhile). Latency is receipt time minus the time the change came due;
+ * `stored*` is the part until its write answered. The floor takes the same path
+ * minus GraphQL, on the same threads: a plain driver insert, one change stream,
+ * a websocket to each subscriber of the segment. The gateway's subscribers
+ * subscribe together, so those of one segment share one subgraph subscription
+ * (gateway/live/sharedSubgraphSubscriptions.ts). Memory per idle subscriber is
+ * the platform's heap growth per subscription (the clients' heap is their
+ * thread's own) and the process's RSS growth (clients included); each idle
+ * subscription selects differently, so none shares a subgraph subscription.
  *
  * Goals (issue 12): p99 under 250 ms and under 3x the floor; under 50 KB per idle subscriber.
  * Prints a table and writes bench/results/live.json.
@@ -30,19 +38,21 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { createClient, type Client } from 'graphql-ws';
 import { MongoClient } from 'mongodb';
 import WebSocket, { WebSocketServer } from 'ws';
 import { createDatabases } from '../lib/mongo/databases.js';
 import { encodeCursor } from '../subgraphs/segment/live/cursor.js';
-import { MembershipEventsRepository, type NewMembershipEvent } from '../subgraphs/segment/memberships/membershipEvents.repository.js';
+import { MembershipEventsRepository } from '../subgraphs/segment/memberships/membershipEvents.repository.js';
 import { startBenchPlatform } from './support/benchPlatform.js';
+import { SubscriberThread } from './support/liveSubscribers.js';
+import { membershipEvent, writeOnThread, type Load } from './support/liveWriter.js';
 import { stopChild } from './support/processes.js';
 import { writeResults } from './support/results.js';
 
 const SANDBOX = 'benchlive';
-const BATCH_INTERVAL_MS = 10;
 const SUBSCRIPTION = 'subscription ($segmentId: ID!, $after: String) { segmentMembershipChanged(segmentId: $segmentId, after: $after) { cursor memberId } }';
+/** `_N` becomes each subscription's index: distinct selections, so none shares a subgraph subscription. */
+const IDLE_SUBSCRIPTION = 'subscription ($segmentId: ID!) { segmentMembershipChanged(segmentId: $segmentId) { cursor memberId idle_N: memberId } }';
 
 interface Settings {
   rate: number;
@@ -60,6 +70,9 @@ interface LatencyResult {
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
+  /** Of the latency, the part until the change was stored (waiting for the writer included). */
+  storedP50Ms: number;
+  storedP99Ms: number;
 }
 
 function settingsFromEnv(): Settings {
@@ -80,9 +93,11 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-function summarize(name: string, changes: number, expected: number, latencies: number[]): LatencyResult {
+function summarize(name: string, load: Load, expected: number, latencies: number[]): LatencyResult {
   const sorted = [...latencies].sort((a, b) => a - b);
+  const stored = [...load.storedMs].sort((a, b) => a - b);
   const round = (value: number) => Math.round(value * 10) / 10;
+  const changes = load.changes;
   return {
     name,
     changes,
@@ -91,81 +106,36 @@ function summarize(name: string, changes: number, expected: number, latencies: n
     p50Ms: round(percentile(sorted, 50)),
     p99Ms: round(percentile(sorted, 99)),
     maxMs: round(sorted.at(-1) ?? Number.NaN),
+    storedP50Ms: round(percentile(stored, 50)),
+    storedP99Ms: round(percentile(stored, 99)),
   };
 }
 
-/** Writes `rate` changes a second for `seconds`, in batches, round-robin over segments; `write` answers when its batch is stored. */
-async function steadyLoad(settings: Settings, write: (batch: Array<{ segment: number; member: string }>, startedAt: number) => Promise<void>): Promise<number> {
-  const perBatch = Math.max(1, Math.round((settings.rate * BATCH_INTERVAL_MS) / 1_000));
-  const batches = Math.round((settings.durationSeconds * 1_000) / BATCH_INTERVAL_MS);
-  const writes: Array<Promise<void>> = [];
-  const start = performance.now();
-  let written = 0;
-  for (let i = 0; i < batches; i++) {
-    const due = start + i * BATCH_INTERVAL_MS;
-    const wait = due - performance.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    const batch = Array.from({ length: perBatch }, (_, j) => ({ segment: (written + j) % settings.segments, member: `m${written + j}` }));
-    written += perBatch;
-    writes.push(write(batch, performance.timeOrigin + performance.now()));
-  }
-  await Promise.all(writes);
-  return written;
-}
-
-async function measureGateway(settings: Settings, wsUrl: string, authorization: string, events: MembershipEventsRepository, segmentIds: string[]): Promise<LatencyResult> {
-  const started = new Map<string, number>();
-  const latencies: number[] = [];
+async function measureGateway(
+  settings: Settings,
+  subscribers: SubscriberThread,
+  gateway: { wsUrl: string; authorization: string },
+  target: { mongoUri: string; database: string },
+  events: MembershipEventsRepository,
+  segmentIds: string[],
+): Promise<LatencyResult> {
+  const { wsUrl, authorization } = gateway;
   const after = encodeCursor(await events.lastPosition());
-  const clients: Client[] = [];
-  let warm = 0;
-  const ready: Array<Promise<void>> = [];
-  for (let i = 0; i < settings.subscribers; i++) {
-    const client = createClient({ url: wsUrl, webSocketImpl: WebSocket, connectionParams: { authorization }, retryAttempts: 0, lazy: false, onNonLazyError: () => {} });
-    clients.push(client);
-    const segmentId = segmentIds[i % segmentIds.length]!;
-    ready.push(
-      new Promise<void>((resolve, reject) => {
-        let first = true;
-        client.subscribe<{ segmentMembershipChanged: { memberId: string } }>(
-          { query: SUBSCRIPTION, variables: { segmentId, after } },
-          {
-            next: (result) => {
-              const member = result.data?.segmentMembershipChanged.memberId;
-              if (member === undefined) return;
-              if (first) {
-                first = false;
-                warm++;
-                resolve();
-                return;
-              }
-              const at = started.get(member);
-              if (at !== undefined) latencies.push(performance.timeOrigin + performance.now() - at);
-            },
-            error: reject,
-            complete: () => {},
-          },
-        );
-      }),
-    );
-  }
+  await subscribers.open({ kind: 'gateway', wsUrl, authorization, query: SUBSCRIPTION, segmentIds, subscribers: settings.subscribers, after });
   // One warm-up change per segment proves every subscription is live before the clock starts.
   await events.append(segmentIds.map((segmentId) => membershipEvent(segmentId, `warm-${segmentId}`)));
-  await Promise.all(ready);
-  if (warm !== settings.subscribers) throw new Error('not every subscriber is live');
+  await subscribers.live();
 
-  const changes = await steadyLoad(settings, async (batch, startedAt) => {
-    for (const { member } of batch) started.set(member, startedAt);
-    await events.append(batch.map(({ segment, member }) => membershipEvent(segmentIds[segment]!, member)));
-  });
-  const expected = changes * (settings.subscribers / settings.segments);
-  await drained(() => latencies.length, expected);
-  await Promise.all(clients.map((client) => client.dispose()));
-  return summarize('through the gateway (graphql-ws)', changes, expected, latencies);
+  const load = await writeOnThread(settings, { kind: 'log', mongoUri: target.mongoUri, database: target.database, segmentIds });
+  const expected = load.changes * (settings.subscribers / settings.segments);
+  await drained(() => subscribers.count(), expected);
+  const latencies = await subscribers.take();
+  await subscribers.close();
+  return summarize('through the gateway (graphql-ws)', load, expected, latencies);
 }
 
 /** The floor: insert with the driver, one change stream, a plain websocket per subscriber. */
-async function measureFloor(settings: Settings, client: MongoClient): Promise<LatencyResult> {
+async function measureFloor(settings: Settings, subscribers: SubscriberThread, client: MongoClient, mongoUri: string): Promise<LatencyResult> {
   const collection = client.db(`benchlive_floor_${Date.now()}`).collection<{ segment: number; member: string; at: number }>('changes');
   const server = createServer();
   const wss = new WebSocketServer({ server });
@@ -187,55 +157,41 @@ async function measureFloor(settings: Settings, client: MongoClient): Promise<La
     }
   })().catch(() => {});
 
-  const latencies: number[] = [];
   const { port } = server.address() as AddressInfo;
-  const sockets = await Promise.all(
-    Array.from({ length: settings.subscribers }, (_, i) => {
-      const socket = new WebSocket(`ws://127.0.0.1:${port}/?segment=${i % settings.segments}`);
-      socket.on('message', (data) => {
-        const { at } = JSON.parse(String(data)) as { at: number };
-        latencies.push(performance.timeOrigin + performance.now() - at);
-      });
-      return new Promise<WebSocket>((resolve) => socket.once('open', () => resolve(socket)));
-    }),
-  );
-  await drained(() => wss.clients.size, settings.subscribers);
-  const changes = await steadyLoad(settings, async (batch, startedAt) => {
-    await collection.insertMany(batch.map(({ segment, member }) => ({ segment, member, at: startedAt })));
-  });
-  const expected = changes * (settings.subscribers / settings.segments);
-  await drained(() => latencies.length, expected);
-  sockets.forEach((socket) => socket.close());
+  await subscribers.open({ kind: 'floor', url: `ws://127.0.0.1:${port}/`, subscribers: settings.subscribers, segments: settings.segments });
+  await drained(async () => wss.clients.size, settings.subscribers);
+  const load = await writeOnThread(settings, { kind: 'floor', mongoUri, database: collection.dbName, collection: collection.collectionName });
+  const expected = load.changes * (settings.subscribers / settings.segments);
+  await drained(() => subscribers.count(), expected);
+  const latencies = await subscribers.take();
+  await subscribers.close();
   await stream.close();
   await forwarding;
   wss.close();
   server.close();
   await collection.db.dropDatabase();
-  return summarize('floor: insert, change stream, plain websocket', changes, expected, latencies);
+  return summarize('floor: insert, change stream, plain websocket', load, expected, latencies);
 }
 
-async function measureIdleMemory(settings: Settings, wsUrl: string, authorization: string, segmentId: string): Promise<{ subscriptions: number; heapKbPerSubscriber: number; rssKbPerSubscriber: number }> {
+/**
+ * The platform's heap and this process's RSS per idle subscription. The clients
+ * run on the subscriber thread, whose heap is its own, so the heap growth is
+ * the platform's share alone (RSS counts both). Each subscription names its
+ * operation differently, so none shares a subgraph subscription with another:
+ * this is the cost of dashboards opened at different times.
+ */
+async function measureIdleMemory(settings: Settings, subscribers: SubscriberThread, wsUrl: string, authorization: string, segmentId: string): Promise<{ subscriptions: number; heapKbPerSubscriber: number; rssKbPerSubscriber: number }> {
   const gc = collectGarbage();
   const perConnection = 10;
-  const connections = Math.ceil(settings.idleSubscribers / perConnection);
+  const subscriptions = Math.ceil(settings.idleSubscribers / perConnection) * perConnection;
   await gc();
   const before = process.memoryUsage();
-  const clients: Client[] = [];
-  const acks: Array<Promise<void>> = [];
-  for (let i = 0; i < connections; i++) {
-    let ack!: () => void;
-    acks.push(new Promise<void>((resolve) => (ack = resolve)));
-    const client = createClient({ url: wsUrl, webSocketImpl: WebSocket, connectionParams: { authorization }, retryAttempts: 0, lazy: false, onNonLazyError: () => {}, on: { connected: () => ack() } });
-    clients.push(client);
-    for (let j = 0; j < perConnection; j++) client.subscribe({ query: SUBSCRIPTION, variables: { segmentId } }, { next: () => {}, error: () => {}, complete: () => {} });
-  }
-  await Promise.all(acks);
+  await subscribers.open({ kind: 'gateway', wsUrl, authorization, query: IDLE_SUBSCRIPTION, segmentIds: [segmentId], subscribers: subscriptions, perConnection, distinctNames: true });
   // Let every subscription reach the segment subgraph and settle.
   await new Promise((resolve) => setTimeout(resolve, 2_000));
   await gc();
   const after = process.memoryUsage();
-  await Promise.all(clients.map((client) => client.dispose()));
-  const subscriptions = connections * perConnection;
+  await subscribers.close();
   return {
     subscriptions,
     heapKbPerSubscriber: Math.round((after.heapUsed - before.heapUsed) / subscriptions / 102.4) / 10,
@@ -255,22 +211,17 @@ function collectGarbage(): () => Promise<void> {
 }
 
 /** Waits until `count()` reaches `expected`, or until it stops growing for 5 s (what is missing is then reported). */
-async function drained(count: () => number, expected: number): Promise<void> {
-  let last = count();
+async function drained(count: () => Promise<number> | number, expected: number): Promise<void> {
+  let last = await count();
   let lastChange = Date.now();
-  while (count() < expected && Date.now() - lastChange < 5_000) {
+  while (last < expected && Date.now() - lastChange < 5_000) {
     await new Promise((resolve) => setTimeout(resolve, 50));
-    if (count() !== last) {
-      last = count();
+    const now = await count();
+    if (now !== last) {
+      last = now;
       lastChange = Date.now();
     }
   }
-}
-
-let sequence = 0;
-function membershipEvent(segmentId: string, memberId: string): NewMembershipEvent {
-  sequence++;
-  return { segmentId, memberId, memberType: 'PERSON', status: 'realized', occurredAt: new Date(), cause: { kind: 'batch', runId: `bench-${sequence}` } };
 }
 
 export async function run(): Promise<unknown> {
@@ -284,6 +235,7 @@ export async function run(): Promise<unknown> {
   });
   const writer = new MongoClient(mongoUri);
   await writer.connect();
+  const subscribers = new SubscriberThread();
   try {
     const { generatedKey } = await platform.tenancy.bootstrap(SANDBOX);
     const authorization = `Bearer ${generatedKey}`;
@@ -297,13 +249,15 @@ export async function run(): Promise<unknown> {
       const body = (await response.json()) as { data: { createSegment: { id: string } } };
       segmentIds.push(body.data.createSegment.id);
     }
-    const events = new MembershipEventsRepository(createDatabases(writer, databasePrefix).sandbox(SANDBOX));
+    const sandboxDb = createDatabases(writer, databasePrefix).sandbox(SANDBOX);
+    const sandboxDatabase = sandboxDb.databaseName;
+    const events = new MembershipEventsRepository(sandboxDb);
     await events.ensureIndexes();
 
     console.log(`${settings.rate} changes/s for ${settings.durationSeconds} s; ${settings.subscribers} subscribers over ${settings.segments} segments`);
-    const floor = await measureFloor(settings, writer);
-    const gateway = await measureGateway(settings, platform.gateway.wsUrl, authorization, events, segmentIds);
-    const memory = await measureIdleMemory(settings, platform.gateway.wsUrl, authorization, segmentIds[0]!);
+    const floor = await measureFloor(settings, subscribers, writer, mongoUri);
+    const gateway = await measureGateway(settings, subscribers, { wsUrl: platform.gateway.wsUrl, authorization }, { mongoUri, database: sandboxDatabase }, events, segmentIds);
+    const memory = await measureIdleMemory(settings, subscribers, platform.gateway.wsUrl, authorization, segmentIds[0]!);
 
     console.table([floor, gateway]);
     console.log(`p99 through the gateway: ${gateway.p99Ms} ms (goal < 250 ms), ${Math.round((gateway.p99Ms / floor.p99Ms) * 10) / 10}x the floor (goal < 3x)`);
@@ -312,6 +266,7 @@ export async function run(): Promise<unknown> {
     await writeResults('live', results);
     return results;
   } finally {
+    await subscribers.stop();
     await writer.db(`${databasePrefix}sb_${SANDBOX}`).dropDatabase().catch(() => {});
     await writer.close();
     await platform.stop();

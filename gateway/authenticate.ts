@@ -17,6 +17,7 @@ import { sandboxDeleted } from '../lib/tenancy/deletedSandboxes.js';
 import { DomainError, ErrorCode, httpStatusFor } from '../lib/errors.js';
 import { headerValue } from '../lib/headers.js';
 import { parseSandboxName } from '../lib/sandbox.js';
+import type { ApiKeyChanges } from './apiKeyChanges.js';
 import { AuthFailureLimiter } from './limits/authFailureLimiter.js';
 
 export const SANDBOX_HEADER = 'x-sandbox';
@@ -47,10 +48,23 @@ export interface ApiKeyAuthenticatorOptions {
   lookup: ApiKeyLookup;
   signer: GatewayTokenSigner;
   /**
-   * How long a key's principal and signed token are reused. Revoking a key takes
-   * effect within this time; a shorter one costs a database read per request.
+   * How long a key's principal and signed token are reused before they are read
+   * again. Without `keyChanges`, revoking a key takes effect within this time and
+   * a request that finds its key expired waits for the read.
    */
   cacheTtlMs?: number;
+  /**
+   * Key changes as they are committed (apiKeyChanges.ts). While they are followed,
+   * a changed key is dropped from the cache at once, so an expired entry is still
+   * served (up to `maxStaleMs`) while one read refreshes it in the background.
+   */
+  keyChanges?: Pick<ApiKeyChanges, 'live' | 'listen'>;
+  /**
+   * Longest an entry is served past its lifetime while it is refreshed; within the
+   * signed token's lifetime, so a served token never expires on its way.
+   * @default 30 000 ms
+   */
+  maxStaleMs?: number;
   /**
    * Failed authentications per minute per client address; beyond it an address's
    * attempts are refused without a lookup. None means unlimited.
@@ -64,37 +78,103 @@ export interface ApiKeyAuthenticatorOptions {
   now?: () => number;
 }
 
+type CachedIdentityValue = Omit<GatewayIdentity, 'sandbox'>;
+
 interface CachedIdentity {
-  identity: Promise<Omit<GatewayIdentity, 'sandbox'>>;
-  expiresAt: number;
+  key: string;
+  identity: Promise<CachedIdentityValue>;
+  /** Set once the lookup succeeded: only a known-good entry is served stale. */
+  keyId?: string;
+  fetchedAt: number;
+  refreshing: boolean;
 }
 
 const MAX_CACHED_KEYS = 10_000;
 
 export function createApiKeyAuthenticator(options: ApiKeyAuthenticatorOptions): Authenticator {
   const ttl = options.cacheTtlMs ?? 5_000;
+  const maxStale = options.maxStaleMs ?? 30_000;
   const now = options.now ?? Date.now;
   const cache = new Map<string, CachedIdentity>();
   const failures = options.failuresPerMinute === undefined ? undefined : new AuthFailureLimiter(options.failuresPerMinute, now);
+  // Bumped by every key change: a lookup that started before one may have read the key as it was.
+  let generation = 0;
+  options.keyChanges?.listen({
+    changed(keyId) {
+      generation++;
+      for (const [key, entry] of cache) if (entry.keyId === keyId) cache.delete(key);
+    },
+    reset() {
+      generation++;
+      cache.clear();
+    },
+  });
+
+  const lookUp = (key: string): Promise<CachedIdentityValue> =>
+    options.lookup(key).then(async (principal) => ({ principal, gatewayToken: await options.signer.sign(principal) }));
+
+  /** Stores a lookup's outcome unless a key change came during it; a refused key is not remembered. */
+  const remember = (entry: CachedIdentity, startedAt: number) => {
+    const { key } = entry;
+    entry.identity.then(
+      (value) => {
+        if (generation !== startedAt || cache.get(key) !== entry) {
+          if (cache.get(key) === entry) cache.delete(key);
+          return;
+        }
+        entry.keyId = value.principal.keyId ?? value.principal.sandbox;
+      },
+      () => {
+        if (cache.get(key) === entry) cache.delete(key);
+      },
+    );
+  };
 
   const resolve = (key: string) => {
     const cached = cache.get(key);
-    if (cached && cached.expiresAt > now()) return cached.identity;
-    const identity = options.lookup(key).then(async (principal) => ({
-      principal,
-      gatewayToken: await options.signer.sign(principal),
-    }));
+    if (cached && isServable(cached)) return cached.identity;
+    const entry: CachedIdentity = { key, identity: lookUp(key), fetchedAt: now(), refreshing: false };
     if (cache.size >= MAX_CACHED_KEYS) cache.clear();
-    cache.set(key, { identity, expiresAt: now() + ttl });
-    // A refused key is not remembered: the next attempt asks again.
-    identity.catch(() => cache.delete(key));
-    return identity;
+    cache.set(key, entry);
+    remember(entry, generation);
+    return entry.identity;
+  };
+
+  /** Fresh, or expired but known good while changes are followed (then refreshed once in the background). */
+  const isServable = (entry: CachedIdentity): boolean => {
+    const age = now() - entry.fetchedAt;
+    if (age < ttl) return true;
+    if (entry.keyId === undefined || age >= ttl + maxStale || !options.keyChanges?.live()) return false;
+    refresh(entry);
+    return true;
+  };
+
+  const refresh = (entry: CachedIdentity) => {
+    if (entry.refreshing) return;
+    entry.refreshing = true;
+    const startedAt = generation;
+    const { key } = entry;
+    lookUp(key).then(
+      (value) => {
+        entry.refreshing = false;
+        // A change during the read drops the entry instead (the change may be this key's).
+        if (generation !== startedAt || cache.get(key) !== entry) return;
+        entry.identity = Promise.resolve(value);
+        entry.keyId = value.principal.keyId ?? value.principal.sandbox;
+        entry.fetchedAt = now();
+      },
+      (error: unknown) => {
+        entry.refreshing = false;
+        // Refused now (revoked, deleted): forget it. Another failure (the database away) leaves the entry to expire.
+        if (error instanceof DomainError && error.code === ErrorCode.Unauthenticated && cache.get(key) === entry) cache.delete(key);
+      },
+    );
   };
 
   // Keys already known good answer from the cache; every other guess is counted against its address.
   const resolveCounted = async (key: string, address: string | undefined) => {
     const cached = cache.get(key);
-    if (cached && cached.expiresAt > now()) return cached.identity;
+    if (cached && isServable(cached)) return cached.identity;
     if (failures && address !== undefined) failures.check(address);
     try {
       if (!looksLikeApiKey(key)) throw invalidKey();

@@ -15,12 +15,13 @@ import type { RateLimiter } from '../lib/tenancy/rateLimiter.js';
 import type { Authenticator } from './authenticate.js';
 import { FORWARDED_HEADER_NAMES } from './forwardedHeaders.js';
 import { toHiveLogger } from './hiveLogger.js';
+import { useSharedSubgraphSubscriptions } from './live/sharedSubgraphSubscriptions.js';
 import { useSubgraphSubscriptionErrors } from './live/useSubgraphSubscriptionErrors.js';
 import type { InFlightLimiter } from './limits/inFlightLimiter.js';
 import { useMetrics } from './plugins/useMetrics.js';
-import { useRequestIdentity, type RequestIdentityContext } from './plugins/useRequestIdentity.js';
-import { useSubgraphFetchSignal } from './plugins/useSubgraphFetchSignal.js';
+import { requestIdHeaders, useRequestIdentity, type RequestIdentityContext } from './plugins/useRequestIdentity.js';
 import { requestLimitPlugins } from './plugins/useRequestLimits.js';
+import { createSubgraphFetch } from './subgraphFetch.js';
 
 export interface GatewayRuntimeOptions {
   supergraphSdl: string;
@@ -53,7 +54,9 @@ export function createRuntime(options: GatewayRuntimeOptions): CdpGatewayRuntime
   const agent = new Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64 });
 
   const introspection = options.introspection ?? true;
-  const runtime = createGatewayRuntime<RequestIdentityContext>({
+  // The runtime's Response class is known once it exists; fetches start after that.
+  const subgraphFetch = createSubgraphFetch(agent, () => runtime.fetchAPI.Response as never, requestIdHeaders);
+  const runtime: CdpGatewayRuntime = createGatewayRuntime<RequestIdentityContext>({
     supergraph: options.supergraphSdl,
     // Hive Router's query planner (Rust, shipped prebuilt in the npm package) and its
     // executor: several times faster per request than the JavaScript stitching planner.
@@ -74,7 +77,11 @@ export function createRuntime(options: GatewayRuntimeOptions): CdpGatewayRuntime
         },
       },
     },
-    customAgent: () => agent,
+    // Queries and mutations to subgraphs (subscriptions use the websocket transport).
+    fetchAPI: { fetch: subgraphFetch as typeof fetch },
+    // The identity plugin reads or makes each request's id and forwards it with the signed token,
+    // without the built-in plugin's per-request logger and per-fetch header copies.
+    requestId: false,
     plugins: () => [
       // First, so it also counts the requests the identity plugin refuses.
       useMetrics(),
@@ -86,7 +93,8 @@ export function createRuntime(options: GatewayRuntimeOptions): CdpGatewayRuntime
       }),
       ...(options.limits ? requestLimitPlugins(options.limits, { blockFieldSuggestions: !introspection }) : []),
       useSubgraphSubscriptionErrors<RequestIdentityContext>(),
-      useSubgraphFetchSignal(),
+      // After the gateway's own subgraph hooks: it shares the executor it is given (identical subscriptions started together).
+      useSharedSubgraphSubscriptions(),
       ...(options.plugins ?? []),
     ],
     ...(introspection ? {} : { disableIntrospection: { disableIf: () => true } }),

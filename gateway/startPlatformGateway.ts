@@ -13,6 +13,7 @@ import { createMongoRateLimiter } from '../lib/tenancy/rateLimiter.js';
 import { TenancyRepository } from '../lib/tenancy/tenancy.repository.js';
 import { TenancyService } from '../lib/tenancy/tenancy.service.js';
 import { startAdminEndpoint } from './admin/adminServer.js';
+import { followApiKeyChanges } from './apiKeyChanges.js';
 import { createApiKeyAuthenticator } from './authenticate.js';
 import { useAuditLog } from './plugins/useAuditLog.js';
 import { startGateway, type RunningGateway } from './server.js';
@@ -41,13 +42,17 @@ export async function startPlatformGateway(options: StartPlatformGatewayOptions)
   const { config, databases, logger } = options;
   const { security } = config;
   const platformDb = databases.platform();
+  const repository = new TenancyRepository(platformDb);
   const tenancy = new TenancyService({
-    repository: new TenancyRepository(platformDb),
+    repository,
     dropSandboxData: (sandbox) => databases.dropSandbox(sandbox),
     now: options.now,
   });
+  // Revocations reach this process as they are committed, so cached keys are served while they are re-read.
+  const keyChanges = followApiKeyChanges(repository, { logger });
   const authenticator = createApiKeyAuthenticator({
     lookup: (key) => tenancy.authenticate(key),
+    keyChanges,
     signer: createGatewayTokenSigner(security.gatewaySecret),
     failuresPerMinute: security.authFailuresPerMinute,
     isSandboxDeleted: (sandbox) => databases.isSandboxDeleted(sandbox),
@@ -86,7 +91,7 @@ export async function startPlatformGateway(options: StartPlatformGatewayOptions)
   const stopGateway = gateway.stop.bind(gateway);
   gateway.stop = async () => {
     await stopGateway();
-    await rateLimiter.close();
+    await Promise.all([rateLimiter.close(), keyChanges.close()]);
   };
   return { gateway, tenancy };
 }

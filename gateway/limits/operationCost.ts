@@ -48,17 +48,46 @@ export interface OperationCostInput {
 }
 
 export function operationCost(input: OperationCostInput): number {
+  return estimateCost(input).cost;
+}
+
+/**
+ * `operationCost` remembered per parsed document (the runtime's parser cache hands
+ * the same document object to every request with the same text, so entries live
+ * as long as that bounded cache keeps the document). A cost that depends on the
+ * variables' values (`first: $n`) is computed for every request.
+ */
+export function createOperationCostCache(): (input: OperationCostInput) => number {
+  const bySchema = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, Map<string, number>>>();
+  return (input) => {
+    let byDocument = bySchema.get(input.schema);
+    if (!byDocument) bySchema.set(input.schema, (byDocument = new WeakMap()));
+    const operationKey = input.operationName ?? '';
+    const known = byDocument.get(input.document)?.get(operationKey);
+    if (known !== undefined) return known;
+    const { cost, readsVariables } = estimateCost(input);
+    if (!readsVariables) {
+      let byOperation = byDocument.get(input.document);
+      if (!byOperation) byDocument.set(input.document, (byOperation = new Map()));
+      byOperation.set(operationKey, cost);
+    }
+    return cost;
+  };
+}
+
+function estimateCost(input: OperationCostInput): { cost: number; readsVariables: boolean } {
   const operation = selectOperation(input.document, input.operationName);
-  if (!operation) return 0;
+  if (!operation) return { cost: 0, readsVariables: false };
   const rootType = input.schema.getRootType(operation.operation);
-  if (!rootType) return 0;
+  if (!rootType) return { cost: 0, readsVariables: false };
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const definition of input.document.definitions) {
     if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
   }
   const variables = variableValues(operation, input.variables ?? {});
   const counter = new CostCounter(input.schema, fragments, variables);
-  return counter.selectionSetCost(operation.selectionSet, rootType);
+  const cost = counter.selectionSetCost(operation.selectionSet, rootType);
+  return { cost, readsVariables: counter.readsVariables };
 }
 
 function selectOperation(document: DocumentNode, operationName: string | null | undefined): OperationDefinitionNode | undefined {
@@ -80,6 +109,9 @@ function variableValues(operation: OperationDefinitionNode, sent: Readonly<Recor
 }
 
 class CostCounter {
+  /** Whether a size came from a variable, so the cost holds only for these variables' values. */
+  readsVariables = false;
+
   constructor(
     private readonly schema: GraphQLSchema,
     private readonly fragments: ReadonlyMap<string, FragmentDefinitionNode>,
@@ -119,6 +151,7 @@ class CostCounter {
       const definition = field.args.find((arg) => arg.name === argumentName);
       if (!definition) continue;
       const given = node.arguments?.find((arg) => arg.name.value === argumentName)?.value;
+      if (given && (given.kind === Kind.VARIABLE || given.kind === Kind.LIST || given.kind === Kind.OBJECT)) this.readsVariables = true;
       let size: unknown;
       if (given?.kind === Kind.VARIABLE) size = this.variables[given.name.value];
       else if (given && given.kind !== Kind.NULL) size = valueFromAST(given, definition.type, this.variables);

@@ -14,7 +14,7 @@ import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-fi
 import { GraphQLError, type DocumentNode, type GraphQLSchema } from 'graphql';
 import type { RequestLimits } from '../../lib/config.js';
 import { ErrorCode } from '../../lib/errors.js';
-import { operationCost } from '../limits/operationCost.js';
+import { createOperationCostCache, operationCost, type OperationCostInput } from '../limits/operationCost.js';
 
 type DocumentLimits = Pick<RequestLimits, 'maxDepth' | 'maxCost' | 'maxAliases' | 'maxTokens'>;
 
@@ -46,8 +46,8 @@ interface CostArgs {
 }
 
 /** The cost error for a document over `maxCost`, or undefined. */
-export function costLimitError(args: CostArgs, maxCost: number): GraphQLError | undefined {
-  const cost = operationCost({ schema: args.schema, document: args.document, operationName: args.operationName, variables: args.variableValues });
+export function costLimitError(args: CostArgs, maxCost: number, costOf: (input: OperationCostInput) => number = operationCost): GraphQLError | undefined {
+  const cost = costOf({ schema: args.schema, document: args.document, operationName: args.operationName, variables: args.variableValues });
   if (cost <= maxCost) return undefined;
   return new GraphQLError(`Query cost limit of ${maxCost} exceeded, found ${cost}`, {
     extensions: { code: ErrorCode.LimitExceeded, details: { maxCost, cost } },
@@ -56,13 +56,14 @@ export function costLimitError(args: CostArgs, maxCost: number): GraphQLError | 
 
 /** Cost needs the variables, so it is checked as execution (or a subscription) is about to start. */
 function useCostLimit(maxCost: number): GatewayPlugin {
+  const costOf = createOperationCostCache();
   return {
     onExecute({ args, setResultAndStopExecution }) {
-      const refused = costLimitError(args, maxCost);
+      const refused = costLimitError(args, maxCost, costOf);
       if (refused) setResultAndStopExecution({ errors: [refused] });
     },
     onSubscribe({ args, setResultAndStopExecution }) {
-      const refused = costLimitError(args, maxCost);
+      const refused = costLimitError(args, maxCost, costOf);
       if (refused) setResultAndStopExecution({ errors: [refused] });
     },
   };

@@ -89,6 +89,11 @@ export class TenancyRepository {
     return this.sandboxes.watch([], {});
   }
 
+  /** Every change to the apiKeys collection, so gateways drop a revoked key from their caches at once. */
+  watchApiKeys(): ChangeStream<ApiKeyRecord> {
+    return this.apiKeys.watch([], {});
+  }
+
   async insertApiKey(record: ApiKeyRecord): Promise<void> {
     await this.apiKeys.insertOne(record);
   }

@@ -33,6 +33,8 @@ export interface TinySubgraph {
   url: string;
   typeDefs: string;
   seen: SeenRequest[];
+  /** The `x-request-id` of each HTTP request, in order. */
+  requestIds: Array<string | undefined>;
   /** Makes `/health` answer 503, as a subgraph that lost its database would. */
   setHealthy(healthy: boolean): void;
   stop(): Promise<void>;
@@ -127,6 +129,7 @@ async function startTinySubgraph(name: string, typeDefs: string, resolvers: obje
   const apollo = new ApolloServer<TinyContext>({ schema });
   await apollo.start();
   const seen: SeenRequest[] = [];
+  const requestIds: Array<string | undefined> = [];
   let healthy = true;
 
   const server: Server = createServer(async (req, res) => {
@@ -139,6 +142,7 @@ async function startTinySubgraph(name: string, typeDefs: string, resolvers: obje
     for (const [header, value] of Object.entries(req.headers)) if (typeof value === 'string') headers.set(header, value);
     const principal = await principalOf(headers.get(GATEWAY_TOKEN_HEADER));
     seen.push({ kind: 'http', sandbox: principal?.sandbox, role: principal?.role, operation: firstField(body) });
+    requestIds.push(headers.get('x-request-id'));
     const context: TinyContext = { sandbox: principal?.sandbox ?? 'none' };
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'POST', headers, search: new URL(req.url ?? '/', 'http://x').search, body },
@@ -174,6 +178,7 @@ async function startTinySubgraph(name: string, typeDefs: string, resolvers: obje
     url: `http://127.0.0.1:${port}/graphql`,
     typeDefs,
     seen,
+    requestIds,
     setHealthy: (value) => void (healthy = value),
     async stop() {
       await wsServer.dispose();
