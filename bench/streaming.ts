@@ -8,6 +8,10 @@
  *     under 250 ms.
  *   - the lag after the load stops: until the evaluator reports nothing pending and no lag.
  *   - the peak RSS of the worker process running the evaluator.
+ *   - where the time goes: each probe's latency split at the moment its event is visible in a
+ *     change stream (ingest, then evaluation); CPU milliseconds per change of the worker and of
+ *     devdb (when it runs here), which say what a change costs however busy the machine is; and
+ *     the evaluator's own phases (`streaming_phase_seconds`, read from the worker's /metrics).
  *
  * MongoDB is MONGODB_URI or, failing that, devdb in a child process; the gateway and
  * subgraphs run in this process, the worker in its own.
@@ -17,13 +21,15 @@
  *
  * Prints a table and writes bench/results/streaming.json.
  */
-import { fileURLToPath } from 'node:url';
+import { readFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
 import type { ChildProcess } from 'node:child_process';
 import { MongoClient } from 'mongodb';
 import { createGraphQLCall, type GraphQLCall } from '../lib/graphqlClient.js';
 import { identityKey } from '../lib/identity/namespaces.js';
 import type { RunningPlatform } from '../platform/startPlatform.js';
 import { MEMBERSHIP_EVENTS_COLLECTION } from '../subgraphs/segment/memberships.layout.js';
+import { STREAMING_LEASES_COLLECTION } from '../subgraphs/segment/streaming/layout.js';
 import { startBenchPlatform } from './support/benchPlatform.js';
 import { peakRssMb, startWorkerChild, stopChild } from './support/processes.js';
 import { dropBenchDatabases, machine, mongoSetting, writeResults } from './support/results.js';
@@ -59,6 +65,50 @@ function segmentExpressions(): Array<{ name: string; expression: string }> {
     }
   }
   return list;
+}
+
+/** The worker's /metrics address, from its log line. */
+function metricsUrlOf(worker: ChildProcess): Promise<string | null> {
+  return new Promise((resolve) => {
+    // Not closed once found: closing a readline pauses the stream the worker's other reader needs.
+    createInterface({ input: worker.stdout! }).on('line', (line) => {
+      const url = /"url":"([^"]+\/metrics)"/.exec(line)?.[1];
+      if (url) resolve(url);
+    });
+    worker.once('exit', () => resolve(null));
+  });
+}
+
+/** CPU seconds (user + system) a process has used so far (Linux); NaN without a pid. */
+async function cpuSeconds(pid: number | undefined): Promise<number> {
+  if (pid === undefined) return NaN;
+  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+  // utime and stime are fields 14 and 15 of the line, 12 and 13 after the command name; in clock ticks (100 a second on Linux).
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+type PhaseTotals = Map<string, { seconds: number; count: number }>;
+
+/** Sum and count of each phase of `streaming_phase_seconds`, from the worker's metrics. */
+async function readPhases(url: string | null): Promise<PhaseTotals> {
+  const totals: PhaseTotals = new Map();
+  if (!url) return totals;
+  const text = await (await fetch(url)).text();
+  for (const match of text.matchAll(/^\w*streaming_phase_seconds_(sum|count)\{phase="(\w+)"\} ([\d.e+-]+)$/gm)) {
+    const entry = totals.get(match[2]!) ?? { seconds: 0, count: 0 };
+    if (match[1] === 'sum') entry.seconds = Number(match[3]);
+    else entry.count = Number(match[3]);
+    totals.set(match[2]!, entry);
+  }
+  return totals;
+}
+
+function phaseDifference(before: PhaseTotals, after: PhaseTotals): Array<{ phase: string; 'total s': number; times: number; 'mean ms': number }> {
+  return [...after].map(([phase, { seconds, count }]) => {
+    const start = before.get(phase) ?? { seconds: 0, count: 0 };
+    const times = count - start.count;
+    return { phase, 'total s': round(seconds - start.seconds), times, 'mean ms': times === 0 ? 0 : round(((seconds - start.seconds) * 1000) / times) };
+  });
 }
 
 interface LoadResult {
@@ -178,14 +228,16 @@ export async function run() {
     });
     worker = workerChild.child;
     children.push(worker);
+    const workerMetrics = metricsUrlOf(worker);
     await workerChild.ready;
     const status = async () =>
       (await call<{ streamingStatus: { lagMs: number; pendingChanges: number; lastChangeAt: string | null } }>('{ streamingStatus { lagMs pendingChanges lastChangeAt } }')).streamingStatus;
 
-    // The first pass over the sandbox's people, before the clock starts.
-    for (let quiet = 0; quiet < 3; ) {
-      const now = await status();
-      quiet = now.pendingChanges === 0 && now.lagMs === 0 && now.lastChangeAt !== null ? quiet + 1 : 0;
+    // The first pass over the sandbox's people, before the clock starts: done when the evaluator's state has no pass left.
+    const leases = client.db(platform.databases.platform().databaseName).collection<{ _id: string; initialized?: boolean; passes?: unknown[] }>(STREAMING_LEASES_COLLECTION);
+    for (;;) {
+      const lease = await leases.findOne({ _id: 'default' });
+      if (lease?.initialized && lease.passes?.length === 0) break;
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
 
@@ -199,6 +251,21 @@ export async function run() {
         if (!arrivals.has(memberId)) arrivals.set(memberId, performance.now());
       }
     })().catch(() => undefined);
+
+    // When each probe's event is visible to a change stream: splits the latency into ingest and evaluation.
+    const visible = new Map<string, number>();
+    const eventStream = sandboxDb.collection('events').watch([{ $match: { operationType: 'insert', 'fullDocument.type': 'bench.probe' } }]);
+    void (async () => {
+      for await (const change of eventStream) {
+        if (change.operationType !== 'insert') continue;
+        const key = String(change.fullDocument.identityKey);
+        if (!visible.has(key)) visible.set(key, performance.now());
+      }
+    })().catch(() => undefined);
+    const phasesBefore = await readPhases(await workerMetrics);
+    // devdb, when it runs as a child of this process (not with MONGODB_URI).
+    const database = children.find((child) => child !== worker);
+    const cpuBefore = { worker: await cpuSeconds(worker.pid), database: await cpuSeconds(database?.pid) };
 
     console.log(`Sending ${rate} changes/s through the gateway for ${seconds} s (${SEGMENTS} streaming segments)...`);
     const load = await sendLoad(call, rate, seconds, people);
@@ -219,17 +286,32 @@ export async function run() {
       .find({ identityKeys: { $in: [...load.probes.keys()].map((email) => identityKey({ namespace: 'Email', value: email })) } }, { projection: { identityKeys: 1 } })
       .toArray();
     const latencies: number[] = [];
+    const ingestLatencies: number[] = [];
+    const evaluationLatencies: number[] = [];
     let missing = 0;
     for (const person of probePeople) {
       const key = (person.identityKeys as string[]).find((candidate) => load.probes.has(candidate.slice(candidate.indexOf(':') + 1)))!;
       const email = key.slice(key.indexOf(':') + 1);
       const arrived = arrivals.get(String(person._id));
       if (arrived === undefined) missing++;
-      else latencies.push(arrived - load.probes.get(email)!);
+      else {
+        const sentAt = load.probes.get(email)!;
+        latencies.push(arrived - sentAt);
+        const seen = visible.get(key);
+        if (seen !== undefined) {
+          ingestLatencies.push(seen - sentAt);
+          evaluationLatencies.push(arrived - seen);
+        }
+      }
     }
     missing += load.probes.size - probePeople.length;
     await stream.close();
-    latencies.sort((a, b) => a - b);
+    await eventStream.close();
+    for (const list of [latencies, ingestLatencies, evaluationLatencies]) list.sort((a, b) => a - b);
+    const phases = phaseDifference(phasesBefore, await readPhases(await workerMetrics));
+    const perChange = (before: number, after: number) => (load.sent === 0 || Number.isNaN(before) ? NaN : round(((after - before) * 1000) / load.sent));
+    const workerCpuMsPerChange = perChange(cpuBefore.worker, await cpuSeconds(worker.pid));
+    const databaseCpuMsPerChange = perChange(cpuBefore.database, await cpuSeconds(database?.pid));
     const workerPeakRssMb = await peakRssMb(worker.pid!);
 
     const summary = {
@@ -237,12 +319,18 @@ export async function run() {
       latencyP50Ms: round(percentile(latencies, 50)),
       latencyP99Ms: round(percentile(latencies, 99)),
       latencyMaxMs: round(latencies.at(-1) ?? NaN),
+      ingestToChangeP50Ms: round(percentile(ingestLatencies, 50)),
+      ingestToChangeP99Ms: round(percentile(ingestLatencies, 99)),
+      changeToEventP50Ms: round(percentile(evaluationLatencies, 50)),
+      changeToEventP99Ms: round(percentile(evaluationLatencies, 99)),
       probes: latencies.length,
       probesMissing: missing,
       lagMsWhenLoadStopped: lagAtEnd.lagMs,
       pendingWhenLoadStopped: lagAtEnd.pendingChanges,
       caughtUpMsAfterLoad: caughtUpMs,
       workerPeakRssMb,
+      workerCpuMsPerChange,
+      databaseCpuMsPerChange,
     };
     console.table([
       {
@@ -259,6 +347,15 @@ export async function run() {
         'worker peak RSS MB': summary.workerPeakRssMb,
       },
     ]);
+    console.log('Probe latency split: sent -> its event visible in a change stream (ingest), then -> its membership event (evaluation):');
+    console.table([
+      { part: 'ingest', 'p50 ms': summary.ingestToChangeP50Ms, 'p99 ms': summary.ingestToChangeP99Ms },
+      { part: 'evaluation', 'p50 ms': summary.changeToEventP50Ms, 'p99 ms': summary.changeToEventP99Ms },
+    ]);
+    // CPU time per change sent, from the load's start until caught up: what a change costs, however busy the machine is.
+    console.log(`CPU per change: worker ${summary.workerCpuMsPerChange} ms, devdb ${summary.databaseCpuMsPerChange} ms (ingest's writes included)`);
+    console.log('Where the evaluator spent its time during the load and catch-up (streaming_phase_seconds):');
+    console.table(phases);
     if (load.failedCalls > 0) console.log(`${load.failedCalls} ingest calls failed.`);
     const document = {
       benchmark: 'streaming',
@@ -267,6 +364,7 @@ export async function run() {
       settings: { scale, rate, seconds, people, segments: SEGMENTS, probesPerSecond: PROBES_PER_SECOND, mongo: mongoSetting() },
       load: { sent: load.sent, seconds: load.seconds, changesPerSecond: load.changesPerSecond, failedCalls: load.failedCalls },
       summary,
+      phases,
     };
     await writeResults('streaming', document);
     return document;

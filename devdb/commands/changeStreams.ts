@@ -75,6 +75,8 @@ class ChangeStreamCursor implements ServerCursor {
 
   private collect(): void {
     if (this.invalidated) return;
+    const events: Pending[] = [];
+    let invalidating: ChangeEntry | undefined;
     for (const e of this.deployment.changeLog.after(this.pos)) {
       this.pos = e.seq;
       if (!this.inScope(e)) continue;
@@ -83,23 +85,31 @@ class ChangeStreamCursor implements ServerCursor {
       const ev = this.scope.kind === 'collection' && op === 'dropDatabase'
         ? { ...this.render(e), operationType: 'drop', ns: { db: e.db, coll: this.scope.coll } }
         : this.render(e);
-      const shown = this.applyPipeline(ev);
-      if (shown) this.pending.push({ seq: e.seq, event: shown });
+      events.push({ seq: e.seq, event: ev });
       if (this.invalidates(e)) {
-        this.invalidate(e);
-        return;
+        invalidating = e;
+        break;
       }
     }
+    for (const shown of this.applyPipeline(events)) this.pending.push(shown);
+    if (invalidating) this.invalidate(invalidating);
   }
 
-  private applyPipeline(ev: Doc): Doc | undefined {
-    if (!this.stages) return ev;
-    const input = hasWrappedNumbers(ev) ? (toPlain(ev) as Doc) : ev;
-    const [out] = this.stages.run([input]) as Doc[];
-    if (out && keyOf(out._id) !== keyOf(ev._id)) {
-      throw new DevDbError(ErrorCode.ChangeStreamFatalError, 'Encountered an event whose _id field, which contains the resume token, was modified by the pipeline. Modifying the _id field of an event makes it impossible to resume the stream from that point. Only transformations that retain the unmodified _id field are allowed.');
-    }
-    return out;
+  /**
+   * The pipeline over the new events, in one run: its stages each take one event at a time, so one
+   * run over many gives what a run per event would, without compiling the stages again per event.
+   */
+  private applyPipeline(events: Pending[]): Pending[] {
+    if (!this.stages || events.length === 0) return events;
+    const seqOf = new Map(events.map((p) => [keyOf(p.event._id), p.seq]));
+    const input = events.map((p) => (hasWrappedNumbers(p.event) ? (toPlain(p.event) as Doc) : p.event));
+    return (this.stages.run(input) as Doc[]).map((out) => {
+      const seq = seqOf.get(keyOf(out._id));
+      if (seq === undefined) {
+        throw new DevDbError(ErrorCode.ChangeStreamFatalError, 'Encountered an event whose _id field, which contains the resume token, was modified by the pipeline. Modifying the _id field of an event makes it impossible to resume the stream from that point. Only transformations that retain the unmodified _id field are allowed.');
+      }
+      return { seq, event: out };
+    });
   }
 
   async nextBatch(batchSize: number, options: BatchOptions): Promise<BatchResult> {

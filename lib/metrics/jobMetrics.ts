@@ -58,6 +58,15 @@ new Gauge({
   },
 });
 
+/** Where the streaming evaluator's time goes, by phase of its turns (read, affected, load, evaluate, memberships, events, wake_ups, checkpoint). */
+export const streamingPhaseSeconds = new Histogram({
+  name: `${METRIC_PREFIX}streaming_phase_seconds`,
+  help: 'Time the streaming evaluator spent in each phase of its turns on this worker: waiting for and reading changes, finding affected members, loading them, evaluating, writing memberships, appending events, wake-ups, checkpoints',
+  labelNames: ['phase'] as const,
+  buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  registers: [metricsRegistry],
+});
+
 /** Called by the streaming evaluator at each checkpoint. */
 export function reportStreamingLag(sandbox: string, lagMs: number): void {
   streamingLags.set(sandbox, { lagSeconds: lagMs / 1000, reportedAt: Date.now() });

@@ -9,11 +9,31 @@ import { MongoServerError, type ChangeStream, type Db, type Document } from 'mon
 import { ACCOUNT_CHANGE_COLLECTIONS } from '../../account/accountChanges.view.js';
 import { PROFILE_CHANGE_COLLECTIONS, type ChangeDocument } from '../../profile/profileChanges.view.js';
 import { MEMBERSHIPS_COLLECTION } from '../memberships.layout.js';
+import { STREAM_RUN_PREFIX } from './layout.js';
 
 /** Segment definitions (owned by `segments.repository.ts` in this subgraph). */
 export const SEGMENTS_COLLECTION = 'segments';
 
 export const WATCHED_COLLECTIONS: readonly string[] = [...PROFILE_CHANGE_COLLECTIONS, ...ACCOUNT_CHANGE_COLLECTIONS, MEMBERSHIPS_COLLECTION, SEGMENTS_COLLECTION];
+
+/** Every watched collection but memberships, whose changes are filtered further. */
+const DATA_COLLECTIONS = WATCHED_COLLECTIONS.filter((collection) => collection !== MEMBERSHIPS_COLLECTION);
+/** The run ids streaming stamps (the prefix is letters and a colon: nothing to escape). */
+const STREAM_RUN = new RegExp(`^${STREAM_RUN_PREFIX}`);
+
+/**
+ * The membership changes that can reach another member's evaluation (as `affectedMembers` reads
+ * them), chosen on the server: every membership the evaluator writes comes back on this stream,
+ * and most need no look. Entries and exits only; those streaming wrote itself only of segments
+ * that `inSegment` uses (batch runs' changes all count, so streaming learns their windows).
+ */
+function membershipChangesThatMatter(usedSegments: readonly string[]): Document {
+  return {
+    'ns.coll': MEMBERSHIPS_COLLECTION,
+    'fullDocument.status': { $in: ['realized', 'exited'] },
+    $or: [{ 'fullDocument.runId': { $not: STREAM_RUN } }, { 'fullDocument.segmentId': { $in: [...usedSegments] } }],
+  };
+}
 
 /** A change as the evaluator reads it. */
 export interface FeedChange extends ChangeDocument {
@@ -32,6 +52,8 @@ export function isLostHistory(error: unknown): boolean {
 
 export interface ChangeFeedOptions {
   resumeToken: unknown;
+  /** Segments other segments use with `inSegment`: streaming's own membership changes matter only for these. */
+  usedSegments: readonly string[];
   /** How long the first read of a batch waits on the server for a change. */
   maxAwaitMs: number;
   /** Changes the server sends per reply. */
@@ -44,7 +66,7 @@ export class ChangeFeed {
 
   constructor(db: Db, options: ChangeFeedOptions) {
     const pipeline: Document[] = [
-      { $match: { $or: [{ 'ns.coll': { $in: [...WATCHED_COLLECTIONS] } }, { operationType: 'invalidate' }] } },
+      { $match: { $or: [{ 'ns.coll': { $in: DATA_COLLECTIONS } }, membershipChangesThatMatter(options.usedSegments), { operationType: 'invalidate' }] } },
       { $project: { operationType: 1, ns: 1, documentKey: 1, fullDocument: 1, wallTime: 1, clusterTime: 1, 'updateDescription.updatedFields': 1 } },
     ];
     this.stream = db.watch(pipeline, {

@@ -13,13 +13,16 @@
  * a concurrent writer (the batch evaluator) made first makes the conditional write miss: no
  * stamp, no event.
  */
+import { setImmediate } from 'node:timers/promises';
 import type { Db } from 'mongodb';
+import { streamingPhaseSeconds } from '../../../lib/metrics/jobMetrics.js';
 import { loadMembers } from '../evaluation/memberLoader.js';
 import { nextChangeTime, type Member, type TargetEntity } from '../language/index.js';
 import type { MemberType } from '../memberships.layout.js';
 import type { MembershipEventCause, MembershipEventsRepository, NewMembershipEvent } from '../memberships/membershipEvents.repository.js';
 import type { MembershipRecord, MembershipTransition, MembershipsRepository } from '../memberships/memberships.repository.js';
 import { streamRunId, type AffectedMember, type InFlightBatch, type StreamCause } from './layout.js';
+import { timed } from './phases.js';
 import type { SegmentCatalog } from './segmentCatalog.js';
 import type { WakeUpWrite, WakeUpsRepository } from './wakeUps.repository.js';
 
@@ -35,9 +38,13 @@ export interface EvaluationDeps {
 export interface BatchOutcome {
   realized: number;
   exited: number;
+  /** The earliest wake-up the batch stored (null for none): the evaluator need not ask the database for it. */
+  earliestWakeUp: Date | null;
 }
 
 const TARGETS: readonly TargetEntity[] = ['PERSON', 'ACCOUNT'];
+/** Longest stretch of evaluation without giving the event loop a turn. */
+const YIELD_EVERY_MS = 25;
 
 export function eventCause(cause: StreamCause, batchId: string): MembershipEventCause {
   return cause.kind === 'change' ? { ...cause, batchId } : { kind: 'wakeUp', dueAt: cause.dueAt, batchId };
@@ -57,23 +64,42 @@ export async function evaluateMembers(
   const wakeUps: WakeUpWrite[] = [];
   const expiresAt = new Date(now.getTime() + deps.retentionMs);
   const ids = members.map((member) => member.id);
-  const [stored, storedWakeUps] = await Promise.all([deps.memberships.listForMembers(ids), deps.wakeUps.ofMembers(ids)]);
-  const membershipOf = new Map<string, MembershipRecord>();
-  for (const list of stored) for (const record of list) membershipOf.set(`${record.segmentId}:${record.memberId}`, record);
+  const groups = TARGETS.map((target) => ({ target, members: members.filter((member) => member.target === target), segments: catalog.ordered(target) }))
+    .filter((group) => group.members.length > 0 && group.segments.length > 0);
+  // Every read of the batch at once: memberships, wake-ups, and each target's members with only what its segments read.
+  const [stored, storedWakeUps, ...loadedGroups] = await timed('load', () =>
+    Promise.all([
+      deps.memberships.listForMembers(ids),
+      deps.wakeUps.ofMembers(ids),
+      ...groups.map((group) => loadMembers(deps.db, group.target, group.members.map((member) => member.id), catalog.needs(group.target, now))),
+    ]),
+  );
+  // Each member's memberships by segment, found once per member rather than by a key built per (segment, member).
+  const membershipsOf = new Map<string, Map<string, MembershipRecord>>();
+  for (const list of stored) for (const record of list) {
+    let own = membershipsOf.get(record.memberId);
+    if (!own) membershipsOf.set(record.memberId, (own = new Map()));
+    own.set(record.segmentId, record);
+  }
 
-  // People first: account segments may use person segments inside `people`.
-  for (const target of TARGETS) {
-    const group = members.filter((member) => member.target === target);
-    const segments = catalog.ordered(target);
-    if (group.length === 0 || segments.length === 0) continue;
-    const loaded = await loadMembers(deps.db, target, group.map((member) => member.id));
+  // People first (TARGETS order): account segments may use person segments inside `people`.
+  for (const [index, { target, members: group, segments }] of groups.entries()) {
+    const loaded = loadedGroups[index]!;
+    const evaluating = performance.now();
     const wanted = group.map((member) => (member.segmentIds === null ? null : new Set(member.segmentIds)));
+    const ownMemberships = group.map((member) => membershipsOf.get(member.id));
+    let ranSince = performance.now();
     for (const segment of segments) {
+      // A large batch evaluates for seconds: let the lease renewals (timers of this process) run between segments.
+      if (performance.now() - ranSince >= YIELD_EVERY_MS) {
+        await setImmediate();
+        ranSince = performance.now();
+      }
       group.forEach((affected, i) => {
         if (wanted[i] && !wanted[i]!.has(segment.id)) return;
         const member: Member | null = loaded[i] ?? null;
         const qualifies = member !== null && segment.predicate(member, now);
-        const current = membershipOf.get(`${segment.id}:${affected.id}`);
+        const current = ownMemberships[i]?.get(segment.id);
         const isIn = current !== undefined && current.status !== 'exited';
         const base = { segmentId: segment.id, memberId: affected.id, runId, at: now };
         const event = (status: 'realized' | 'exited') =>
@@ -96,14 +122,15 @@ export async function evaluateMembers(
         }
       });
     }
+    streamingPhaseSeconds.labels('evaluate').observe((performance.now() - evaluating) / 1000);
   }
 
-  const applied = await deps.memberships.applyTransitions(transitions);
-  if (applied === transitions.length) await deps.events.append(events);
+  const applied = await timed('memberships', () => deps.memberships.applyTransitions(transitions));
+  if (applied === transitions.length) await timed('events', () => deps.events.append(events));
   // Some conditional writes missed (another writer was first): only stamped memberships get their events.
-  else await writeStampedEvents(deps, { batchId, members: members.map(({ id, target, cause }) => ({ id, target, cause })) });
-  await deps.wakeUps.apply(wakeUps, storedWakeUps);
-  return { realized: events.filter((e) => e.status === 'realized').length, exited: events.filter((e) => e.status === 'exited').length };
+  else await timed('events', () => writeStampedEvents(deps, { batchId, members: members.map(({ id, target, cause }) => ({ id, target, cause })) }));
+  const earliestWakeUp = await timed('wake_ups', () => deps.wakeUps.apply(wakeUps, storedWakeUps));
+  return { realized: events.filter((e) => e.status === 'realized').length, exited: events.filter((e) => e.status === 'exited').length, earliestWakeUp };
 }
 
 /**

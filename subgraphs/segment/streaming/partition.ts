@@ -21,6 +21,7 @@ import { ChangeFeed, isLostHistory, type FeedChange } from './changeFeed.reposit
 import type { AffectedMember, PendingPass, StreamingStatus } from './layout.js';
 import { evaluateMembers, writeStampedEvents, type EvaluationDeps } from './memberEvaluation.js';
 import type { HeldLease, PartitionState, PartitionsRepository } from './partitions.repository.js';
+import { timed } from './phases.js';
 import { SegmentCatalog } from './segmentCatalog.js';
 import { WakeUpsRepository } from './wakeUps.repository.js';
 
@@ -145,7 +146,20 @@ export class Partition {
       ];
       this.initialized = true;
     }
-    this.feed = new ChangeFeed(this.deps.db, { resumeToken: this.initialized && resumeToken ? resumeToken : null, maxAwaitMs: this.deps.settings.maxAwaitMs, serverBatchSize: this.deps.settings.batchSize });
+    this.feed = new ChangeFeed(this.deps.db, {
+      resumeToken: this.initialized && resumeToken ? resumeToken : null,
+      usedSegments: this.catalog.usedSegmentIds,
+      maxAwaitMs: this.deps.settings.maxAwaitMs,
+      serverBatchSize: this.deps.settings.batchSize,
+    });
+  }
+
+  /** The stream again from the last change read, when the segments `inSegment` uses changed (its filter names them). */
+  private async refilterFeed(usedBefore: readonly string[]): Promise<void> {
+    if (usedBefore.join() === this.catalog.usedSegmentIds.join()) return;
+    const resumeToken = this.feed!.resumeToken;
+    await this.feed!.close();
+    this.openFeed(resumeToken);
   }
 
   private async readChanges(): Promise<FeedChange[]> {
@@ -171,13 +185,15 @@ export class Partition {
 
   private async turn(): Promise<void> {
     const { settings } = this.deps;
-    const changes = await this.readChanges();
+    const changes = await timed('read', () => this.readChanges());
     const now = this.deps.now();
     const due = this.nextWakeUp !== null && this.nextWakeUp <= now ? await this.wakeUps.due(now, settings.memberChunk) : [];
     const pass = this.passes[0];
     const passIds = pass ? await PAGE_OF[pass.target](this.deps.db, pass.after, settings.memberChunk) : [];
     const idle = changes.length === 0 && due.length === 0 && !pass;
     if (idle) {
+      // None due after all: the known earliest was removed or moved later.
+      if (this.nextWakeUp !== null && this.nextWakeUp <= now) this.nextWakeUp = await timed('wake_ups', () => this.wakeUps.earliest());
       if (this.deps.wall() - this.lastCheckpointAt >= settings.heartbeatMs || tokenKey(this.feed!.resumeToken) !== tokenKey(this.savedToken)) {
         await this.checkpoint({ lagMs: 0, pendingChanges: 0, lastChangeAt: this.lastChangeAt });
       }
@@ -186,7 +202,9 @@ export class Partition {
 
     const definitions = segmentDefinitionChanges(changes);
     if (definitions.length > 0) {
+      const usedBefore = this.catalog.usedSegmentIds;
       this.catalog = await this.catalog.reload(this.segments, this.deps.logger);
+      await this.refilterFeed(usedBefore);
       for (const definition of definitions) {
         if (definition.kind === 'deleted') await this.wakeUps.removeSegment(definition.segmentId);
         else if (definition.target && this.catalog.has(definition.segmentId)) this.addPass(definition.target, definition.segmentId);
@@ -197,26 +215,35 @@ export class Partition {
     await this.wakeUps.remove(stale);
 
     const members = merge([
-      await affectedMembers(this.deps.db, this.catalog, changes),
+      await timed('affected', () => affectedMembers(this.deps.db, this.catalog, changes)),
       due.filter((wakeUp) => this.catalog.has(wakeUp.segmentId)).map((wakeUp) => ({ id: wakeUp.memberId, target: wakeUp.target, cause: { kind: 'wakeUp' as const, dueAt: wakeUp.at }, segmentIds: [wakeUp.segmentId] })),
       pass ? passIds.map((id) => ({ id, target: pass.target, cause: { kind: 'change' as const, collection: 'segments', operation: 'evaluate', documentId: pass.segmentIds?.length === 1 ? pass.segmentIds[0]! : null }, segmentIds: pass.segmentIds })) : [],
     ]);
+    /** The earliest wake-up this turn stored. */
+    let written: Date | null = null;
     for (let start = 0; start < members.length; start += settings.memberChunk) {
       const chunk = members.slice(start, start + settings.memberChunk);
       if (this.stopping && start > 0) return; // the token is not saved: the batch is evaluated again by the next holder
       if (!this.deps.canWrite()) throw new LeaseLostError(this.deps.sandbox);
       const batchId = this.deps.batchIds();
-      if (!(await this.deps.partitions.begin(this.deps.lease, { batchId, members: chunk.map(({ id, target, cause }) => ({ id, target, cause })) }))) {
+      if (!(await timed('begin', () => this.deps.partitions.begin(this.deps.lease, { batchId, members: chunk.map(({ id, target, cause }) => ({ id, target, cause })) })))) {
         throw new LeaseLostError(this.deps.sandbox);
       }
-      await evaluateMembers(this.evaluation, this.catalog, batchId, chunk, now);
+      const outcome = await evaluateMembers(this.evaluation, this.catalog, batchId, chunk, now);
+      if (outcome.earliestWakeUp && (written === null || outcome.earliestWakeUp < written)) written = outcome.earliestWakeUp;
       segmentEvaluations.labels('streaming').inc(chunk.length);
     }
     if (pass) {
       if (passIds.length < settings.memberChunk) this.passes.shift();
       else pass.after = passIds[passIds.length - 1]!;
     }
-    this.nextWakeUp = await this.wakeUps.earliest();
+    if (this.nextWakeUp !== null && this.nextWakeUp <= now) {
+      // Due wake-ups were taken (and rewritten or removed), or the known earliest was removed since: ask again.
+      this.nextWakeUp = await timed('wake_ups', () => this.wakeUps.earliest());
+    } else if (written !== null && (this.nextWakeUp === null || written < this.nextWakeUp)) {
+      // Only this partition writes the sandbox's wake-ups: a removed or later one leaves this early, which costs one look.
+      this.nextWakeUp = written;
+    }
     const wallTimes = changes.map((change) => change.wallTime?.getTime()).filter((t): t is number => t !== undefined);
     if (wallTimes.length > 0) this.lastChangeAt = new Date(Math.max(...wallTimes, this.lastChangeAt?.getTime() ?? 0));
     const oldest = wallTimes.length > 0 ? Math.min(...wallTimes) : null;
@@ -239,13 +266,15 @@ export class Partition {
 
   private async checkpoint(status: StreamingStatus): Promise<void> {
     const resumeToken = this.feed!.resumeToken;
-    const saved = await this.deps.partitions.checkpoint(this.deps.lease, {
-      resumeToken,
-      initialized: this.initialized,
-      passes: this.passes,
-      status,
-      heartbeatAt: new Date(this.deps.wall()),
-    });
+    const saved = await timed('checkpoint', () =>
+      this.deps.partitions.checkpoint(this.deps.lease, {
+        resumeToken,
+        initialized: this.initialized,
+        passes: this.passes,
+        status,
+        heartbeatAt: new Date(this.deps.wall()),
+      }),
+    );
     if (!saved) throw new LeaseLostError(this.deps.sandbox);
     reportStreamingLag(this.deps.sandbox, status.lagMs);
     this.savedToken = resumeToken;

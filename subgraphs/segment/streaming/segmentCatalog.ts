@@ -6,6 +6,7 @@
  */
 import type { Logger } from '../../../lib/logger.js';
 import { evaluationOrder, SegmentCycleError } from '../evaluation/evaluationOrder.js';
+import { memberNeeds, type MemberNeeds } from '../evaluation/memberNeeds.js';
 import { loadAllSegments } from '../evaluation/segmentPlan.js';
 import { compilePredicate, compileSegment, type Expr, type Predicate, type TargetEntity } from '../language/index.js';
 import type { SegmentsRepository } from '../segments.repository.js';
@@ -84,6 +85,11 @@ export class SegmentCatalog {
     );
   }
 
+  /** What the target's segments read of a member at `now`, so members are loaded with only that. */
+  needs(target: TargetEntity, now: Date): MemberNeeds {
+    return memberNeeds(this.byTarget[target].map((segment) => segment.expr), now);
+  }
+
   /** The target's segments in evaluation order. */
   ordered(target: TargetEntity): readonly StreamingSegment[] {
     return this.byTarget[target];
@@ -91,6 +97,11 @@ export class SegmentCatalog {
 
   has(segmentId: string): boolean {
     return this.ids.has(segmentId);
+  }
+
+  /** The segments other segments use with `inSegment`, sorted. */
+  get usedSegmentIds(): readonly string[] {
+    return [...this.used].sort();
   }
 
   /** Whether another segment uses this one with `inSegment`. */

@@ -63,25 +63,34 @@ export class WakeUpsRepository {
   /** The stored wake-ups of these members: one query. */
   async ofMembers(memberIds: readonly string[]): Promise<WakeUp[]> {
     if (memberIds.length === 0) return [];
-    const docs = await this.wakeUps.find({ memberId: { $in: [...new Set(memberIds)] } }).toArray();
-    return docs.map(toWakeUp);
+    // Without the `_id` (the pair again): a batch reads a wake-up per time-dependent segment of each member.
+    return this.wakeUps.find<WakeUp>({ memberId: { $in: [...new Set(memberIds)] } }, { projection: { _id: 0 } }).toArray();
   }
 
-  /** Writes the wanted wake-ups of evaluated pairs, only where they differ from `stored`. */
-  async apply(wanted: readonly WakeUpWrite[], stored: readonly WakeUp[]): Promise<void> {
-    const current = new Map(stored.map((wakeUp) => [wakeUpId(wakeUp.segmentId, wakeUp.memberId), wakeUp.at.getTime()]));
+  /** Writes the wanted wake-ups of evaluated pairs, only where they differ from `stored`; answers the earliest time written (null for none). */
+  async apply(wanted: readonly WakeUpWrite[], stored: readonly WakeUp[]): Promise<Date | null> {
+    // By member, then segment: no key is built per stored wake-up.
+    const current = new Map<string, Map<string, number>>();
+    for (const wakeUp of stored) {
+      let own = current.get(wakeUp.memberId);
+      if (!own) current.set(wakeUp.memberId, (own = new Map()));
+      own.set(wakeUp.segmentId, wakeUp.at.getTime());
+    }
     const operations: AnyBulkWriteOperation<WakeUpDocument>[] = [];
+    let earliest: Date | null = null;
     for (const write of wanted) {
-      const _id = wakeUpId(write.segmentId, write.memberId);
-      const now = current.get(_id);
+      const now = current.get(write.memberId)?.get(write.segmentId);
       if (write.at === null) {
-        if (now !== undefined) operations.push({ deleteOne: { filter: { _id } } });
+        if (now !== undefined) operations.push({ deleteOne: { filter: { _id: wakeUpId(write.segmentId, write.memberId) } } });
       } else if (now !== write.at.getTime()) {
         const { segmentId, memberId, target, at } = write;
+        const _id = wakeUpId(segmentId, memberId);
         operations.push({ replaceOne: { filter: { _id }, replacement: { segmentId, memberId, target, at }, upsert: true } });
+        if (earliest === null || at < earliest) earliest = at;
       }
     }
     if (operations.length > 0) await this.wakeUps.bulkWrite(operations, { ordered: false });
+    return earliest;
   }
 
   /** Removes wake-ups by (segment, member). */

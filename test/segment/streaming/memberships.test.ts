@@ -146,6 +146,26 @@ describe('streaming evaluation', () => {
     expect(await members(box.db, 'vp')).toEqual(['p1']);
   });
 
+  it('carries a window closing into a segment added later that uses it with inSegment', async () => {
+    const box = await streamingSandbox(client, PREFIX, T0);
+    await addSegment(box.db, 'pricing', PRICING);
+    await putPerson(box.db, 'p1', { country: 'US' });
+    running.push(await box.start());
+    const visits = [1, 5, 10].map((days) => new Date(T0.getTime() - days * DAY));
+    for (const timestamp of visits) await addEvent(box.db, 'p1@example.com', { type: 'web.pageView', url: 'https://acme.example/pricing', timestamp });
+    await eventually('p1 to enter pricing', () => members(box.db, 'pricing'), (ids) => ids.includes('p1'));
+
+    // Added while the evaluator runs: from now on its own changes to `pricing` matter to another segment.
+    await addSegment(box.db, 'pricingUS', 'inSegment("pricing") and country = "US"');
+    await eventually('p1 to enter pricingUS', () => members(box.db, 'pricingUS'), (ids) => ids.includes('p1'));
+
+    // The wake-up re-evaluates `pricing` alone; the exit it writes brings `pricingUS` along.
+    box.clock.set(new Date(visits[2]!.getTime() + 30 * DAY + 1));
+    await eventually('p1 to exit both', async () => [await members(box.db, 'pricing'), await members(box.db, 'pricingUS')], ([a, b]) => a!.length === 0 && b!.length === 0);
+    const log = await eventLog(box.db, 'pricingUS');
+    expect(log.map(({ status }) => status)).toEqual(['realized', 'exited']);
+  });
+
   it('leaves nothing for a batch evaluation to change after a quiet period', async () => {
     const box = await streamingSandbox(client, PREFIX, T0);
     await addSegment(box.db, 'pricing', PRICING);
