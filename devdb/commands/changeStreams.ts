@@ -18,6 +18,9 @@ interface Pending {
   event: Doc;
 }
 
+/** Log entries one collect reads at most; see collect(). */
+const COLLECT_LIMIT = 2_000;
+
 /** A change stream: reads the deployment's change log from a position, filters by scope and pipeline. */
 class ChangeStreamCursor implements ServerCursor {
   private pending: Pending[] = [];
@@ -73,11 +76,15 @@ class ChangeStreamCursor implements ServerCursor {
     return false;
   }
 
+  /**
+   * Reads the next log entries into `pending`, at most COLLECT_LIMIT of them per call: a stream far
+   * behind the log catches up over several getMores instead of holding the server for one long pass.
+   */
   private collect(): void {
     if (this.invalidated) return;
     const events: Pending[] = [];
     let invalidating: ChangeEntry | undefined;
-    for (const e of this.deployment.changeLog.after(this.pos)) {
+    for (const e of this.deployment.changeLog.after(this.pos, COLLECT_LIMIT)) {
       this.pos = e.seq;
       if (!this.inScope(e)) continue;
       const op = e.event.operationType;
@@ -113,8 +120,10 @@ class ChangeStreamCursor implements ServerCursor {
   }
 
   async nextBatch(batchSize: number, options: BatchOptions): Promise<BatchResult> {
-    this.collect();
-    if (this.pending.length === 0 && !this.invalidated && !options.first) {
+    if (batchSize <= 0 || this.pending.length < batchSize) this.collect();
+    // Behind the log's end, an empty batch answers at once with the position reached (as mongod's does).
+    const behind = this.pos < this.deployment.changeLog.lastSeq;
+    if (this.pending.length === 0 && !this.invalidated && !options.first && !behind) {
       await this.deployment.changeLog.waitForAppend(options.maxTimeMS ?? 1000, options.signal);
       this.collect();
     }

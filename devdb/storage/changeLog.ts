@@ -76,13 +76,13 @@ export class ChangeLog {
     return entry;
   }
 
-  /** Entries with seq > afterSeq. Throws ChangeStreamHistoryLost if some of them were already dropped. */
-  after(afterSeq: number): ChangeEntry[] {
+  /** Entries with seq > afterSeq, at most `limit` of them. Throws ChangeStreamHistoryLost if some were already dropped. */
+  after(afterSeq: number, limit = Infinity): ChangeEntry[] {
     if (afterSeq + 1 < this.oldestSeq && afterSeq < this.lastSeqValue) {
       throw historyLost();
     }
     const start = Math.max(0, afterSeq + 1 - this.oldestSeq);
-    return this.entries.slice(start);
+    return this.entries.slice(start, start + limit);
   }
 
   /** Seq to resume after so the first event is the first one at or after `ts`. */
