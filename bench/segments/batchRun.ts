@@ -6,6 +6,7 @@
  * member enters: a write per membership and an event each), then the next night's
  * (members realized the night before become existing; time windows move).
  */
+import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { MongoClient } from 'mongodb';
 import { writeB2bData } from '../../lib/fixtures/b2bData.js';
@@ -26,6 +27,8 @@ export interface BatchSpec {
   now: Date;
   seed: number;
   logLevel: string;
+  /** The devdb child's pid, when the data is in devdb: its CPU time is measured per run. */
+  devDbPid?: number;
 }
 
 export interface BatchMeasure {
@@ -44,10 +47,25 @@ export interface BatchMeasure {
   nightlyMemberEvaluationsPerSecond: number;
   members: number;
   peakRssMb: number;
+  /**
+   * CPU seconds (user + system) the worker and devdb spent in each run (first, next night): unlike
+   * wall time, not inflated by other processes on a shared machine.
+   */
+  cpuSeconds: { worker: [number, number]; devdb: [number, number] | null };
   error: string | null;
 }
 
+/** A process's CPU time so far, in seconds (Linux: utime + stime of /proc/<pid>/stat, in clock ticks of 1/100 s). */
+async function cpuSecondsOf(pid: number | undefined): Promise<number> {
+  if (pid === undefined) return 0;
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces), from field 3 on.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 const SANDBOX = 'bench';
+const round = (seconds: number) => Math.round(seconds * 10) / 10;
 const POLL_MS = 1_000;
 
 export async function measureBatch(spec: BatchSpec): Promise<BatchMeasure> {
@@ -67,13 +85,19 @@ export async function measureBatch(spec: BatchSpec): Promise<BatchMeasure> {
     try {
       await worker.ready;
       const runs = new EvaluationRunsRepository(db);
-      const timeRun = async (evaluationTime: Date): Promise<{ run: EvaluationRunRecord; seconds: number }> => {
+      const cpu = async () => ({ worker: await cpuSecondsOf(worker.child.pid), devdb: await cpuSecondsOf(spec.devDbPid) });
+      const timeRun = async (evaluationTime: Date): Promise<{ run: EvaluationRunRecord; seconds: number; cpu: { worker: number; devdb: number } }> => {
+        const cpuBefore = await cpu();
         const started = performance.now();
         const { id } = await scheduleEvaluation(databases, SANDBOX, { now: evaluationTime, ids: createIdGenerator() });
         let printed = performance.now();
         for (;;) {
           const run = await runs.findById(id);
-          if (run?.status === 'SUCCEEDED' || run?.status === 'FAILED') return { run, seconds: (performance.now() - started) / 1000 };
+          if (run?.status === 'SUCCEEDED' || run?.status === 'FAILED') {
+            const seconds = (performance.now() - started) / 1000;
+            const cpuAfter = await cpu();
+            return { run, seconds, cpu: { worker: round(cpuAfter.worker - cpuBefore.worker), devdb: round(cpuAfter.devdb - cpuBefore.devdb) } };
+          }
           if (performance.now() - printed > 10_000 && run) {
             printed = performance.now();
             console.log(`  ${run.status}: ${run.segmentsDone}/${run.segmentsTotal} segments, ${run.membersEvaluated} members looked at`);
@@ -81,7 +105,7 @@ export async function measureBatch(spec: BatchSpec): Promise<BatchMeasure> {
           await new Promise((resolve) => setTimeout(resolve, POLL_MS));
         }
       };
-      const { run, seconds } = await timeRun(spec.now);
+      const { run, seconds, cpu: firstCpu } = await timeRun(spec.now);
       const nightly = run.status === 'SUCCEEDED' ? await timeRun(new Date(spec.now.getTime() + 86_400_000)) : null;
       const peak = await peakRssMb(worker.child.pid!);
       const personSegments = spec.segments.filter((segment) => segment.targetEntity === 'PERSON').length;
@@ -100,6 +124,10 @@ export async function measureBatch(spec: BatchSpec): Promise<BatchMeasure> {
         nightlyMemberEvaluationsPerSecond: nightly ? Math.round(memberEvaluations / nightly.seconds) : 0,
         members: run.results.reduce((sum, result) => sum + result.realized + result.existing, 0),
         peakRssMb: peak,
+        cpuSeconds: {
+          worker: [firstCpu.worker, nightly?.cpu.worker ?? 0],
+          devdb: spec.devDbPid === undefined ? null : [firstCpu.devdb, nightly?.cpu.devdb ?? 0],
+        },
         error: run.error ?? nightly?.run.error ?? null,
       };
     } finally {

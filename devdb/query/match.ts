@@ -16,11 +16,11 @@ export interface MatchOptions {
 export class Matcher {
   private readonly query: Query | null;
   /**
-   * For filters of plain `{ field: scalar }` and `{ field: { $in: [scalars] } }` pairs:
-   * canonical keys in a set, without mingo, whose `$in` compares each document with
-   * every listed value (a 1,000-value `$in` would cost 1,000 comparisons per document).
+   * For filters of plain `{ field: scalar }`, `{ field: { $in: [scalars] } }`, and their negations
+   * `$ne` and `$nin`: canonical keys in a set, without mingo, whose `$in` compares each document
+   * with every listed value (a 1,000-value `$in` would cost 1,000 comparisons per document).
    */
-  private readonly simple: Array<[string, Set<string>]> | null = null;
+  private readonly simple: SimpleCondition[] | null = null;
 
   constructor(filter: unknown, options?: MatchOptions) {
     if (filter !== undefined && filter !== null && !isPlainObject(filter)) {
@@ -56,11 +56,11 @@ export class Matcher {
   /** `wrapped` says the document holds numeric objects that must be plained first. */
   test(doc: Doc, wrapped = true): boolean {
     if (this.simple) {
-      for (const [field, keys] of this.simple) {
+      for (const { field, keys, negated } of this.simple) {
         const v = doc[field];
-        if (keys.has(keyOf(v))) continue;
-        if (Array.isArray(v) && v.some((el) => keys.has(keyOf(el)))) continue;
-        return false;
+        // A field holds a listed value when it equals one or, being an array, has one as an element.
+        const holds = keys.has(keyOf(v)) || (Array.isArray(v) && v.some((el) => keys.has(keyOf(el))));
+        if (holds === negated) return false;
       }
       return true;
     }
@@ -87,17 +87,29 @@ function isSimpleScalar(v: unknown): boolean {
   }
 }
 
-function simpleEqualities(filter: Doc): Array<[string, Set<string>]> | null {
-  const out: Array<[string, Set<string>]> = [];
-  for (const [k, v] of Object.entries(filter)) {
-    if (k.startsWith('$') || k.includes('.')) return null;
+/** A top-level field holds one of `keys` (or, `negated`, none of them: `$ne`, `$nin`, which missing fields meet). */
+interface SimpleCondition {
+  field: string;
+  keys: Set<string>;
+  negated: boolean;
+}
+
+function simpleEqualities(filter: Doc): SimpleCondition[] | null {
+  const out: SimpleCondition[] = [];
+  for (const [field, v] of Object.entries(filter)) {
+    if (field.startsWith('$') || field.includes('.')) return null;
     if (isSimpleScalar(v)) {
-      out.push([k, new Set([keyOf(v)])]);
+      out.push({ field, keys: new Set([keyOf(v)]), negated: false });
       continue;
     }
-    const values = isPlainObject(v) && Object.keys(v).length === 1 ? (v as Doc).$in : undefined;
-    if (!Array.isArray(values) || !values.every(isSimpleScalar)) return null;
-    out.push([k, new Set(values.map((value) => keyOf(value)))]);
+    if (!isPlainObject(v) || Object.keys(v).length !== 1) return null;
+    const [operator, operand] = Object.entries(v as Doc)[0]!;
+    if ((operator === '$eq' || operator === '$ne') && isSimpleScalar(operand)) {
+      out.push({ field, keys: new Set([keyOf(operand)]), negated: operator === '$ne' });
+      continue;
+    }
+    if ((operator !== '$in' && operator !== '$nin') || !Array.isArray(operand) || !operand.every(isSimpleScalar)) return null;
+    out.push({ field, keys: new Set(operand.map((value) => keyOf(value))), negated: operator === '$nin' });
   }
   return out;
 }

@@ -54,6 +54,17 @@ describe('matcher', () => {
     expect(m.test({ tag: ['y', 'x'], n: Long.fromNumber(1) })).toBe(true);
     expect(m.test({ tag: 'x' })).toBe(false);
   });
+
+  it('answers $ne and $nin as MongoDB does: missing fields match, an array matches when no element is listed', () => {
+    const docs = [{ s: 'a' }, { s: 'b' }, {}, { s: null }, { s: ['a', 'c'] }, { s: ['c'] }, { s: Long.fromNumber(1) }, { s: 1 }];
+    const simple = (filter: Record<string, unknown>) => docs.map((doc) => new Matcher(filter).test(doc));
+    // The same condition inside $and goes through mingo: both paths must agree.
+    const general = (filter: Record<string, unknown>) => docs.map((doc) => new Matcher({ $and: [filter] }).test(doc));
+    for (const filter of [{ s: { $ne: 'a' } }, { s: { $nin: ['a', 1] } }, { s: { $eq: 'a' } }, { s: { $in: ['c', 1] } }]) {
+      expect(simple(filter), JSON.stringify(filter)).toEqual(general(filter));
+    }
+    expect(simple({ s: { $ne: 'a' } })).toEqual([false, true, true, true, false, true, true, true]);
+  });
 });
 
 describe('planner', () => {

@@ -31,13 +31,21 @@ export function defaultIndexName(key: Doc): string {
 /**
  * An in-memory index: one hash map per key prefix (a, a+b, a+b+c), so equality and $in lookups on any
  * prefix of a compound index are O(1). Ranges and sorts fall back to a scan (documented in README).
+ *
+ * The first prefix's map is always kept, and so is the full key's of a unique index (it checks
+ * uniqueness); the others are built on the first lookup that needs them, then kept: every write pays
+ * only for the prefixes some query uses, and an index whose longer prefixes are never asked for costs
+ * one map instead of one per field.
  */
 export class Index {
   readonly spec: IndexSpec;
   readonly fields: string[];
   /** text/2dsphere/2d indexes are kept as metadata only. */
   readonly usable: boolean;
-  private readonly maps: Array<Map<string, Bucket>>;
+  /** One map per prefix length (index 0: the first field); undefined until a lookup needs it. */
+  private readonly maps: Array<Map<string, Bucket> | undefined>;
+  /** Every indexed field is a top-level field: a document whose values there are not arrays is keyed without paths. */
+  private readonly topLevel: boolean;
   private readonly partial: Matcher | null;
   /** The index's collation: its string keys are that collation's equality keys. */
   readonly collation: Collation | undefined;
@@ -51,7 +59,8 @@ export class Index {
     this.spec = spec;
     this.fields = Object.keys(spec.key);
     this.usable = Object.values(spec.key).every((v) => typeof v !== 'string' || v === 'hashed');
-    this.maps = this.usable ? this.fields.map(() => new Map()) : [];
+    this.maps = this.usable ? this.fields.map((_, d) => (d === 0 || (spec.unique === true && d === this.fields.length - 1) ? new Map() : undefined)) : [];
+    this.topLevel = this.fields.every((field) => !field.includes('.'));
     this.collation = parseCollation(spec.collation);
     const collation = this.collation;
     this.keyOf = collation ? (v) => collatedKeyOf(v, collation) : keyOf;
@@ -116,10 +125,68 @@ export class Index {
     return this.fields.length === 1 ? [this.keys(doc, 1)] : this.keysByDepth(doc, this.fields.length);
   }
 
+  /**
+   * The keys of every prefix, the full key last, for a document whose indexed fields are top-level
+   * and hold no arrays (the usual case, keyed without building path lists); null for any other.
+   */
+  private scalarKeys(doc: Doc): string[] | null {
+    if (!this.topLevel) return null;
+    const keys: string[] = [];
+    let key = '';
+    for (let i = 0; i < this.fields.length; i++) {
+      const v = doc[this.fields[i]];
+      if (Array.isArray(v)) return null;
+      key = i === 0 ? this.keyOf(v) : key + SEP + this.keyOf(v);
+      keys.push(key);
+    }
+    return keys;
+  }
+
+  /** The map of prefix length `depth + 1`, built from the first field's map on first use. */
+  private mapAt(depth: number): Map<string, Bucket> {
+    let map = this.maps[depth];
+    if (map) return map;
+    map = new Map();
+    this.maps[depth] = map;
+    const seen = new Set<Rec>();
+    for (const b of this.maps[0]!.values()) {
+      for (const rec of b instanceof Set ? b : [b]) {
+        if (seen.has(rec)) continue;
+        seen.add(rec);
+        const fast = this.scalarKeys(rec.doc);
+        if (fast) this.put(map, fast[depth], rec, depth, undefined);
+        else for (const [key] of this.keysByDepth(rec.doc, depth + 1)[depth]) this.put(map, key, rec, depth, undefined);
+      }
+    }
+    return map;
+  }
+
+  private put(map: Map<string, Bucket>, key: string, rec: Rec, depth: number, value: unknown): void {
+    const b = map.get(key);
+    if (b === undefined) {
+      map.set(key, rec);
+      if (depth === 0 && this.ordered) this.ordered.insert({ value, key });
+    }
+    else if (b instanceof Set) b.add(rec);
+    else if (b !== rec) map.set(key, new Set([b, rec]));
+  }
+
+  private take(map: Map<string, Bucket>, key: string, rec: Rec, depth: number, value: unknown): void {
+    const b = map.get(key);
+    let emptied = false;
+    if (b === rec) { map.delete(key); emptied = true; }
+    else if (b instanceof Set) {
+      b.delete(rec);
+      if (b.size === 1) map.set(key, b.values().next().value as Rec);
+      else if (b.size === 0) { map.delete(key); emptied = true; }
+    }
+    if (emptied && depth === 0 && this.ordered) this.ordered.remove(value, key);
+  }
+
   /** Throws DuplicateKey if adding `rec` would break uniqueness. */
   checkUnique(rec: Rec, ns: string): void {
     if (!this.unique || !this.usable || !this.covers(rec)) return;
-    const full = this.maps[this.fields.length - 1];
+    const full = this.mapAt(this.fields.length - 1);
     for (const [key, values] of this.keys(rec.doc, this.fields.length)) {
       const b = full.get(key);
       if (b === undefined || b === rec) continue;
@@ -130,37 +197,37 @@ export class Index {
 
   add(rec: Rec): void {
     if (!this.usable || !this.covers(rec)) return;
+    const fast = this.scalarKeys(rec.doc);
+    if (fast) {
+      for (let d = 0; d < this.fields.length; d++) {
+        const map = this.maps[d];
+        if (map) this.put(map, fast[d], rec, d, rec.doc[this.fields[0]]);
+      }
+      return;
+    }
     const keysByDepth = this.allKeys(rec.doc);
     for (let d = 0; d < this.fields.length; d++) {
       const map = this.maps[d];
-      for (const [key, values] of keysByDepth[d]) {
-        const b = map.get(key);
-        if (b === undefined) {
-          map.set(key, rec);
-          if (d === 0 && this.ordered) this.ordered.insert({ value: values[0], key });
-        }
-        else if (b instanceof Set) b.add(rec);
-        else if (b !== rec) map.set(key, new Set([b, rec]));
-      }
+      if (!map) continue;
+      for (const [key, values] of keysByDepth[d]) this.put(map, key, rec, d, values[0]);
     }
   }
 
   remove(rec: Rec, doc: Doc = rec.doc): void {
     if (!this.usable) return;
+    const fast = this.scalarKeys(doc);
+    if (fast) {
+      for (let d = 0; d < this.fields.length; d++) {
+        const map = this.maps[d];
+        if (map) this.take(map, fast[d], rec, d, doc[this.fields[0]]);
+      }
+      return;
+    }
     const keysByDepth = this.allKeys(doc);
     for (let d = 0; d < this.fields.length; d++) {
       const map = this.maps[d];
-      for (const [key, values] of keysByDepth[d]) {
-        const b = map.get(key);
-        let emptied = false;
-        if (b === rec) { map.delete(key); emptied = true; }
-        else if (b instanceof Set) {
-          b.delete(rec);
-          if (b.size === 1) map.set(key, b.values().next().value as Rec);
-          else if (b.size === 0) { map.delete(key); emptied = true; }
-        }
-        if (emptied && d === 0 && this.ordered) this.ordered.remove(values[0], key);
-      }
+      if (!map) continue;
+      for (const [key, values] of keysByDepth[d]) this.take(map, key, rec, d, values[0]);
     }
   }
 
@@ -168,6 +235,9 @@ export class Index {
   keysChanged(before: Doc, after: Doc): boolean {
     if (!this.usable) return false;
     if (this.partial) return true;
+    const fastBefore = this.scalarKeys(before);
+    const fastAfter = fastBefore && this.scalarKeys(after);
+    if (fastBefore && fastAfter) return fastBefore[fastBefore.length - 1] !== fastAfter[fastAfter.length - 1];
     const a = [...this.keys(before, this.fields.length).keys()].join(SEP + SEP);
     const b = [...this.keys(after, this.fields.length).keys()].join(SEP + SEP);
     return a !== b;
@@ -176,7 +246,7 @@ export class Index {
   /** Records whose first `values.length` fields equal one of the given value tuples. */
   lookup(tuples: unknown[][]): Rec[] {
     const depth = tuples[0].length;
-    const map = this.maps[depth - 1];
+    const map = this.mapAt(depth - 1);
     const out = new Set<Rec>();
     for (const t of tuples) {
       const b = map.get(t.map(this.keyOf).join(SEP));
@@ -188,7 +258,7 @@ export class Index {
   }
 
   private bucketRecs(key: string, reverse: boolean): Rec[] {
-    const b = this.maps[0].get(key);
+    const b = this.maps[0]!.get(key);
     if (b === undefined) return [];
     if (!(b instanceof Set)) return [b];
     const recs = [...b].sort((x, y) => x.seq - y.seq);
@@ -198,7 +268,7 @@ export class Index {
   private orderedKeys(): OrderedKeys {
     if (!this.ordered) {
       const entries: Array<{ value: unknown; key: string }> = [];
-      for (const [key, b] of this.maps[0]) {
+      for (const [key, b] of this.maps[0]!) {
         const rec = b instanceof Set ? (b.values().next().value as Rec) : b;
         entries.push({ value: this.keys(rec.doc, 1).get(key)?.[0], key });
       }
@@ -222,7 +292,7 @@ export class Index {
   }
 
   clear(): void {
-    for (const m of this.maps) m.clear();
+    for (const m of this.maps) m?.clear();
     this.ordered = null;
   }
 }

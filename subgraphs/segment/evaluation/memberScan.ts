@@ -23,7 +23,7 @@ import { pageAccountIds } from '../../account/account.view.js';
 import { pagePersonIds } from '../../profile/profile.view.js';
 import { compilePredicate, type Member, type TargetEntity } from '../language/index.js';
 import type { ScanCheckpoint, ScanCounts } from '../memberships/evaluationRuns.repository.js';
-import type { MembershipRecord, MembershipsRepository } from '../memberships/memberships.repository.js';
+import type { MembershipState, MembershipsRepository } from '../memberships/memberships.repository.js';
 import type { EvaluableSegment } from './batchEvaluation.js';
 import { loadMembers } from './memberLoader.js';
 import { memberNeeds } from './memberNeeds.js';
@@ -51,6 +51,20 @@ export interface MemberScanInput {
 
 const zero = (): ScanCounts => ({ realized: 0, existing: 0, exited: 0, membersEvaluated: 0 });
 
+interface ScanPage {
+  ids: string[];
+  /** The page's last member id; null for the last page. */
+  toId: string | null;
+  members: Array<Member | null>;
+  stored: MembershipState[];
+}
+
+/** A page read ahead; if the scan fails before it is awaited, its own failure is not reported as unhandled. */
+function readAhead(page: Promise<ScanPage>): Promise<ScanPage> {
+  page.catch(() => undefined);
+  return page;
+}
+
 async function* fromArray<T>(items: readonly T[]): AsyncGenerator<T> {
   yield* items;
 }
@@ -71,13 +85,24 @@ export async function scanMembers(input: MemberScanInput): Promise<Record<string
   let afterId = input.resume?.afterId ?? null;
   let evaluated = Object.values(counts).reduce((sum, c) => sum + c.membersEvaluated, 0);
 
-  for (;;) {
-    const ids = await pageIds(db, afterId, pageSize);
+  // One page ahead is read while the current page's writes go: the pages' member ranges are
+  // disjoint, so a page's writes never change what the next page reads.
+  const readPage = async (after: string | null): Promise<ScanPage> => {
+    const ids = await pageIds(db, after, pageSize);
     // The last page reaches to the end of the id space, so memberships of members past the last one exit.
     const toId = ids.length === pageSize ? ids[ids.length - 1]! : null;
-    const members = await loadMembers(db, target, ids, needs);
+    const [members, stored] = await Promise.all([
+      loadMembers(db, target, ids, needs),
+      input.memberships.inMemberRange(target, segmentIds, after, toId),
+    ]);
+    return { ids, toId, members, stored };
+  };
+  let next = readAhead(readPage(afterId));
+  for (;;) {
+    const { ids, toId, members, stored: storedList } = await next;
+    if (toId !== null) next = readAhead(readPage(toId));
     const qualifying = decide(deciders, ids, members, at);
-    const stored = groupBySegment(await input.memberships.inMemberRange(target, segmentIds, afterId, toId));
+    const stored = groupBySegment(storedList);
 
     const page = bufferedWriter(input.writer);
     for (const segment of segments) {
@@ -117,22 +142,21 @@ function decide(
   const qualifying = new Map<string, string[]>(deciders.map((decider) => [decider.id, []]));
   members.forEach((member, index) => {
     if (!member) return;
-    const current = new Set(member.segments);
+    // The member's own copy, changed in place as each decision is made (the member is this page's alone).
+    const segments = (member.segments = [...member.segments]);
     for (const decider of deciders) {
-      if (decider.qualifies(member, at)) {
-        qualifying.get(decider.id)!.push(ids[index]!);
-        current.add(decider.id);
-      } else {
-        current.delete(decider.id);
-      }
-      member.segments = [...current];
+      const qualifies = decider.qualifies(member, at);
+      if (qualifies) qualifying.get(decider.id)!.push(ids[index]!);
+      const position = segments.indexOf(decider.id);
+      if (qualifies && position < 0) segments.push(decider.id);
+      else if (!qualifies && position >= 0) segments.splice(position, 1);
     }
   });
   return qualifying;
 }
 
-function groupBySegment(memberships: readonly MembershipRecord[]): Map<string, MembershipRecord[]> {
-  const bySegment = new Map<string, MembershipRecord[]>();
+function groupBySegment(memberships: readonly MembershipState[]): Map<string, MembershipState[]> {
+  const bySegment = new Map<string, MembershipState[]>();
   for (const membership of memberships) {
     let list = bySegment.get(membership.segmentId);
     if (!list) bySegment.set(membership.segmentId, (list = []));

@@ -20,7 +20,7 @@
  * from; and a membership already changed by this run (`runId`) is taken as done.
  */
 import type { MembershipEventsRepository, NewMembershipEvent } from '../memberships/membershipEvents.repository.js';
-import type { MembershipRecord, MembershipTransition, MembershipsRepository } from '../memberships/memberships.repository.js';
+import type { MembershipState, MembershipTransition, MembershipsRepository } from '../memberships/memberships.repository.js';
 import type { MemberType } from '../memberships.layout.js';
 import { DomainError, ErrorCode } from '../../../lib/errors.js';
 
@@ -48,7 +48,7 @@ export interface SegmentDiffInput {
   /** Qualifying member ids, strictly increasing. */
   qualifying: AsyncIterable<string>;
   /** The segment's memberships, any status, in memberId order. */
-  memberships: AsyncIterable<MembershipRecord>;
+  memberships: AsyncIterable<MembershipState>;
   writer: MembershipWriter;
   /** Changes written per batch. */
   batchSize?: number;

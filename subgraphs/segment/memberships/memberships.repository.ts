@@ -4,7 +4,7 @@
  * only by batch evaluation, through `applyTransitions`, which writes differences
  * and is safe to repeat within a run.
  */
-import { MongoBulkWriteError, type Collection, type Db, type Filter, type UpdateFilter } from 'mongodb';
+import { MongoBulkWriteError, type AnyBulkWriteOperation, type Collection, type Db, type Filter, type UpdateFilter } from 'mongodb';
 import { oncePerKey } from '../../../lib/subgraph/once.js';
 import {
   MEMBERSHIPS_COLLECTION,
@@ -28,6 +28,11 @@ export interface MembershipRecord {
   /** The evaluation run that last changed it. */
   runId: string;
 }
+
+/** What an evaluation's merge join needs of a membership: whose it is, its status, and the run that last changed it. */
+export type MembershipState = Pick<MembershipRecord, 'segmentId' | 'memberId' | 'status' | 'runId'>;
+
+const STATE_PROJECTION = { _id: 0, segmentId: 1, memberId: 1, status: 1, runId: 1 } as const;
 
 export interface StatusCounts {
   realized: number;
@@ -82,7 +87,7 @@ export function lastQualificationTime(membership: MembershipRecord, segmentEvalu
 }
 
 const DUPLICATE_KEY = 11000;
-const IDS_PER_STATEMENT = 200;
+const IDS_PER_STATEMENT = 1_000;
 
 /** One update for many memberships: the condition and change they share, and their ids. */
 interface GroupedUpdate {
@@ -229,12 +234,12 @@ export class MembershipsRepository {
   }
 
   /**
-   * The memberships of these segments, of members of one type, whose member id lies in
-   * (afterId, toId] (open-ended when null), any status, in memberId order: one range query on the
-   * memberId index. Batch evaluation reads a page of members' memberships with it, including
-   * members that no longer exist.
+   * The states of the memberships of these segments, of members of one type, whose member id lies
+   * in (afterId, toId] (open-ended when null), any status, in memberId order: one range query on the
+   * memberId index, reading only the fields the merge join compares. Batch evaluation reads a page
+   * of members' memberships with it, including members that no longer exist.
    */
-  async inMemberRange(memberType: MemberType, segmentIds: readonly string[], afterId: string | null, toId: string | null): Promise<MembershipRecord[]> {
+  async inMemberRange(memberType: MemberType, segmentIds: readonly string[], afterId: string | null, toId: string | null): Promise<MembershipState[]> {
     if (segmentIds.length === 0) return [];
     const range: Record<string, string> = {};
     if (afterId !== null) range.$gt = afterId;
@@ -246,8 +251,8 @@ export class MembershipsRepository {
     // must not receive, since their number grows with the data, not with the page.
     const filter: Filter<MembershipDocument> = afterId === null && toId === null ? { memberType } : { memberId: range, memberType };
     const wanted = new Set(segmentIds);
-    const docs = await this.memberships.find(filter).sort({ memberId: 1 }).toArray();
-    return docs.filter((doc) => wanted.has(doc.segmentId)).map(toRecord);
+    const docs = await this.memberships.find(filter, { projection: STATE_PROJECTION }).sort({ memberId: 1 }).toArray();
+    return (docs as unknown as MembershipState[]).filter((doc) => wanted.has(doc.segmentId));
   }
 
   /** Applies transitions in a few conditional statements (`groupTransitions`); returns how many memberships changed. */
@@ -266,14 +271,16 @@ export class MembershipsRepository {
         changed += error.result.insertedCount;
       }
     }
+    // Every update in one command (a page of a large run holds tens of thousands of transitions), as
+    // statements of a bounded number of ids each, so no single statement's `$in` grows with the page.
+    const statements: AnyBulkWriteOperation<MembershipDocument>[] = [];
     for (const { filter, update, ids } of updates) {
-      // Statements of a few hundred ids: a page of a large run holds tens of thousands of transitions,
-      // and a server that matches `$in` by scanning the list pays for each id per document it looks at.
       for (let from = 0; from < ids.length; from += IDS_PER_STATEMENT) {
         const chunk = ids.slice(from, from + IDS_PER_STATEMENT);
-        changed += (await this.memberships.updateMany({ _id: { $in: chunk }, ...filter } as Filter<MembershipDocument>, update)).modifiedCount;
+        statements.push({ updateMany: { filter: { _id: { $in: chunk }, ...filter } as Filter<MembershipDocument>, update } });
       }
     }
+    if (statements.length > 0) changed += (await this.memberships.bulkWrite(statements, { ordered: false })).modifiedCount;
     return changed;
   }
 }
