@@ -139,6 +139,12 @@ async function startStreamingEvaluator(deps: JobDependencies, options: Streaming
         running.delete(sandbox);
         continue;
       }
+      // A deleted sandbox's partition stops before its next write could recreate the dropped database.
+      if (deps.databases.isSandboxDeleted(sandbox)) {
+        entry.finished = true;
+        entry.partition.stop();
+        continue;
+      }
       const at = wall();
       const renewed = await leases.renew(entry.lease, new Date(at + leaseMs)).catch((error: unknown) => {
         logger.warn({ sandbox, err: error }, 'Could not renew a streaming lease');
@@ -157,7 +163,7 @@ async function startStreamingEvaluator(deps: JobDependencies, options: Streaming
     }
     for (const sandbox of sandboxes) {
       if (stopped) return;
-      if (running.has(sandbox) || (retryAt.get(sandbox) ?? 0) > wall()) continue;
+      if (running.has(sandbox) || (retryAt.get(sandbox) ?? 0) > wall() || deps.databases.isSandboxDeleted(sandbox)) continue;
       await startPartition(sandbox).catch((error: unknown) => logger.warn({ sandbox, err: error }, 'Could not claim a streaming lease'));
     }
   };
