@@ -87,11 +87,11 @@ export interface RunJobKind {
  * Writes the run's job unless it has one (waiting, running or done): unique on sandbox and run
  * id, insert only, so scheduling again (a retried request, a sweep) leaves the existing job alone.
  */
-export async function scheduleRunJob(databases: Databases, kind: RunJobKind, sandbox: string, runId: string): Promise<void> {
+export async function scheduleRunJob(databases: Databases, kind: RunJobKind, payload: { sandbox: string } & Record<string, unknown>): Promise<void> {
   const agenda = await jobWriter(databases);
   await agenda
-    .create(kind.name, { sandbox, [kind.idField]: runId })
-    .unique({ 'data.sandbox': sandbox, [`data.${kind.idField}`]: runId }, { insertOnly: true })
+    .create(kind.name, payload)
+    .unique({ 'data.sandbox': payload.sandbox, [`data.${kind.idField}`]: payload[kind.idField] }, { insertOnly: true })
     .schedule(new Date())
     .save();
 }

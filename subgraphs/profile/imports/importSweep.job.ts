@@ -79,7 +79,7 @@ export const importSweepJob: JobModule = {
   define(agenda: Agenda, deps) {
     const logger = deps.logger.child({ job: IMPORT_SWEEP_JOB_NAME });
     agenda.define(IMPORT_SWEEP_JOB_NAME, async () => {
-      await sweepQueuedImports({ ...deps, logger, schedule: (payload) => scheduleImportJob(agenda, payload) });
+      await sweepQueuedImports({ ...deps, logger, schedule: (payload) => scheduleImportJob(deps.databases, payload) });
     });
     // One repeating job for all workers (Agenda keeps a single job per `every` name).
     agenda.ready

@@ -22,7 +22,7 @@ export interface MergePolicyRunScheduler {
 
 export function createMergePolicyRunScheduler(databases: Databases): MergePolicyRunScheduler {
   return {
-    schedule: ({ sandbox, runId }) => scheduleRunJob(databases, MERGE_POLICY_JOB, sandbox, runId),
+    schedule: (payload) => scheduleRunJob(databases, MERGE_POLICY_JOB, { ...payload }),
   };
 }
 

@@ -4,7 +4,7 @@
  * any worker picks it up. The Agenda here only writes jobs; it is never started.
  * Scheduling is idempotent per run: one job per (sandbox, run).
  */
-import { JOBS_COLLECTION, jobWriter } from '../../../lib/jobs.js';
+import { runsWithoutJob, scheduleRunJob, type RunJobKind } from '../../../lib/jobs.js';
 import type { Databases } from '../../../lib/mongo/databases.js';
 import type { IdGenerator } from '../../../lib/subgraph/ids.js';
 import { EvaluationRunsRepository, type EvaluationRunRecord, type EvaluationTrigger } from '../memberships/evaluationRuns.repository.js';
@@ -28,26 +28,16 @@ export interface ScheduleEvaluationOptions {
 }
 
 
+const EVALUATE_SEGMENTS_JOB: RunJobKind = { name: EVALUATE_SEGMENTS_JOB_NAME, idField: 'runId' };
+
 /** Writes the run's job unless it has one (waiting, running or done). */
-export async function scheduleEvaluationJob(databases: Databases, payload: EvaluateSegmentsPayload): Promise<void> {
-  const agenda = await jobWriter(databases);
-  await agenda
-    .create(EVALUATE_SEGMENTS_JOB_NAME, payload)
-    .unique({ 'data.sandbox': payload.sandbox, 'data.runId': payload.runId }, { insertOnly: true })
-    .schedule(new Date())
-    .save();
+export function scheduleEvaluationJob(databases: Databases, payload: EvaluateSegmentsPayload): Promise<void> {
+  return scheduleRunJob(databases, EVALUATE_SEGMENTS_JOB, { ...payload });
 }
 
-/** Of these runs of `sandbox`, those with no job in Agenda's collection. */
-export async function runsWithoutJob(databases: Databases, sandbox: string, runIds: readonly string[]): Promise<string[]> {
-  if (runIds.length === 0) return [];
-  const jobs = await databases
-    .platform()
-    .collection(JOBS_COLLECTION)
-    .find({ name: EVALUATE_SEGMENTS_JOB_NAME, 'data.sandbox': sandbox, 'data.runId': { $in: [...runIds] } }, { projection: { 'data.runId': 1 } })
-    .toArray();
-  const scheduled = new Set(jobs.map((job) => (job.data as { runId?: unknown } | undefined)?.runId));
-  return runIds.filter((id) => !scheduled.has(id));
+/** Of these runs of `sandbox`, those with no evaluation job. */
+export function evaluationRunsWithoutJob(databases: Databases, sandbox: string, runIds: readonly string[]): Promise<string[]> {
+  return runsWithoutJob(databases, EVALUATE_SEGMENTS_JOB, sandbox, runIds);
 }
 
 /**

@@ -15,7 +15,7 @@ import { TenancyRepository } from '../../../lib/tenancy/tenancy.repository.js';
 import { EvaluationRunsRepository } from '../memberships/evaluationRuns.repository.js';
 import { SegmentSettingsRepository } from '../memberships/segmentSettings.repository.js';
 import { SegmentsRepository } from '../segments.repository.js';
-import { runsWithoutJob, scheduleEvaluation, scheduleEvaluationJob } from './evaluationScheduler.js';
+import { evaluationRunsWithoutJob, scheduleEvaluation, scheduleEvaluationJob } from './evaluationScheduler.js';
 import { DEFAULT_EVALUATION_CRON, latestDueAt } from './nightlySchedule.js';
 
 export const EVALUATION_SWEEP_JOB_NAME = 'segment-evaluation-sweep';
@@ -48,7 +48,7 @@ async function sweepSandbox(deps: EvaluationSweepDependencies, sandbox: string, 
 
   const runs = new EvaluationRunsRepository(db);
   const stuck = await runs.listQueuedBefore(new Date(now.getTime() - STUCK_AFTER_MS), SWEEP_BATCH);
-  for (const runId of await runsWithoutJob(deps.databases, sandbox, stuck.map((run) => run.id))) {
+  for (const runId of await evaluationRunsWithoutJob(deps.databases, sandbox, stuck.map((run) => run.id))) {
     await scheduleEvaluationJob(deps.databases, { sandbox, runId });
     outcome.requeued.push(runId);
   }
