@@ -11,7 +11,9 @@
  *      with the source's incremental sync every minute (the default schedule).
  *
  * The platform runs in this process, each file import's worker and the sources'
- * worker in child processes; MongoDB is MONGODB_URI or devdb in a child process.
+ * worker in child processes, and the mocks in one of their own (making 300,000
+ * rows and their export files is not the platform's work); MongoDB is MONGODB_URI
+ * or devdb in a child process.
  *
  *   npm run bench -- sources
  *   BENCH_SCALE=0.05 npm run bench -- sources     (BENCH_LATENCY_SAMPLES=2 by default)
@@ -25,21 +27,11 @@ import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { MongoClient } from 'mongodb';
 import { createGraphQLCall, type GraphQLCall } from '../lib/graphqlClient.js';
-import {
-  MARKETO_ACTIVITY_COLUMNS,
-  MARKETO_LEAD_COLUMNS,
-  MUNCHKIN,
-  ORG,
-  SALESFORCE_ACCOUNT_COLUMNS,
-  SALESFORCE_CONTACT_COLUMNS,
-  marketoActivity,
-  marketoLead,
-  salesforceAccount,
-  salesforceContact,
-} from '../lib/fixtures/exportFiles.js';
+import { MUNCHKIN, ORG } from '../lib/fixtures/exportFiles.js';
 import type { RunningPlatform } from '../platform/startPlatform.js';
 import { measureImport, writeCsv, type ImportSpec } from './ingest/fileImport.js';
-import { startBenchMarketo, startBenchSalesforce } from './sources/mockSources.js';
+import { startMockSourcesChild } from './sources/mockChild.js';
+import { sourceSpecs } from './sources/specs.js';
 import { startBenchPlatform } from './support/benchPlatform.js';
 import { startWorkerChild, stopChild } from './support/processes.js';
 import { dropBenchDatabases, machine, mongoSetting, writeResults } from './support/results.js';
@@ -51,19 +43,10 @@ const DAY = 86_400_000;
 export async function run() {
   const scale = Number(process.env.BENCH_SCALE ?? 1);
   if (!(scale > 0)) throw new Error('BENCH_SCALE must be a positive number');
-  const count = (n: number) => Math.max(10, Math.round(n * scale));
   const latencySamples = Number(process.env.BENCH_LATENCY_SAMPLES ?? 2);
-  const leads = count(100_000);
-  const accounts = count(20_000);
-  const marketoSpecs: ImportSpec[] = [
-    { name: 'Marketo leads', source: 'marketo', instance: MUNCHKIN, entity: 'leads', columns: MARKETO_LEAD_COLUMNS, rows: leads, row: (n) => marketoLead(n) },
-    { name: 'Marketo activities', source: 'marketo', instance: MUNCHKIN, entity: 'activities', columns: MARKETO_ACTIVITY_COLUMNS, rows: count(200_000), row: (n) => marketoActivity(n, 1000 + (n % leads)) },
-  ];
-  const salesforceSpecs: ImportSpec[] = [
-    { name: 'Salesforce Account', source: 'salesforce', instance: ORG, entity: 'Account', columns: SALESFORCE_ACCOUNT_COLUMNS, rows: accounts, row: (n) => salesforceAccount(n) },
-    { name: 'Salesforce Contact', source: 'salesforce', instance: ORG, entity: 'Contact', columns: SALESFORCE_CONTACT_COLUMNS, rows: count(100_000), row: (n) => salesforceContact(n, n % accounts) },
-  ];
-  const rowsOf = (spec: ImportSpec) => Array.from({ length: spec.rows }, (_, n) => spec.row(n));
+  const specs = sourceSpecs(scale);
+  const marketoSpecs: ImportSpec[] = [specs.marketo.leads, specs.marketo.activities];
+  const salesforceSpecs: ImportSpec[] = [specs.salesforce.Account, specs.salesforce.Contact];
 
   const workDir = await mkdtemp(join(tmpdir(), 'cdp-bench-sources-'));
   const children: ChildProcess[] = [];
@@ -100,10 +83,9 @@ export async function run() {
     }
 
     const createdAt = new Date(Date.now() - 2 * DAY);
-    const marketo = await startBenchMarketo(rowsOf(marketoSpecs[0]!), rowsOf(marketoSpecs[1]!), createdAt);
-    closers.push(() => marketo.close());
-    const salesforce = await startBenchSalesforce({ Account: rowsOf(salesforceSpecs[0]!), Contact: rowsOf(salesforceSpecs[1]!) });
-    closers.push(() => salesforce.close());
+    const mocks = await startMockSourcesChild(scale, createdAt);
+    closers.push(() => mocks.close());
+    const { marketo, salesforce } = mocks;
     const worker = startWorkerChild(workerEnv);
     children.push(worker.child);
     await worker.ready;
@@ -128,7 +110,7 @@ export async function run() {
       const leadId = String(1000 + sample);
       const firstName = `Changed${sample}-${Date.now()}`;
       const changedAt = performance.now();
-      marketo.changeLead(leadId, { firstName });
+      await mocks.changeLead(leadId, { firstName });
       for (;;) {
         const { profileByIdentity } = await sourceCall<{ profileByIdentity: { firstName: string | null } | null }>(
           `query($value: String!) { profileByIdentity(namespace: "b2b_person", value: $value) { firstName } }`,
@@ -149,10 +131,11 @@ export async function run() {
       { source: 'Salesforce (accounts + contacts)', rows: salesforceLoad.rows, 'source s': salesforceLoad.seconds, 'source rows/s': salesforceLoad.rowsPerSecond, 'file rows/s': fileRate(salesforceSpecs) },
     ].map((row) => ({ ...row, 'source / file': round(row['source rows/s'] / row['file rows/s']) }));
     console.table(rows);
+    const calls = await mocks.state();
     console.log(
       `Full loads: ${rows.map((r) => `${r.source} ${r['source / file']}x the file import`).join('; ')} (goal >= 0.8x). ` +
         `Change -> profile with a one-minute schedule: ${latencies.join(' s, ')} s. ` +
-        `Marketo calls: ${marketo.state.calls} (${marketo.state.overLimit} beyond 100 per 20 s); Salesforce calls: ${salesforce.state.calls}.`,
+        `Marketo calls: ${calls.marketo.calls} (${calls.marketo.overLimit} beyond 100 per 20 s); Salesforce calls: ${calls.salesforce.calls}.`,
     );
     const path = await writeResults('sources', {
       benchmark: 'sources',
@@ -162,8 +145,8 @@ export async function run() {
       files,
       fullLoads: rows,
       latencySeconds: latencies,
-      marketoCalls: marketo.state,
-      salesforceCalls: salesforce.state,
+      marketoCalls: calls.marketo,
+      salesforceCalls: calls.salesforce,
     });
     console.log(`Wrote ${path}`);
   } finally {

@@ -53,7 +53,7 @@ export interface SecurityConfig {
   /** Whether the gateway answers introspection queries (off by default in production). */
   introspection: boolean;
   /**
-   * Whether destinations may reach loopback and private addresses (CDP_ALLOW_PRIVATE_DESTINATIONS;
+   * Whether destinations and sources may reach loopback and private addresses (CDP_ALLOW_PRIVATE_DESTINATIONS;
    * on outside production, for local mock servers). Metadata and link-local addresses are refused always.
    */
   allowPrivateDestinations: boolean;

@@ -25,7 +25,7 @@ export interface JobDependencies {
   /**
    * Jobs sign their own gateway tokens (for the sandbox and role that started them); activation
    * delivery opens destination credentials with the encryption key (without it, it delivers nothing)
-   * and lets destinations reach private addresses only with `allowPrivateDestinations`.
+   * and lets destinations and source syncs reach private addresses only with `allowPrivateDestinations`.
    */
   security: Pick<SecurityConfig, 'gatewaySecret'> & Partial<Pick<SecurityConfig, 'encryptionKey' | 'allowPrivateDestinations'>>;
   /** How memberships are kept (retention of exited ones). */

@@ -10,7 +10,7 @@ import { parsePageArgs, type PageArgs } from '../../lib/subgraph/pagination.js';
 import { parseJsonObject, type JsonObject } from '../../lib/subgraph/scalars.js';
 import { requiredText } from '../../lib/subgraph/validation.js';
 import type { ConnectionTest, ConnectorDeps } from './connectors/connector.js';
-import { UNCONFIGURED_ADDRESS_POLICY } from './connectors/addressPolicy.js';
+import { UNCONFIGURED_ADDRESS_POLICY } from '../../lib/connectors/addressPolicy.js';
 import { createConnector } from './connectors/createConnector.js';
 import { asConnectorFailure } from '../../lib/connectors/failures.js';
 import type { CredentialsVault } from '../../lib/crypto/credentialsVault.js';

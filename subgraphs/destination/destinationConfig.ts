@@ -1,13 +1,13 @@
 /**
  * A destination's `config` as it may be stored: no secrets in it (configSecrets.ts),
- * and no URL that points where the platform must not call (connectors/addressPolicy.ts,
+ * and no URL that points where the platform must not call (lib/connectors/addressPolicy.ts,
  * judged again before every request). Both refusals are BAD_USER_INPUT with
  * `extensions.reason` (SECRET_IN_CONFIG, DESTINATION_ADDRESS_REFUSED) and the field
  * at fault; neither repeats the value.
  */
 import { DomainError, ErrorCode, badInput } from '../../lib/errors.js';
 import { parseJsonObject, type JsonObject, type JsonValue } from '../../lib/subgraph/scalars.js';
-import { refusedDestination, systemLookup, type AddressPolicy, type Lookup } from './connectors/addressPolicy.js';
+import { lookupWithin, refusedDestination, systemLookup, type AddressPolicy, type Lookup } from '../../lib/connectors/addressPolicy.js';
 import { findSecretInConfig } from './configSecrets.js';
 import type { DestinationType } from './destinations.repository.js';
 
@@ -39,24 +39,6 @@ function urlsIn(value: JsonValue, path: string, found: Array<{ path: string; url
   return found;
 }
 
-function boundedLookup(lookup: Lookup): Lookup {
-  return (host) =>
-    new Promise((resolve, reject) => {
-      const timer = setTimeout(() => resolve([]), STORE_LOOKUP_TIMEOUT_MS);
-      timer.unref();
-      lookup(host).then(
-        (addresses) => {
-          clearTimeout(timer);
-          resolve(addresses);
-        },
-        (error: unknown) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      );
-    });
-}
-
 function requireWebhookUrl(raw: JsonValue | undefined): void {
   let url: URL | undefined;
   try {
@@ -80,7 +62,7 @@ export async function validateConfig(type: DestinationType, raw: JsonObject | nu
     );
   }
   if (type === 'WEBHOOK') requireWebhookUrl(config.url);
-  const lookup = boundedLookup(deps.lookup ?? systemLookup);
+  const lookup = lookupWithin(deps.lookup ?? systemLookup, STORE_LOOKUP_TIMEOUT_MS);
   for (const { path, url } of urlsIn(config, 'config')) {
     const why = await refusedDestination(url, deps.addressPolicy, lookup);
     if (why) throw refused('DESTINATION_ADDRESS_REFUSED', path, `${path} must not point at ${why}`);

@@ -7,7 +7,7 @@ import { startSubgraphServer, type SubgraphStartOptions } from '../../lib/subgra
 import type { RunningService } from '../../lib/service.js';
 import { agendaActivationScheduling } from './activations/activationScheduler.js';
 import { DEFAULT_SEAL_WINDOW_MS } from './activations/logSeal.js';
-import { UNCONFIGURED_ADDRESS_POLICY } from './connectors/addressPolicy.js';
+import { UNCONFIGURED_ADDRESS_POLICY } from '../../lib/connectors/addressPolicy.js';
 import type { ConnectorDeps, FetchFn } from './connectors/connector.js';
 import { createSharedBudget } from '../../lib/connectors/sharedBudget.js';
 import { createDestinationContext, type DestinationContext } from './context.js';

@@ -13,8 +13,11 @@ import { createSourcesFeature } from './sources/index.js';
 export const PROFILE_TYPE_DEFS = loadTypeDefs(new URL('./schema.graphql', import.meta.url));
 
 export interface ProfileSubgraphOptions extends SubgraphStartOptions {
-  /** `config.security`: its `uploads` bound import uploads (the defaults when absent). */
-  security: SubgraphSecurity & { uploads?: UploadLimits };
+  /**
+   * `config.security`: its `uploads` bound import uploads (the defaults when absent);
+   * `allowPrivateDestinations` lets sources, like destinations, be at loopback and private addresses.
+   */
+  security: SubgraphSecurity & { uploads?: UploadLimits; readonly allowPrivateDestinations?: boolean };
   ids?: IdGenerator;
 }
 
@@ -25,7 +28,13 @@ export function startProfileSubgraph(options: ProfileSubgraphOptions): Promise<R
   // Likewise setMergePolicy's recompute runs.
   const mergePolicyRuns = createMergePolicyRunScheduler(options.databases);
   // Likewise source syncs; testSource calls the source from here, inside the shared budgets.
-  const sources = createSourcesFeature({ databases: options.databases, encryptionKey: options.security.encryptionKey, logger: options.logger, now: options.now });
+  const sources = createSourcesFeature({
+    databases: options.databases,
+    encryptionKey: options.security.encryptionKey,
+    allowPrivateAddresses: options.security.allowPrivateDestinations,
+    logger: options.logger,
+    now: options.now,
+  });
   return startSubgraphServer<ProfileContext>({
     ...options,
     name: 'profile',

@@ -7,9 +7,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { classifyAddress, refusedDestination, refusedHost, type Lookup } from '../../subgraphs/destination/connectors/addressPolicy.js';
+import { classifyAddress, refusedDestination, refusedHost, type Lookup } from '../../lib/connectors/addressPolicy.js';
 import { createConnector } from '../../subgraphs/destination/connectors/createConnector.js';
-import { ADDRESS_REFUSED, guardedFetch } from '../../subgraphs/destination/connectors/guardedFetch.js';
+import { ADDRESS_REFUSED, guardedFetch } from '../../lib/connectors/guardedFetch.js';
 import { findSecretInConfig, REDACTED } from '../../subgraphs/destination/configSecrets.js';
 import { loadConfig } from '../../lib/config.js';
 import { startDestinationSubgraph } from '../../subgraphs/destination/server.js';

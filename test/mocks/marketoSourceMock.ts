@@ -7,10 +7,14 @@
  * of at most 31 days (1003), at most 2 processing at once and 10 queued (1029);
  * paging tokens over the activity log for leadchanges.json (New Lead and Change
  * Data Value), activities.json (at most 10 type ids) and deletedleads.json; and
- * leads.json reads by id, at most 300. Leads, changes and activities are generated
- * with the export-file factories (lib/fixtures), so they have the real shape.
+ * leads.json reads by id, at most 300; and the Company API: describe.json, and
+ * companies.json queried by one of its searchable fields (externalCompanyId, id,
+ * company) with filterValues required and at most 300 of them (1003), known fields
+ * only (1006), batchSize at most 300 and nextPageToken paging. Leads, changes,
+ * companies and activities are generated with the export-file factories
+ * (lib/fixtures), so they have the real shape.
  */
-import { marketoActivity, marketoLead, csvText } from '../../lib/fixtures/exportFiles.js';
+import { marketoActivity, marketoCompany, marketoLead, csvText } from '../../lib/fixtures/exportFiles.js';
 import { isObject, parseJson, SlidingWindow, startMockServer, type MockReply, type MockRequest } from './httpServer.js';
 
 export interface MarketoSourceMockOptions {
@@ -24,6 +28,22 @@ export interface MarketoSourceMockOptions {
 }
 
 type Lead = Record<string, string | number | boolean | null> & { id: number; createdAt: string; updatedAt: string };
+type Company = Record<string, string | number | null> & { id: number; externalCompanyId: string; createdAt: string; updatedAt: string };
+
+/** The Company object's fields as describe.json answers them (Marketo's standard company fields). */
+const COMPANY_FIELDS: ReadonlyArray<{ name: string; dataType: string }> = [
+  { name: 'id', dataType: 'integer' },
+  { name: 'externalCompanyId', dataType: 'string' },
+  { name: 'company', dataType: 'string' },
+  { name: 'website', dataType: 'url' },
+  { name: 'industry', dataType: 'string' },
+  { name: 'annualRevenue', dataType: 'currency' },
+  { name: 'numberOfEmployees', dataType: 'integer' },
+  { name: 'billingCountry', dataType: 'string' },
+  { name: 'createdAt', dataType: 'datetime' },
+  { name: 'updatedAt', dataType: 'datetime' },
+];
+const COMPANY_SEARCHABLE = ['externalCompanyId', 'id', 'company'];
 
 interface Activity {
   /** Position in the log; paging tokens point into it. */
@@ -71,9 +91,11 @@ export async function startMarketoSourceMock(options: MarketoSourceMockOptions =
   let nextLeadId = 1000;
   let nextActivityId = 1;
   let nextExportId = 1;
+  let nextCompanyId = 1;
 
   const state = {
     leads: new Map<number, Lead>(),
+    companies: new Map<string, Company>(),
     log: [] as Activity[],
     exports: new Map<string, ExportJob>(),
     calls: [] as Array<{ method: string; path: string; query: Record<string, string>; errorCode?: string }>,
@@ -171,9 +193,51 @@ export async function startMarketoSourceMock(options: MarketoSourceMockOptions =
       const fields = (read.get('fields') ?? 'id,email').split(',');
       return ok(ids.flatMap((id) => (state.leads.has(id) ? [Object.fromEntries(fields.map((f) => [f, state.leads.get(id)![f] ?? null]))] : [])));
     }
+    if (path === '/rest/v1/companies/describe.json') {
+      return ok([
+        {
+          name: 'Company',
+          idField: 'id',
+          dedupeFields: ['externalCompanyId'],
+          searchableFields: COMPANY_SEARCHABLE.map((field) => [field]),
+          fields: COMPANY_FIELDS.map((field) => ({ ...field, updateable: !['id', 'externalCompanyId', 'createdAt', 'updatedAt'].includes(field.name) })),
+        },
+      ]);
+    }
+    if (path === '/rest/v1/companies.json' && (request.method === 'GET' || (request.method === 'POST' && params.get('_method') === 'GET'))) {
+      return queryCompanies(form ?? params);
+    }
     const bulk = /^\/bulk\/v1\/(leads|activities)\/export\/(?:create\.json|([^/]+)\/(enqueue|status|file)\.json)$/.exec(path);
     if (bulk) return bulkRoute(request, bulk[1] as 'leads' | 'activities', bulk[2], bulk[3]);
     return { status: 404, body: { message: 'Not found' } };
+  }
+
+  /** companies.json as a query: one searchable filterType, 1 to 300 filterValues, known fields, pages of batchSize. */
+  function queryCompanies(read: URLSearchParams): MockReply {
+    const filterType = read.get('filterType') ?? '';
+    if (!COMPANY_SEARCHABLE.includes(filterType)) return fail('1003', `Invalid filterType '${filterType}': one of ${COMPANY_SEARCHABLE.join(', ')}`);
+    const values = (read.get('filterValues') ?? '').split(',').filter(Boolean);
+    if (values.length === 0) return fail('1003', 'filterValues is required');
+    if (values.length > MAX_BATCH) {
+      state.refused.batch++;
+      return fail('1003', `Too many filter values: at most ${MAX_BATCH}`);
+    }
+    const known = new Set(COMPANY_FIELDS.map((field) => field.name));
+    const fields = read.get('fields') ? read.get('fields')!.split(',') : ['id', 'externalCompanyId', 'createdAt', 'updatedAt'];
+    const unknown = fields.find((field) => !known.has(field));
+    if (unknown) return fail('1006', `Field '${unknown}' not found`);
+    const batchSize = Number(read.get('batchSize') ?? MAX_BATCH);
+    if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_BATCH) {
+      state.refused.batch++;
+      return fail('1003', `batchSize must be 1 to ${MAX_BATCH}`);
+    }
+    const offset = read.get('nextPageToken') ? position(read.get('nextPageToken')) : 0;
+    if (offset === undefined) return fail('1003', 'Invalid nextPageToken');
+    const wanted = new Set(values);
+    const matches = [...state.companies.values()].filter((company) => wanted.has(String(company[filterType])));
+    const page = matches.slice(offset, offset + batchSize).map((company, index) => ({ seq: offset + index, ...Object.fromEntries(fields.map((f) => [f, company[f] ?? null])) }));
+    const more = offset + batchSize < matches.length;
+    return ok(page, more ? { nextPageToken: pagingToken(offset + batchSize), moreResult: true } : {});
   }
 
   function bulkRoute(request: MockRequest, kind: 'leads' | 'activities', exportId: string | undefined, action: string | undefined): MockReply {
@@ -299,6 +363,22 @@ export async function startMarketoSourceMock(options: MarketoSourceMockOptions =
         state.leads.set(id, lead);
         log({ leadId: id, activityDate: at.toISOString(), activityTypeId: NEW_LEAD, campaignId: null, primaryAttributeValue: null, attributes: [{ name: 'Source Type', value: 'New lead' }] });
         ids.push(id);
+      }
+      return ids;
+    },
+    /**
+     * `count` companies, shaped by the export-file factory, each with an externalCompanyId
+     * (Marketo's dedupe field, which a lead's own externalCompanyId names); their externalCompanyIds.
+     */
+    addCompanies(count: number, fields: (n: number) => Record<string, string | number> = () => ({})): string[] {
+      const ids: string[] = [];
+      for (let i = 0; i < count; i++) {
+        const n = nextCompanyId++;
+        const externalCompanyId = `EXT-${String(n).padStart(6, '0')}`;
+        const { id: _ignored, ...generated } = marketoCompany(n, fields(n));
+        const at = new Date(now()).toISOString();
+        state.companies.set(externalCompanyId, { ...(generated as Record<string, string | number>), id: 5000 + n, externalCompanyId, createdAt: at, updatedAt: at } as Company);
+        ids.push(externalCompanyId);
       }
       return ids;
     },

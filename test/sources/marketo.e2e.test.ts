@@ -1,7 +1,8 @@
 /**
  * A Marketo source through the running platform: created with the API, synced
  * by the worker's job against the Marketo mock (Bulk Extract for the full load,
- * paging tokens for increments), written to profiles through the ingestion path.
+ * paging tokens for increments, the Company API for the companies leads name),
+ * written to profiles and accounts through the ingestion path.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
@@ -81,5 +82,72 @@ describe('a Marketo source', () => {
     expect(marketo.state.refused).toMatchObject({ rate: 0, concurrency: 0, exportLimit: 0, range: 0, batch: 0 });
     expect(marketo.state.maxExportsProcessing).toBeLessThanOrEqual(2);
     expect((await readSource(platform, source.id)).failure).toBeNull();
+  });
+});
+
+describe('Marketo companies', () => {
+  const ACCOUNT = `query($key: String!) {
+    accountBySourceKey(sourceKey: $key) { name domain industry employees people { isPrimary personKey } }
+  }`;
+  const accountOf = async (sourceKey: string) => {
+    const response = await platform.query(ACCOUNT, { key: sourceKey }, { sandbox: 'companies' });
+    expect(response.errors).toBeUndefined();
+    return response.data.accountBySourceKey;
+  };
+
+  it('end up as accounts with their leads as people, and a lead moved to another company is linked to it', { timeout: 180_000 }, async () => {
+    const munchkin = '333-CCC-333';
+    await platform.keyFor('companies');
+    // An instance of its own, so the other test's leads are not in this one's load.
+    const instance = await startMarketoSourceMock();
+    try {
+      const [acme, globex] = instance.addCompanies(2, (n) => ({ company: n === 1 ? 'Acme' : 'Globex', website: n === 1 ? 'acme.example' : 'globex.example' }));
+      const staff = instance.addLeads(3, new Date(Date.now() - 2 * DAY), (id) => ({ externalCompanyId: id % 3 === 0 ? globex! : acme! }));
+      const loner = instance.addLeads(1, new Date(Date.now() - 2 * DAY))[0]!;
+      const source = await platform.query(
+        'mutation($input: CreateSourceInput!) { createSource(input: $input) { id } }',
+        {
+          input: {
+            type: 'MARKETO',
+            name: 'Marketo with companies',
+            config: { restUrl: instance.restUrl, identityUrl: instance.identityUrl, instanceId: munchkin, backfillFrom: new Date(Date.now() - 3 * DAY).toISOString() },
+            credentials: { clientId: instance.clientId, clientSecret: instance.clientSecret },
+          },
+        },
+        { sandbox: 'companies' },
+      );
+      expect(source.errors).toBeUndefined();
+      const id: string = source.data.createSource.id;
+      const inSandbox = { ...platform, query: (q: string, v?: Record<string, unknown>) => platform.query(q, v, { sandbox: 'companies' }) } as TestPlatform;
+
+      const full = await nextFinishedSync(inSandbox, id);
+      expect(full).toMatchObject({ status: 'SUCCEEDED', rowsRejected: 0 });
+      expect(full.entities.find((entity) => entity.entity === 'companies')).toMatchObject({ rowsRead: 2, rowsWritten: 2 });
+
+      const worksAt = (company: string) => staff.filter((lead) => instance.state.leads.get(lead)!.externalCompanyId === company);
+      const personKeys = (leads: number[]) => leads.map((lead) => `b2b_person:${lead}@${munchkin}.Marketo`).sort();
+      const linked = async (company: string) =>
+        ((await accountOf(`${company}@${munchkin}.Marketo`)).people as Array<{ personKey: string; isPrimary: boolean }>).filter((link) => link.isPrimary).map((link) => link.personKey).sort();
+      expect(await accountOf(`${acme}@${munchkin}.Marketo`)).toMatchObject({ name: 'Acme', domain: 'acme.example', industry: 'Software' });
+      expect(await linked(acme!)).toEqual(personKeys(worksAt(acme!)));
+      expect(await linked(globex!)).toEqual(personKeys(worksAt(globex!)));
+      for (const lead of worksAt(acme!)) expect((await profileOf(inSandbox, `${lead}@${munchkin}.Marketo`)).account).toMatchObject({ name: 'Acme' });
+      expect((await profileOf(inSandbox, `${loner}@${munchkin}.Marketo`)).account).toBeNull();
+      // Companies were asked for by externalCompanyId, within Marketo's limits.
+      expect(instance.callsTo(/\/rest\/v1\/companies\.json$/).every((call) => !call.errorCode)).toBe(true);
+
+      // In Marketo, a lead moves to Globex: the next increment reads the lead and its company.
+      const mover = worksAt(acme!)[0]!;
+      instance.changeLead(mover, { externalCompanyId: globex! });
+      await syncNow(inSandbox, id);
+      const increment = await nextFinishedSync(inSandbox, id, full.id);
+      expect(increment).toMatchObject({ mode: 'INCREMENTAL', status: 'SUCCEEDED', rowsRejected: 0 });
+      expect(await linked(globex!)).toContain(`b2b_person:${mover}@${munchkin}.Marketo`);
+      // Its newest primary link wins: the profile's account is now Globex.
+      expect((await profileOf(inSandbox, `${mover}@${munchkin}.Marketo`)).account).toMatchObject({ name: 'Globex' });
+      expect(instance.state.refused).toMatchObject({ rate: 0, concurrency: 0, batch: 0 });
+    } finally {
+      await instance.close();
+    }
   });
 });

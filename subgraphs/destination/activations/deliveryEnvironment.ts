@@ -9,7 +9,7 @@ import type { Databases } from '../../../lib/mongo/databases.js';
 import { createIdGenerator } from '../../../lib/subgraph/ids.js';
 import { sharedTokenCache } from '../../../lib/connectors/tokenCache.js';
 import { createSharedBudget, type BudgetLimits, type ConnectorDeps } from '../connectors/index.js';
-import { UNCONFIGURED_ADDRESS_POLICY } from '../connectors/addressPolicy.js';
+import { UNCONFIGURED_ADDRESS_POLICY } from '../../../lib/connectors/addressPolicy.js';
 import { createCredentialsVault, type CredentialsVault } from '../../../lib/crypto/credentialsVault.js';
 import { ApiBudgetRepository } from '../../../lib/connectors/apiBudget.repository.js';
 import { DEFAULT_SEAL_WINDOW_MS, LogSeals } from './logSeal.js';

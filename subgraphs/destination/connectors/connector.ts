@@ -14,7 +14,7 @@ import type { BudgetLimits, CallBudget } from '../../../lib/connectors/callBudge
 import type { FetchFn } from '../../../lib/connectors/http.js';
 import type { TokenCache } from '../../../lib/connectors/tokenCache.js';
 import type { FileSystem } from './files/fileSystem.js';
-import type { AddressPolicy } from './addressPolicy.js';
+import type { AddressPolicy } from '../../../lib/connectors/addressPolicy.js';
 
 export type MemberType = 'PERSON' | 'ACCOUNT';
 export type AttributeValue = string | number | boolean | null;

@@ -7,8 +7,8 @@
 import type { JsonObject } from '../../../lib/subgraph/scalars.js';
 import type { Connector, ConnectorDeps, DestinationForConnector } from './connector.js';
 import { ConnectorFailure } from '../../../lib/connectors/failures.js';
-import { UNCONFIGURED_ADDRESS_POLICY } from './addressPolicy.js';
-import { guardedFetch } from './guardedFetch.js';
+import { UNCONFIGURED_ADDRESS_POLICY } from '../../../lib/connectors/addressPolicy.js';
+import { guardedFetch } from '../../../lib/connectors/guardedFetch.js';
 import { createFileConnector, parseFileConfig } from './files/fileConnector.js';
 import { createLinkedInConnector } from './linkedin/linkedinConnector.js';
 import { LINKEDIN_VERSION } from './linkedin/linkedinClient.js';

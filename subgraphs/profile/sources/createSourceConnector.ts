@@ -2,8 +2,13 @@
  * The one way to get a source connector: from a source's type, config and
  * opened credentials. Config or credentials that cannot work throw a permanent
  * ConnectorFailure (INVALID_CONFIG, MISSING_CREDENTIALS) naming what to fix.
+ * Every request the connector sends is judged by the address policy first
+ * (SOURCE_ADDRESS_REFUSED), so a stored URL cannot reach a metadata service or,
+ * in production, a private address, even when its DNS changes after it was stored.
  */
+import { systemLookup, UNCONFIGURED_ADDRESS_POLICY } from '../../../lib/connectors/addressPolicy.js';
 import { ConnectorFailure } from '../../../lib/connectors/failures.js';
+import { guardedFetch, SOURCE_ADDRESS_REFUSED } from '../../../lib/connectors/guardedFetch.js';
 import { MarketoClient } from '../../../lib/marketo/marketoClient.js';
 import type { JsonObject } from '../../../lib/subgraph/scalars.js';
 import { MarketoSource } from './connectors/marketo/marketoSource.js';
@@ -20,8 +25,12 @@ export interface SourceForConnector {
   crmInstance?: string;
 }
 
-export function createSourceConnector(source: SourceForConnector, deps: SourceConnectorDeps): SourceConnector {
+export function createSourceConnector(source: SourceForConnector, unguarded: SourceConnectorDeps): SourceConnector {
   const { config } = source;
+  const deps: SourceConnectorDeps = {
+    ...unguarded,
+    fetch: guardedFetch(unguarded.fetch, unguarded.addressPolicy ?? UNCONFIGURED_ADDRESS_POLICY, unguarded.lookup ?? systemLookup, SOURCE_ADDRESS_REFUSED),
+  };
   switch (source.type) {
     case 'MARKETO': {
       const client = new MarketoClient(

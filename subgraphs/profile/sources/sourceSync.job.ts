@@ -7,6 +7,7 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Agenda } from 'agenda';
+import { UNCONFIGURED_ADDRESS_POLICY } from '../../../lib/connectors/addressPolicy.js';
 import { ApiBudgetRepository } from '../../../lib/connectors/apiBudget.repository.js';
 import { createSharedBudget } from '../../../lib/connectors/sharedBudget.js';
 import { sharedTokenCache } from '../../../lib/connectors/tokenCache.js';
@@ -25,7 +26,7 @@ export { SOURCE_SYNC_JOB_NAME, type SourceSyncPayload };
 /** Longer than a sync's lease: a killed worker's job is retried after the source's lease has lapsed. */
 const LOCK_LIFETIME_MS = 5 * 60_000;
 
-/** What a worker process's connectors share: the instance budgets in MongoDB and the token cache. */
+/** What a worker process's connectors share: the instance budgets in MongoDB, the token cache and the address policy. */
 export function workerConnectorDeps(deps: JobDependencies): SourceConnectorDeps {
   const sleep = (ms: number) => delay(ms);
   return {
@@ -35,6 +36,7 @@ export function workerConnectorDeps(deps: JobDependencies): SourceConnectorDeps 
     budget: createSharedBudget(new ApiBudgetRepository(deps.databases.platform()), { now: deps.now, sleep }),
     logger: deps.logger.child({ component: 'source-connectors' }),
     tokenCache: sharedTokenCache(),
+    addressPolicy: { allowPrivate: deps.security.allowPrivateDestinations ?? UNCONFIGURED_ADDRESS_POLICY.allowPrivate },
   };
 }
 

@@ -5,8 +5,10 @@
  * source needs the admin role, as destinations do.
  */
 import { requireRole } from '../../../lib/auth/roles.js';
+import { lookupWithin, refusedDestination, systemLookup, UNCONFIGURED_ADDRESS_POLICY } from '../../../lib/connectors/addressPolicy.js';
 import { asConnectorFailure } from '../../../lib/connectors/failures.js';
-import { badInput, notFound } from '../../../lib/errors.js';
+import { SOURCE_ADDRESS_REFUSED } from '../../../lib/connectors/guardedFetch.js';
+import { badInput, DomainError, ErrorCode, notFound } from '../../../lib/errors.js';
 import type { ServiceDeps } from '../../../lib/subgraph/context.js';
 import { parseJsonObject, type JsonObject } from '../../../lib/subgraph/scalars.js';
 import { requiredText } from '../../../lib/subgraph/validation.js';
@@ -24,6 +26,8 @@ const MIN_SYNC_INTERVAL_SECONDS = 10;
 const MAX_SYNC_INTERVAL_SECONDS = 7 * 86_400;
 const MAX_NAME_LENGTH = 200;
 const MAX_SOURCES_LISTED = 500;
+/** How long a stored URL's host may take to resolve; past it the check is left to sync time. */
+const STORE_LOOKUP_TIMEOUT_MS = 2_000;
 
 /** Config keys each type needs (the connector checks their values when it is made). */
 const REQUIRED_CONFIG: Readonly<Record<SourceType, readonly string[]>> = {
@@ -82,7 +86,7 @@ export class SourcesService {
     requireRole(this.deps.principal, 'admin');
     const type = sourceType(input.type);
     const name = requiredText(input.name, 'name', MAX_NAME_LENGTH);
-    const config = this.validConfig(type, input.config);
+    const config = await this.validConfig(type, input.config);
     const syncIntervalSeconds = interval(input.syncIntervalSeconds ?? DEFAULT_SYNC_INTERVAL_SECONDS);
     const credentials = input.credentials ? this.deps.credentials.seal(parseJsonObject(input.credentials)) : null;
     const now = this.deps.now();
@@ -115,7 +119,7 @@ export class SourcesService {
     if (!current) throw notFound('Source', id);
     const changes: SourceChanges = {};
     if (input.name != null) changes.name = requiredText(input.name, 'name', MAX_NAME_LENGTH);
-    if (input.config != null) changes.config = this.validConfig(current.type, input.config);
+    if (input.config != null) changes.config = await this.validConfig(current.type, input.config);
     if (input.syncIntervalSeconds != null) changes.syncIntervalSeconds = interval(input.syncIntervalSeconds);
     if (input.credentials !== undefined) {
       changes.credentials = input.credentials === null ? null : this.deps.credentials.seal(parseJsonObject(input.credentials));
@@ -158,8 +162,11 @@ export class SourcesService {
     return source;
   }
 
-  /** Config as stored: no secrets in it, the type's keys present, and a connector can be made from it. */
-  private validConfig(type: SourceType, raw: JsonObject | null | undefined): JsonObject {
+  /**
+   * Config as stored: no secrets in it, the type's keys present, a connector can be
+   * made from it, and no URL in it points where the address policy forbids.
+   */
+  private async validConfig(type: SourceType, raw: JsonObject | null | undefined): Promise<JsonObject> {
     const config = parseJsonObject(raw ?? {});
     for (const key of Object.keys(config)) {
       if (SECRET_KEY.test(key) && !LOCATION_KEY.test(key)) {
@@ -174,7 +181,24 @@ export class SourcesService {
     } catch (error) {
       throw badInput(asConnectorFailure(error).message, { field: 'config' });
     }
+    await this.refuseForbiddenAddresses(config);
     return config;
+  }
+
+  /** SOURCE_ADDRESS_REFUSED (BAD_USER_INPUT) naming the field whose URL, or an address its host resolves to, is refused. */
+  private async refuseForbiddenAddresses(config: JsonObject): Promise<void> {
+    const { addressPolicy = UNCONFIGURED_ADDRESS_POLICY, lookup = systemLookup } = this.deps.connectorDeps;
+    const bounded = lookupWithin(lookup, STORE_LOOKUP_TIMEOUT_MS);
+    for (const [key, value] of Object.entries(config)) {
+      if (typeof value !== 'string' || !/^https?:\/\//i.test(value) || !URL.canParse(value)) continue;
+      const why = await refusedDestination(new URL(value), addressPolicy, bounded);
+      if (why) {
+        throw new DomainError(ErrorCode.BadUserInput, `config.${key} must not point at ${why}`, {
+          details: { field: `config.${key}` },
+          extensions: { reason: SOURCE_ADDRESS_REFUSED },
+        });
+      }
+    }
   }
 }
 

@@ -5,6 +5,7 @@
  * connector; and the per-request service made from it.
  */
 import { setTimeout as delay } from 'node:timers/promises';
+import { UNCONFIGURED_ADDRESS_POLICY } from '../../../lib/connectors/addressPolicy.js';
 import { ApiBudgetRepository } from '../../../lib/connectors/apiBudget.repository.js';
 import { createSharedBudget } from '../../../lib/connectors/sharedBudget.js';
 import { sharedTokenCache } from '../../../lib/connectors/tokenCache.js';
@@ -27,7 +28,17 @@ export interface SourcesFeature {
   scheduling: SourceSyncScheduling;
 }
 
-export function createSourcesFeature(options: { databases: Databases; encryptionKey: string; logger?: Logger; now?: () => Date; fetch?: typeof fetch }): SourcesFeature {
+export interface SourcesFeatureOptions {
+  databases: Databases;
+  encryptionKey: string;
+  /** Whether sources may be at loopback and private addresses (`config.security.allowPrivateDestinations`). */
+  allowPrivateAddresses?: boolean;
+  logger?: Logger;
+  now?: () => Date;
+  fetch?: typeof fetch;
+}
+
+export function createSourcesFeature(options: SourcesFeatureOptions): SourcesFeature {
   const now = options.now ?? (() => new Date());
   const sleep = (ms: number) => delay(ms);
   return {
@@ -40,6 +51,7 @@ export function createSourcesFeature(options: { databases: Databases; encryption
       budget: createSharedBudget(new ApiBudgetRepository(options.databases.platform()), { now, sleep, maxWaitMs: 10_000 }),
       logger: (options.logger ?? silentLogger).child({ component: 'source-connectors' }),
       tokenCache: sharedTokenCache(),
+      addressPolicy: { allowPrivate: options.allowPrivateAddresses ?? UNCONFIGURED_ADDRESS_POLICY.allowPrivate },
       // An answer now beats a retried one: the caller of testSource is waiting.
       maxAttempts: 1,
       requestTimeoutMs: 10_000,

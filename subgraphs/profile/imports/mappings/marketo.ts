@@ -9,7 +9,12 @@
  *            lead joins the profile of a direct Salesforce import, and
  *            `sfdcAccountId` links the person to the account `<id>@<org>.Salesforce`
  *            as their primary account (import that org's Accounts first).
- * companies  one account per row, keyed `<id>@<munchkin>.Marketo`.
+ *            `externalCompanyId` links the person to the Marketo company's account
+ *            `<externalCompanyId>@<munchkin>.Marketo` (primary unless sfdcAccountId
+ *            gives one; import the companies first).
+ * companies  one account per row, keyed `<externalCompanyId>@<munchkin>.Marketo`
+ *            (the key leads name their company by), or `<id>@<munchkin>.Marketo`
+ *            when the file has no externalCompanyId column.
  * activities one experience event per row, keyed `<marketoGUID>@<munchkin>.Marketo`,
  *            belonging to the lead `<leadId>@<munchkin>.Marketo`; `activityTypeId`
  *            becomes the event type (ACTIVITY_TYPES), `primaryAttributeValue` the
@@ -61,6 +66,7 @@ export const marketoLeads: EntityMapping = {
     sfdcLeadId: { column: 'sfdcLeadId', type: 'text', doc: 'with crmInstance: identity b2b_person <id>@<org>.Salesforce' },
     sfdcContactId: { column: 'sfdcContactId', type: 'text', doc: 'with crmInstance: identity b2b_person <id>@<org>.Salesforce' },
     sfdcAccountId: { column: 'sfdcAccountId', type: 'text', doc: 'with crmInstance: primary account <id>@<org>.Salesforce' },
+    externalCompanyId: { column: 'externalCompanyId', type: 'text', doc: "account link to the company <externalCompanyId>@<munchkin>.Marketo, primary unless sfdcAccountId's is" },
     updatedAt: { column: 'updatedAt', type: 'date', doc: 'sourceUpdatedAt' },
   },
   toRecords(row, { instance, crmInstance }) {
@@ -70,6 +76,13 @@ export const marketoLeads: EntityMapping = {
     const sfdcContactId = row.text('sfdcContactId');
     const sfdcLeadId = row.text('sfdcLeadId');
     const sfdcAccountId = row.text('sfdcAccountId');
+    const externalCompanyId = row.text('externalCompanyId');
+    if (externalCompanyId) {
+      related.push({
+        kind: 'accountLinks',
+        input: { personSourceKey: sourceKey, accountSourceKey: marketoKey(externalCompanyId, instance), isPrimary: !(crmInstance && sfdcAccountId) },
+      });
+    }
     if (crmInstance) {
       for (const id of [sfdcContactId, sfdcLeadId]) {
         if (id) identities.push({ namespace: IdentityNamespace.Person, value: salesforceKey(id, crmInstance) });
@@ -105,7 +118,7 @@ export const marketoCompanies: EntityMapping = {
   entity: 'companies',
   description: 'one account per company (upsertAccounts)',
   fields: {
-    id: { column: ['id', 'externalCompanyId'], type: 'text', required: true, doc: 'sourceKey <id>@<munchkin>.Marketo' },
+    id: { column: ['externalCompanyId', 'id'], type: 'text', required: true, doc: 'sourceKey <externalCompanyId or id>@<munchkin>.Marketo' },
     name: { column: 'company', type: 'text', doc: 'name' },
     domain: { column: 'website', type: 'text', doc: 'domain' },
     industry: { column: 'industry', type: 'text', doc: 'industry' },

@@ -5,6 +5,7 @@
  * after it. The sync engine writes a page, then commits its cursor: a sync
  * killed between pages resumes after the last committed one.
  */
+import type { AddressPolicy, Lookup } from '../../../../lib/connectors/addressPolicy.js';
 import type { MarketoClientDeps } from '../../../../lib/marketo/marketoClient.js';
 import type { SourceName } from '../../imports/index.js';
 import type { MappingContext } from '../../imports/mappings/mapping.js';
@@ -37,8 +38,12 @@ export interface SourceConnector {
   pages(mode: SyncMode, cursor: SourceCursor | null): AsyncIterable<SourcePage>;
 }
 
-/** The Marketo client's deps plus how long to wait between looks at a bulk job. */
+/** The Marketo client's deps plus where the source may be reached and how long to wait between looks at a bulk job. */
 export interface SourceConnectorDeps extends MarketoClientDeps {
+  /** Which addresses every request may go to (config.security.allowPrivateDestinations). @default UNCONFIGURED_ADDRESS_POLICY */
+  addressPolicy?: AddressPolicy;
+  /** How hosts are resolved for the address policy. @default systemLookup */
+  lookup?: Lookup;
   /** First wait between status checks of a bulk export or query job, doubled up to 30 s. @default 1 000 */
   bulkPollMs?: number;
   /** Rows per page of a bulk file. @default PAGE_ROWS */

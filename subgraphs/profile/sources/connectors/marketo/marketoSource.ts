@@ -2,7 +2,11 @@
  * The Marketo source: full loads with the Bulk Extract API (leads, then
  * activities, in createdAt ranges of at most 31 days), increments with paging
  * tokens over lead changes (the changed leads are then read whole, 300 at a
- * time), activities of the types we map, and deleted leads. Every call goes
+ * time), activities of the types we map, and deleted leads. Before each page of
+ * leads comes a page of the companies its leads name (externalCompanyId) not yet
+ * read in this sync (companies.ts), so a lead's link finds its company's account;
+ * Marketo has no change feed for companies, so a company is read again when one
+ * of its leads changes, and by every full load. Every call goes
  * through the Marketo client, inside the instance's shared call budget and with
  * the process's token cache, exactly as a Marketo destination's calls do.
  *
@@ -19,6 +23,7 @@ import type { MappingContext } from '../../../imports/mappings/mapping.js';
 import type { SourceCursor, SyncMode } from '../../sources.repository.js';
 import { cell, PAGE_ROWS, type SourceConnector, type SourceConnectorDeps, type SourcePage, type SourceRow } from '../sourceConnector.js';
 import { BulkExtract, MAX_EXPORT_DAYS, type ExportKind } from './bulkExtract.js';
+import { MarketoCompanies } from './companies.js';
 
 export interface MarketoSourceConfig {
   instanceId: string;
@@ -31,7 +36,7 @@ export interface MarketoSourceConfig {
 /** The lead fields read, named as Marketo names them (and as the leads mapping reads them). */
 export const LEAD_FIELDS = [
   'id', 'email', 'firstName', 'lastName', 'title', 'company', 'phone', 'country', 'leadScore', 'leadStatus',
-  'unsubscribed', 'sfdcLeadId', 'sfdcContactId', 'sfdcAccountId', 'updatedAt',
+  'unsubscribed', 'sfdcLeadId', 'sfdcContactId', 'sfdcAccountId', 'externalCompanyId', 'updatedAt',
 ] as const;
 /** Marketo takes at most 10 activity type ids per activities.json call, so the mapped types are read in groups. */
 const ACTIVITY_TYPE_GROUPS: readonly number[][] = chunk(Object.keys(ACTIVITY_TYPES).map(Number), 10);
@@ -64,6 +69,7 @@ export class MarketoSource implements SourceConnector {
   readonly mappingSource = 'marketo' as const;
   readonly context: MappingContext;
   private readonly bulk: BulkExtract;
+  private readonly companies: MarketoCompanies;
 
   constructor(
     private readonly client: MarketoClient,
@@ -72,6 +78,7 @@ export class MarketoSource implements SourceConnector {
   ) {
     this.context = { instance: config.instanceId, ...(config.crmInstance ? { crmInstance: config.crmInstance } : {}) };
     this.bulk = new BulkExtract(client, deps);
+    this.companies = new MarketoCompanies(client);
   }
 
   async testConnection(): Promise<void> {
@@ -80,11 +87,27 @@ export class MarketoSource implements SourceConnector {
 
   async *pages(_mode: SyncMode, stored: SourceCursor | null): AsyncIterable<SourcePage> {
     const cursor = (stored as MarketoCursor | null) ?? (await this.beginFull());
+    const companiesRead = new Set<string>();
     if (cursor.full) {
-      yield* this.fullLoad(cursor.full, cursor.tokens);
+      yield* this.fullLoad(cursor.full, cursor.tokens, companiesRead);
       return;
     }
-    yield* this.increments(cursor.tokens);
+    yield* this.increments(cursor.tokens, companiesRead);
+  }
+
+  /**
+   * A page of leads, after a page of the companies they name that this sync has not
+   * read yet. The companies page carries the cursor from before the leads, so a sync
+   * killed between the two reads both again.
+   */
+  private async *leadsWithCompanies(page: SourcePage, before: SourceCursor, companiesRead: Set<string>): AsyncIterable<SourcePage> {
+    const named = new Set(page.rows.map((row) => row.externalCompanyId).filter((id): id is string => Boolean(id) && !companiesRead.has(id!)));
+    if (named.size > 0) {
+      const rows = await this.companies.read([...named]);
+      for (const id of named) companiesRead.add(id);
+      yield { entity: 'companies', rows, cursor: before };
+    }
+    yield page;
   }
 
   private async beginFull(): Promise<MarketoCursor> {
@@ -106,7 +129,7 @@ export class MarketoSource implements SourceConnector {
   }
 
   /** Leads, then activities, window after window; each page's cursor names the export and the rows done in it. */
-  private async *fullLoad(start: FullCursor, tokens: Tokens): AsyncIterable<SourcePage> {
+  private async *fullLoad(start: FullCursor, tokens: Tokens, companiesRead: Set<string>): AsyncIterable<SourcePage> {
     let full: FullCursor | undefined = start;
     while (full) {
       const windowStart: Date = new Date(full.windowStart);
@@ -136,17 +159,23 @@ export class MarketoSource implements SourceConnector {
         if (done <= full.rowsDone) continue;
         rows.push(item.values);
         if (rows.length >= (this.deps.pageRows ?? PAGE_ROWS)) {
-          yield { entity: full.entity, rows, cursor: cursorOf({ ...current, rowsDone: done }, tokens) };
+          const page = { entity: full.entity, rows, cursor: cursorOf({ ...current, rowsDone: done }, tokens) };
+          yield* this.withCompanies(page, cursorOf({ ...current, rowsDone: done - rows.length }, tokens), companiesRead);
           rows = [];
         }
       }
       // The window's last page (possibly empty) moves the cursor to the next window.
-      yield { entity: full.entity, rows, cursor: cursorOf(next, tokens) };
+      yield* this.withCompanies({ entity: full.entity, rows, cursor: cursorOf(next, tokens) }, cursorOf({ ...current, rowsDone: done - rows.length }, tokens), companiesRead);
       full = next;
     }
   }
 
-  private async *increments(start: Tokens): AsyncIterable<SourcePage> {
+  /** Leads pages come after their companies; other pages as they are. */
+  private withCompanies(page: SourcePage, before: SourceCursor, companiesRead: Set<string>): AsyncIterable<SourcePage> {
+    return page.entity === 'leads' ? this.leadsWithCompanies(page, before, companiesRead) : single(page);
+  }
+
+  private async *increments(start: Tokens, companiesRead: Set<string>): AsyncIterable<SourcePage> {
     const tokens: Tokens = { ...start, activities: [...start.activities] };
     // Lead changes first, so an activity's lead exists by the time its event is written.
     for (;;) {
@@ -156,10 +185,11 @@ export class MarketoSource implements SourceConnector {
         query: { nextPageToken: tokens.leadChanges, fields: LEAD_FIELDS.join(','), batchSize: '300' },
       });
       const leadIds = [...new Set(page.result.filter(isRecord).map((change) => String(change.leadId)))];
+      const before: SourceCursor = { tokens: { ...tokens, activities: [...tokens.activities] } };
       tokens.leadChanges = page.nextPageToken ?? tokens.leadChanges;
       const rows: SourceRow[] = [];
       for (const ids of chunk(leadIds, LEADS_PER_READ)) rows.push(...(await this.readLeads(ids)));
-      yield { entity: 'leads', rows, cursor: { tokens: { ...tokens, activities: [...tokens.activities] } } };
+      yield* this.leadsWithCompanies({ entity: 'leads', rows, cursor: { tokens: { ...tokens, activities: [...tokens.activities] } } }, before, companiesRead);
       if (!page.moreResult) break;
     }
     for (const [group, typeIds] of ACTIVITY_TYPE_GROUPS.entries()) {
@@ -217,6 +247,10 @@ function activityRow(activity: Record<string, unknown>): SourceRow {
     primaryAttributeValue: cell(activity.primaryAttributeValue),
     attributes: attributes && Object.keys(attributes).length > 0 ? JSON.stringify(attributes) : '',
   };
+}
+
+async function* single<T>(item: T): AsyncIterable<T> {
+  yield item;
 }
 
 function chunk<T>(items: readonly T[], size: number): T[][] {

@@ -1,11 +1,11 @@
 /**
- * Which network addresses a destination may make the platform call, so that a
- * URL in a destination's config cannot become a server-side request forgery.
+ * Which network addresses a destination or a source may make the platform call,
+ * so that a URL in their config cannot become a server-side request forgery.
  *
  * Cloud metadata services and link-local addresses are refused always. Loopback
  * and private addresses (RFC 1918, CGNAT, unique-local IPv6, ...) are refused
- * unless `allowPrivate` (CDP_ALLOW_PRIVATE_DESTINATIONS; on by default outside
- * production, where local mock servers are the norm). A URL is checked when it is
+ * unless `allowPrivate` (CDP_ALLOW_PRIVATE_DESTINATIONS, which covers sources too;
+ * on by default outside production, where local mock servers are the norm). A URL is checked when it is
  * stored and again before each request, each time on its host and on every
  * address that host resolves to (`dns.lookup` with `all: true`). IPv4-mapped and -embedded
  * IPv6 forms are judged by the IPv4 address they carry; the URL parser already
@@ -129,6 +129,28 @@ export function refusedHost(url: URL, policy: AddressPolicy): string | undefined
 export type Lookup = (host: string) => Promise<Array<{ address: string }>>;
 
 export const systemLookup: Lookup = (host) => dnsLookup(host, { all: true, verbatim: true });
+
+/**
+ * `lookup` answering no addresses once `timeoutMs` has passed: a slow resolver
+ * must not hold up storing a config, and the host is judged again before each request.
+ */
+export function lookupWithin(lookup: Lookup, timeoutMs: number): Lookup {
+  return (host) =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => resolve([]), timeoutMs);
+      timer.unref();
+      lookup(host).then(
+        (addresses) => {
+          clearTimeout(timer);
+          resolve(addresses);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
+}
 
 /**
  * Judges a URL and every address its host resolves to. A host that does not
