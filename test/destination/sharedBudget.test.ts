@@ -98,8 +98,10 @@ describe('the shared call budget in MongoDB', () => {
       expect(counts).toEqual(counts.map(() => expect.objectContaining({ delivered: 1, failed: 0 })));
       expect(mock.state.refused).toMatchObject({ rate: 0, concurrency: 0 });
       expect(mock.state.calls.filter((call) => call.errorCode)).toEqual([]);
-      // Within the limits, and using them whole: windows filled, as many calls in flight as allowed.
-      expect(mock.state.maxCallsInWindow).toBe(limits.callsPerWindow);
+      // Within the limits, and using them nearly whole: the budget's windows and Marketo's sliding one need not
+      // line up, so the busiest 20 s at Marketo may fall a call or two short of the limit, never over it.
+      expect(mock.state.maxCallsInWindow).toBeLessThanOrEqual(limits.callsPerWindow);
+      expect(mock.state.maxCallsInWindow).toBeGreaterThanOrEqual(limits.callsPerWindow - limits.maxConcurrent!);
       expect(mock.state.maxConcurrentSeen).toBe(limits.maxConcurrent);
       expect(mock.state.lists.get(listId)!.size).toBe(PER_PROCESS);
       // 240 calls at 100 per 20 s need at least two windows to have passed.
