@@ -4,7 +4,7 @@
  * the worker (`jobs/`) only registers the modules it is given. A job must be safe
  * to run twice: several workers may run at once, and a killed worker's job is retried.
  */
-import { Agenda } from 'agenda';
+import { Agenda, type Job } from 'agenda';
 import { MongoBackend } from '@agendajs/mongo-backend';
 import type { AudienceSettings, SecurityConfig, SubgraphName } from './config.js';
 import type { Databases } from './mongo/databases.js';
@@ -106,4 +106,19 @@ export async function runsWithoutJob(databases: Databases, kind: RunJobKind, san
     .toArray();
   const scheduled = new Set(jobs.map((job) => (job.data as Record<string, unknown> | undefined)?.[kind.idField]));
   return runIds.filter((id) => !scheduled.has(id));
+}
+
+/**
+ * For a long job that reports progress: renews its Agenda lock when a quarter of the lock's
+ * lifetime (at most 30 s) has passed since the last renewal, so the lock never lapses while
+ * the job works and a progress report does not cost a write each time.
+ */
+export function lockRenewal(job: Pick<Job, 'touch'>, lockLifetimeMs: number): () => Promise<void> {
+  const renewEveryMs = Math.min(30_000, lockLifetimeMs / 4);
+  let touchedAt = Date.now();
+  return async () => {
+    if (Date.now() - touchedAt < renewEveryMs) return;
+    touchedAt = Date.now();
+    await job.touch();
+  };
 }

@@ -5,7 +5,7 @@
  * (a database outage) is retried a few times before the run is marked FAILED; profiles stay
  * right meanwhile (readers compute stale ones with the current policy).
  */
-import type { JobDependencies, JobModule } from '../../../lib/jobs.js';
+import { lockRenewal, type JobDependencies, type JobModule } from '../../../lib/jobs.js';
 import { FragmentsRepository } from '../fragments.repository.js';
 import { runMergePolicyRecompute } from './mergePolicyRun.js';
 import { MergePolicyRunsRepository } from './mergePolicyRuns.repository.js';
@@ -27,8 +27,6 @@ export interface MergePolicyJobOptions {
 
 export function createMergePolicyJob(options: MergePolicyJobOptions = {}): JobModule {
   const lockLifetimeMs = options.lockLifetimeMs ?? 5 * 60_000;
-  // Renewed well within its lifetime, without a write per page.
-  const renewEveryMs = Math.min(30_000, lockLifetimeMs / 4);
   return {
     name: MERGE_POLICY_JOB_NAME,
     define(agenda, deps: JobDependencies) {
@@ -39,7 +37,7 @@ export function createMergePolicyJob(options: MergePolicyJobOptions = {}): JobMo
           const db = deps.databases.sandbox(sandbox);
           const logger = deps.logger.child({ job: MERGE_POLICY_JOB_NAME, sandbox, runId });
           const runs = new MergePolicyRunsRepository(db);
-          let touchedAt = Date.now();
+          const renewLock = lockRenewal(job, lockLifetimeMs);
           try {
             await runMergePolicyRecompute(runId, {
               people: new PeopleRepository(db),
@@ -50,10 +48,7 @@ export function createMergePolicyJob(options: MergePolicyJobOptions = {}): JobMo
               now: deps.now,
               pageSize: options.pageSize,
               onPage: async ({ pagesDone }) => {
-                if (Date.now() - touchedAt >= renewEveryMs) {
-                  touchedAt = Date.now();
-                  await job.touch();
-                }
+                await renewLock();
                 await options.afterPage?.({ sandbox, runId, pagesDone });
               },
             });

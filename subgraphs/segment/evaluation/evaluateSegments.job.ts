@@ -5,7 +5,7 @@
  * extended while the run makes progress. A run that finds another run of its
  * sandbox in progress waits for it (retried every BUSY_RETRY_MS).
  */
-import type { JobDependencies, JobModule } from '../../../lib/jobs.js';
+import { lockRenewal, type JobDependencies, type JobModule } from '../../../lib/jobs.js';
 import { EvaluationBusyError, failRun, runEvaluation, type QualifyingSource } from './batchEvaluation.js';
 import { EVALUATE_SEGMENTS_JOB_NAME, type EvaluateSegmentsPayload } from './evaluationScheduler.js';
 import type { MembershipWriter } from './segmentDiff.js';
@@ -33,8 +33,6 @@ export interface EvaluateSegmentsJobOptions {
 
 export function createEvaluateSegmentsJob(options: EvaluateSegmentsJobOptions = {}): JobModule {
   const lockLifetimeMs = options.lockLifetimeMs ?? 10 * 60_000;
-  // Renew well within the lifetime, without a write per batch.
-  const renewEveryMs = Math.min(30_000, lockLifetimeMs / 4);
   return {
     name: EVALUATE_SEGMENTS_JOB_NAME,
     define(agenda, deps: JobDependencies) {
@@ -44,7 +42,7 @@ export function createEvaluateSegmentsJob(options: EvaluateSegmentsJobOptions = 
           const { sandbox, runId } = job.attrs.data;
           const db = deps.databases.sandbox(sandbox);
           const logger = deps.logger.child({ job: EVALUATE_SEGMENTS_JOB_NAME, sandbox, runId });
-          let touchedAt = Date.now();
+          const renewLock = lockRenewal(job, lockLifetimeMs);
           try {
             const run = await runEvaluation(runId, {
               db,
@@ -56,11 +54,7 @@ export function createEvaluateSegmentsJob(options: EvaluateSegmentsJobOptions = 
               wrapWriter: options.wrapWriter,
               batchSize: options.batchSize,
               progressEvery: options.progressEvery,
-              onProgress: async () => {
-                if (Date.now() - touchedAt < renewEveryMs) return;
-                touchedAt = Date.now();
-                await job.touch();
-              },
+              onProgress: renewLock,
             });
             logger.info({ status: run?.status, segmentsDone: run?.segmentsDone, membersEvaluated: run?.membersEvaluated }, 'Evaluation run ended');
           } catch (error) {
