@@ -162,6 +162,8 @@ describe('streaming evaluation', () => {
     // The wake-up re-evaluates `pricing` alone; the exit it writes brings `pricingUS` along.
     box.clock.set(new Date(visits[2]!.getTime() + 30 * DAY + 1));
     await eventually('p1 to exit both', async () => [await members(box.db, 'pricing'), await members(box.db, 'pricingUS')], ([a, b]) => a!.length === 0 && b!.length === 0);
+    // A turn writes memberships before it appends their events: wait for the turn to end before reading the log.
+    await nextTurn(box);
     const log = await eventLog(box.db, 'pricingUS');
     expect(log.map(({ status }) => status)).toEqual(['realized', 'exited']);
   });
