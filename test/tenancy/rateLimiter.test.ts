@@ -13,7 +13,8 @@ const BUDGET = 10;
 describe('per-key rate limiter shared through MongoDB', () => {
   let client: MongoClient;
   let db: Db;
-  let clock = Date.parse('2026-03-01T10:00:05Z');
+  // In the future: the windows' documents expire by this clock, and the database's TTL monitor reads the real one.
+  let clock = Date.parse('2099-03-01T10:00:05Z');
   const now = () => clock;
   const limiter = (requestsPerMinute = BUDGET) => createMongoRateLimiter(db, { requestsPerMinute, flushIntervalMs: 0, now });
   const consumeTimes = async (target: SharedRateLimiter, key: string, times: number): Promise<RateDecision[]> => {
