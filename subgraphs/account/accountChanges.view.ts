@@ -20,6 +20,9 @@ export const ACCOUNT_CHANGE_COLLECTIONS: readonly string[] = [
   OPPORTUNITY_CONTACTS.collection,
 ];
 
+/** The fields of a change's post-image that `accountChangeFacts` reads: a stream may project the rest away. */
+export const ACCOUNT_CHANGE_FIELDS: readonly string[] = [...new Set(['accountId', 'previousAccountId', 'personKey', ACCOUNT_PERSON_LINKS.targetField])];
+
 /** The parts of a change stream document the views read. */
 export interface ChangeDocument {
   operationType: string;

@@ -16,6 +16,9 @@ const EVENTS_COLLECTION = 'events';
 /** The collections whose changes can change a person's segments. */
 export const PROFILE_CHANGE_COLLECTIONS: readonly string[] = [PEOPLE_COLLECTION, EVENTS_COLLECTION];
 
+/** The fields of a change's post-image that `profileChangeFacts` reads: a stream may project the rest away. */
+export const PROFILE_CHANGE_FIELDS: readonly string[] = [PERSON_LINK_KEYS_FIELD, 'identityKey'];
+
 /** The parts of a change stream document the views read. */
 export interface ChangeDocument {
   operationType: string;

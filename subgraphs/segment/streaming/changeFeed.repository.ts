@@ -6,8 +6,8 @@
  * already holds, so memory stays at one server batch plus one evaluator batch.
  */
 import { MongoServerError, type ChangeStream, type Db, type Document } from 'mongodb';
-import { ACCOUNT_CHANGE_COLLECTIONS } from '../../account/accountChanges.view.js';
-import { PROFILE_CHANGE_COLLECTIONS, type ChangeDocument } from '../../profile/profileChanges.view.js';
+import { ACCOUNT_CHANGE_COLLECTIONS, ACCOUNT_CHANGE_FIELDS } from '../../account/accountChanges.view.js';
+import { PROFILE_CHANGE_COLLECTIONS, PROFILE_CHANGE_FIELDS, type ChangeDocument } from '../../profile/profileChanges.view.js';
 import { MEMBERSHIPS_COLLECTION } from '../memberships.layout.js';
 import { STREAM_RUN_PREFIX } from './layout.js';
 
@@ -15,6 +15,15 @@ import { STREAM_RUN_PREFIX } from './layout.js';
 export const SEGMENTS_COLLECTION = 'segments';
 
 export const WATCHED_COLLECTIONS: readonly string[] = [...PROFILE_CHANGE_COLLECTIONS, ...ACCOUNT_CHANGE_COLLECTIONS, MEMBERSHIPS_COLLECTION, SEGMENTS_COLLECTION];
+
+/**
+ * The post-image fields the evaluator reads: those the change views name, and of memberships and
+ * segment definitions what `affectedMembers` reads. The stream carries only these, not whole
+ * profiles and events: a change costs the server and the evaluator a few keys, not a document.
+ */
+const POST_IMAGE_FIELDS: readonly string[] = [
+  ...new Set([...PROFILE_CHANGE_FIELDS, ...ACCOUNT_CHANGE_FIELDS, 'segmentId', 'memberId', 'memberType', 'status', 'runId', 'targetEntity']),
+];
 
 /** Every watched collection but memberships, whose changes are filtered further. */
 const DATA_COLLECTIONS = WATCHED_COLLECTIONS.filter((collection) => collection !== MEMBERSHIPS_COLLECTION);
@@ -67,7 +76,17 @@ export class ChangeFeed {
   constructor(db: Db, options: ChangeFeedOptions) {
     const pipeline: Document[] = [
       { $match: { $or: [{ 'ns.coll': { $in: DATA_COLLECTIONS } }, membershipChangesThatMatter(options.usedSegments), { operationType: 'invalidate' }] } },
-      { $project: { operationType: 1, ns: 1, documentKey: 1, fullDocument: 1, wallTime: 1, clusterTime: 1, 'updateDescription.updatedFields': 1 } },
+      {
+        $project: {
+          operationType: 1,
+          ns: 1,
+          documentKey: 1,
+          wallTime: 1,
+          clusterTime: 1,
+          'updateDescription.updatedFields': 1,
+          ...Object.fromEntries(POST_IMAGE_FIELDS.map((field) => [`fullDocument.${field}`, 1])),
+        },
+      },
     ];
     this.stream = db.watch(pipeline, {
       fullDocument: 'updateLookup',
