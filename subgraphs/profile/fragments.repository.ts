@@ -3,7 +3,8 @@
  * about a person, kept so a profile can be recomputed under another merge policy
  * and split back into its parts.
  */
-import { BSON, MongoBulkWriteError, type AnyBulkWriteOperation, type Collection, type Db } from 'mongodb';
+import { MongoBulkWriteError, type AnyBulkWriteOperation, type Collection, type Db } from 'mongodb';
+import { bytesOverLimit } from '../../lib/mongo/documentSize.js';
 import { oncePerKey } from '../../lib/subgraph/once.js';
 import { ProfileVersionConflict } from './people.repository.js';
 import type { Fragment } from './profileView.js';
@@ -35,9 +36,9 @@ export class FragmentsRepository {
     return ensureIndexes(this.db.databaseName, () => this.fragments.createIndex({ profileId: 1 }, { name: 'profile' }));
   }
 
-  /** The size of the document `write` would store for this fragment, in BSON bytes. */
-  static storedBytes({ id, version, ...rest }: Fragment): number {
-    return BSON.calculateObjectSize({ _id: id, ...rest, version: (version ?? 0) + 1 });
+  /** The size of the document `write` would store for this fragment, in BSON bytes, when it is over `limit`; else null. */
+  static bytesOver({ id, version, ...rest }: Fragment, limit: number): number | null {
+    return bytesOverLimit({ _id: id, ...rest, version: (version ?? 0) + 1 }, limit);
   }
 
   async findByIds(ids: readonly string[]): Promise<Fragment[]> {

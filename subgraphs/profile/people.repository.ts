@@ -5,7 +5,8 @@
  * `version`, and a write names the version it read, so no writer (in this process
  * or another) overwrites a profile it did not read.
  */
-import { BSON, MongoBulkWriteError, type AnyBulkWriteOperation, type Collection, type Db, type Filter } from 'mongodb';
+import { MongoBulkWriteError, type AnyBulkWriteOperation, type Collection, type Db, type Filter } from 'mongodb';
+import { bytesOverLimit } from '../../lib/mongo/documentSize.js';
 import { oncePerKey } from '../../lib/subgraph/once.js';
 import { linkKeys, type ProfileRecord } from './profileView.js';
 
@@ -102,9 +103,9 @@ export class PeopleRepository {
     return result.modifiedCount;
   }
 
-  /** The size of the document `save` would store for this profile, in BSON bytes. */
-  static storedBytes(profile: ProfileRecord): number {
-    return BSON.calculateObjectSize(toDocument(profile, (profile.version ?? 0) + 1));
+  /** The size of the document `save` would store for this profile, in BSON bytes, when it is over `limit`; else null. */
+  static bytesOver(profile: ProfileRecord, limit: number): number | null {
+    return bytesOverLimit(toDocument(profile, (profile.version ?? 0) + 1), limit);
   }
 
   /** Profiles by id, a merged-away id finding its survivor: one query. */

@@ -152,15 +152,15 @@ export class PersonWriter {
       field: 'attributes',
     });
     for (const fragment of outcome.writes.fragments) {
-      const bytes = FragmentsRepository.storedBytes(fragment);
-      if (bytes <= limit) continue;
+      const bytes = FragmentsRepository.bytesOver(fragment, limit);
+      if (bytes === null) continue;
       records.forEach((record, position) => {
         if (record.fragmentId === fragment.id) refused.set(position, tooLarge('its source record', bytes));
       });
     }
     for (const profile of outcome.writes.profiles) {
-      const bytes = PeopleRepository.storedBytes(profile);
-      if (bytes <= limit) continue;
+      const bytes = PeopleRepository.bytesOver(profile, limit);
+      if (bytes === null) continue;
       outcome.results.forEach((result, position) => {
         if (result.profileId === profile.id && !refused.has(position)) refused.set(position, tooLarge(`profile ${profile.id}`, bytes));
       });
