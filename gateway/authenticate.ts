@@ -41,7 +41,11 @@ export interface Authenticator {
   authenticate(headers: Readonly<Record<string, unknown>>, client?: RequestClient): Promise<GatewayIdentity>;
 }
 
-/** Looks up an API key; rejects with UNAUTHENTICATED. Implemented by TenancyService. */
+/**
+ * Looks up an API key; rejects with UNAUTHENTICATED, saying the sandbox was deleted for a key its
+ * deletion revoked (so the answer is the same whether this process hears of the key or the sandbox first).
+ * Implemented by TenancyService.
+ */
 export type ApiKeyLookup = (key: string) => Promise<Principal>;
 
 export interface ApiKeyAuthenticatorOptions {

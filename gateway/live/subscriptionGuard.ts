@@ -10,8 +10,10 @@
  *   (lib/subgraph/boundedStream.ts); a client that falls `queueLimit` events
  *   behind is closed with 4413 `SLOW_CONSUMER: ...` and resumes with its cursor.
  * - Lasting authorization: every `recheckIntervalMs` each open connection's key
- *   is checked again; a revoked key (deleting a sandbox revokes its keys) closes
- *   its connections with 4401 `UNAUTHENTICATED: ...`, which ends their subscriptions.
+ *   is checked again; a revoked key closes its connections with 4401
+ *   `UNAUTHENTICATED: ...`, which ends their subscriptions. The reason says the
+ *   sandbox was deleted when it was, whether the gateway heard of the deletion or
+ *   of the key's revocation first (deleting a sandbox revokes its keys).
  */
 import { getOperationAST, GraphQLError, parse } from 'graphql';
 import type { SubscriptionLimits } from '../../lib/config.js';
@@ -19,6 +21,7 @@ import { ErrorCode, findDomainError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import { boundedStream } from '../../lib/subgraph/boundedStream.js';
 import { closeReason, LiveCloseCode } from '../../lib/subgraph/websocket.js';
+import { SandboxDeletedError } from '../../lib/tenancy/deletedSandboxes.js';
 import type { Authenticator, GatewayIdentity } from '../authenticate.js';
 
 /** The part of a websocket the guard uses. */
@@ -147,7 +150,8 @@ export class SubscriptionGuard {
             this.options.logger.warn({ err: error }, 'Could not check an open connection\'s API key again');
             continue;
           }
-          const reason = closeReason(ErrorCode.Unauthenticated, 'The API key was revoked or its sandbox deleted');
+          const message = domain instanceof SandboxDeletedError ? domain.message : 'The API key was revoked';
+          const reason = closeReason(ErrorCode.Unauthenticated, message);
           for (const socket of sockets) socket.close(UNAUTHORIZED, reason);
         }
       }

@@ -39,9 +39,18 @@ export interface DeletedSandboxes {
 
 const MAX_RETRY_DELAY_MS = 5_000;
 
-/** The error for any use of a deleted sandbox: its keys no longer work. */
-export function sandboxDeleted(name: string): DomainError {
-  return new DomainError(ErrorCode.Unauthenticated, `The sandbox ${JSON.stringify(name)} was deleted; its API keys no longer work`);
+/**
+ * The refusal of any use of a deleted sandbox: its keys no longer work. A class of its own, so
+ * code that ends a live connection can say why (a revoked key is refused as UNAUTHENTICATED too).
+ */
+export class SandboxDeletedError extends DomainError {
+  constructor(readonly sandbox: string) {
+    super(ErrorCode.Unauthenticated, `The sandbox ${JSON.stringify(sandbox)} was deleted; its API keys no longer work`);
+  }
+}
+
+export function sandboxDeleted(name: string): SandboxDeletedError {
+  return new SandboxDeletedError(name);
 }
 
 /** A closed client refuses every operation with MongoNotConnectedError: following ends there. */

@@ -13,6 +13,8 @@ export interface SandboxRecord {
   deletedAt?: Date | null;
 }
 
+export type ApiKeyRevokedReason = 'sandboxDeleted';
+
 export interface ApiKeyRecord {
   _id: string;
   /** SHA-256 of the key; the key itself is never stored. */
@@ -24,6 +26,11 @@ export interface ApiKeyRecord {
   createdAt: Date;
   createdBy: string | null;
   revokedAt: Date | null;
+  /**
+   * Why the key was revoked, when not by `revokeApiKey`: its sandbox's deletion, so the key is
+   * refused saying so by whichever process reads it first, before or after it hears of the deletion.
+   */
+  revokedReason?: ApiKeyRevokedReason;
   lastUsedAt: Date | null;
   /** May create, see and delete every sandbox. Absent on keys made before the permission existed. */
   platformAdmin?: boolean;
@@ -147,8 +154,9 @@ export class TenancyRepository {
     );
   }
 
-  async revokeAllApiKeys(sandbox: string, at: Date): Promise<void> {
-    await this.apiKeys.updateMany({ sandbox, revokedAt: null }, { $set: { revokedAt: at } });
+  /** Revokes every active key of a sandbox being deleted; keys revoked before keep their own reason. */
+  async revokeKeysOfDeletedSandbox(sandbox: string, at: Date): Promise<void> {
+    await this.apiKeys.updateMany({ sandbox, revokedAt: null }, { $set: { revokedAt: at, revokedReason: 'sandboxDeleted' } });
   }
 
   async touchApiKey(id: string, at: Date): Promise<void> {

@@ -78,11 +78,15 @@ export class TenancyService {
     this.newId = deps.newId ?? (() => randomUUID());
   }
 
-  /** Who a key belongs to; one error for unknown, revoked and malformed keys alike. */
+  /**
+   * Who a key belongs to; one error for unknown, revoked and malformed keys alike, except a key
+   * revoked by its sandbox's deletion: its holder is told the sandbox is gone, as everywhere else.
+   */
   async authenticate(key: string): Promise<Principal> {
     if (!looksLikeApiKey(key)) throw unauthenticated();
     const record = await this.repository.findApiKeyByHash(hashApiKey(key));
-    if (!record || record.revokedAt) throw unauthenticated();
+    if (!record) throw unauthenticated();
+    if (record.revokedAt) throw record.revokedReason === 'sandboxDeleted' ? sandboxDeleted(record.sandbox) : unauthenticated();
     const now = this.now();
     if (!record.lastUsedAt || now.getTime() - record.lastUsedAt.getTime() >= LAST_USED_RESOLUTION_MS) {
       await this.repository.touchApiKey(record._id, now);
@@ -161,9 +165,10 @@ export class TenancyService {
     if (record._id === DEFAULT_SANDBOX) {
       throw badInput('The default sandbox cannot be deleted; use resetSandbox to empty it');
     }
-    // Keys go first, so no request is served from a sandbox that is half deleted; the name
-    // stays taken, so whatever a late request still writes is never seen by a new owner.
-    await this.repository.revokeAllApiKeys(record._id, this.now());
+    // Keys go first, so no request is served from a sandbox that is half deleted (a process that
+    // reads a key before it hears of the deletion learns it from the key); the name stays taken,
+    // so whatever a late request still writes is never seen by a new owner.
+    await this.repository.revokeKeysOfDeletedSandbox(record._id, this.now());
     await this.repository.markSandboxDeleted(record._id, this.now());
     await this.dropSandboxData(record._id);
     await this.audit(actor, 'sandbox.delete', `sandbox:${record._id}`);

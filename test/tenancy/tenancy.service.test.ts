@@ -92,6 +92,26 @@ describe('tenancy: sandboxes, API keys, audit log', () => {
     await expect(service.deleteSandbox(defaultAdmin, 'default')).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
   });
 
+  it("refuses a deleted sandbox's keys saying the sandbox was deleted, and a key revoked before as any revoked key", async () => {
+    const { generatedKey } = await service.bootstrap('doomed');
+    const admin = await service.authenticate(generatedKey!);
+    const earlier = await service.createApiKey(admin, { name: 'old', role: 'viewer' });
+    await service.revokeApiKey(admin, earlier.apiKey.id);
+    const platformAdmin = { sandbox: 'default', role: 'admin' as const, platformAdmin: true };
+    await service.bootstrap();
+    await service.deleteSandbox(platformAdmin, 'doomed');
+
+    // Read from the key alone, as a process that has not heard of the deletion reads it.
+    await expect(service.authenticate(generatedKey!)).rejects.toMatchObject({
+      code: 'UNAUTHENTICATED',
+      message: 'The sandbox "doomed" was deleted; its API keys no longer work',
+    });
+    await expect(service.authenticate(earlier.key)).rejects.toMatchObject({
+      code: 'UNAUTHENTICATED',
+      message: 'A valid API key is required: send it as "Authorization: Bearer <key>"',
+    });
+  });
+
   it('keeps an audit log of admin actions, newest first, per sandbox', async () => {
     const { generatedKey } = await service.bootstrap('audited');
     const admin = await service.authenticate(generatedKey!);
