@@ -6,12 +6,14 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { GraphQLError } from 'graphql';
 import { WebSocketServer } from 'ws';
+import { CloseCode } from 'graphql-ws';
 import { useServer, type Extra } from 'graphql-ws/use/ws';
 import { getGraphQLWSOptions, type GatewayPlugin } from '@graphql-hive/gateway-runtime';
 import type { RequestLimits, SubgraphName, SubscriptionLimits } from '../lib/config.js';
 import { DomainError, ErrorCode } from '../lib/errors.js';
 import { discardRest, readGraphQLBody, valueListLengthError } from '../lib/limits/requestBody.js';
 import { requestShapeError } from '../lib/subgraph/documentLimits.js';
+import { closeReason } from '../lib/subgraph/websocket.js';
 import type { Logger } from '../lib/logger.js';
 import { countEdgeRefusal } from '../lib/metrics/gatewayMetrics.js';
 import { METRICS_PATH } from '../lib/metrics/registry.js';
@@ -158,6 +160,9 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
         } catch (error) {
           if (!(error instanceof DomainError)) throw error;
           logger.debug({ code: error.code }, 'Websocket connection refused');
+          // graphql-ws would close with 4403 "Forbidden" alone; closing first tells the client why, as the subgraphs do.
+          const code = error.code === ErrorCode.Unauthenticated ? CloseCode.Unauthorized : CloseCode.Forbidden;
+          ctx.extra.socket.close(code, closeReason(error.code, error.message));
           return false;
         }
       },

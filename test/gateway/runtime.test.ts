@@ -184,12 +184,17 @@ describe('gateway subscriptions', () => {
 });
 
 describe('gateway websocket connections', () => {
-  it('closes a connection without a valid key, or naming an invalid sandbox, with 4403 Forbidden', async () => {
-    for (const connectionParams of [{}, bearer('no-such-key'), { ...bearer('key-alpha'), 'x-sandbox': 'NOPE' }]) {
+  it('closes a connection without a valid key with 4401, one naming an invalid sandbox with 4403, each saying why', async () => {
+    const refusals = [
+      { connectionParams: {}, closed: { code: 4401, reason: expect.stringMatching(/^UNAUTHENTICATED: ./) } },
+      { connectionParams: bearer('no-such-key'), closed: { code: 4401, reason: expect.stringMatching(/^UNAUTHENTICATED: ./) } },
+      { connectionParams: { ...bearer('key-alpha'), 'x-sandbox': 'NOPE' }, closed: { code: 4403, reason: expect.stringMatching(/^INVALID_SANDBOX/) } },
+    ];
+    for (const { connectionParams, closed } of refusals) {
       const refused = subscribe(gateway.wsUrl, 'subscription { personRenamed { id } }', { connectionParams });
       try {
         await eventually(() => refused.errors.length > 0, 5_000, 'the connection to be closed');
-        expect((refused.errors[0] as { code?: number }).code).toBe(4403);
+        expect(refused.errors[0]).toMatchObject(closed);
       } finally {
         await refused.close();
       }
