@@ -5,7 +5,6 @@
  * again under the same idempotency key and event ids, so a receiver that
  * deduplicates counts it once; later changes flow on from the stored position.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../lib/logger.js';
@@ -15,6 +14,7 @@ import { verifyWebhookSignature } from '../../subgraphs/destination/connectors/i
 import { createActivationDeliveryService } from '../../subgraphs/destination/activations/index.js';
 import { startMockServer, type RunningMock } from '../mocks/httpServer.js';
 import { mongoUri } from '../support/mongo.js';
+import { killWorkerProcess, workerProcesses } from '../support/workerProcess.js';
 import { TEST_SECURITY } from '../subgraphs/support/security.js';
 import { activationBox, activationOf, createDestination, type ActivationBox } from './support.js';
 
@@ -25,23 +25,8 @@ let box: ActivationBox;
 let receiver: RunningMock;
 let hang = true;
 const deliveries: Array<{ key: string; events: Array<{ id: string; type: string; memberId: string }> }> = [];
-let child: ChildProcess | undefined;
+const workers = workerProcesses();
 let service: RunningWorkerService | undefined;
-
-function startWorkerProcess(prefix: string): Promise<ChildProcess> {
-  const started = spawn(process.execPath, ['--import', 'tsx', WORKER, mongoUri(), prefix, TEST_SECURITY.encryptionKey, 'doomed'], {
-    cwd: fileURLToPath(new URL('../../', import.meta.url)),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let errors = '';
-  started.stderr!.on('data', (chunk: Buffer) => (errors += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    started.stdout!.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('ready')) resolve(started);
-    });
-    started.on('exit', (code) => reject(new Error(`the worker exited (${code}) before it was ready: ${errors}`)));
-  });
-}
 
 beforeAll(async () => {
   box = await activationBox({}, { realTime: true });
@@ -55,7 +40,7 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
-  if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  await workers.killAll();
   await service?.stop();
   await receiver?.close();
   await box?.stop();
@@ -69,10 +54,9 @@ describe('a worker killed mid-delivery', { timeout: 60_000 }, () => {
     await box.enter(segmentId, ['k1', 'k2']);
     const activation = await box.activate({ destinationId, segmentId, schedule: 'STREAMING' });
 
-    child = await startWorkerProcess(`${box.suite.prefix}_`);
+    const doomed = await workers.start(WORKER, { uri: mongoUri(), prefix: `${box.suite.prefix}_`, name: 'doomed', args: [TEST_SECURITY.encryptionKey] });
     await expect.poll(() => deliveries.length, { timeout: 20_000, interval: 50 }).toBeGreaterThanOrEqual(1);
-    child.kill('SIGKILL');
-    await new Promise((resolve) => child!.once('exit', resolve));
+    await killWorkerProcess(doomed);
     hang = false;
 
     service = await createActivationDeliveryService({ leaseMs: 1_500, renewEveryMs: 100, pollMs: 100, sealWindowMs: 200 }).start({

@@ -4,13 +4,13 @@
  * stays under the one policy it records; the run finishes page by page; and a worker
  * killed mid-run is taken over and the run finishes without redoing finished pages.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../lib/logger.js';
 import { startWorker, type RunningWorker } from '../../jobs/worker.js';
 import { createMergePolicyJob } from '../../subgraphs/profile/mergePolicy/mergePolicy.job.js';
 import { mongoUri } from '../support/mongo.js';
+import { killWorkerProcess, workerProcesses } from '../support/workerProcess.js';
 import { PAGES_COLLECTION, WORKER_PAGE_SIZE } from './support/mergePolicyPages.js';
 import { startProfileSuite, type ProfileSuite } from './support.js';
 
@@ -20,7 +20,7 @@ const RUN = `query($id: ID!) { mergePolicyRun(id: $id) { id status policyVersion
 const WORKER = fileURLToPath(new URL('./support/mergePolicyWorker.ts', import.meta.url));
 
 let p: ProfileSuite;
-const children: ChildProcess[] = [];
+const workers = workerProcesses();
 let worker: RunningWorker | undefined;
 
 beforeAll(async () => {
@@ -28,7 +28,7 @@ beforeAll(async () => {
 });
 // Every test's workers stop with it: one left running would take the next test's run.
 afterEach(async () => {
-  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) await killed(child);
+  await workers.killAll();
   await worker?.stop(2_000);
   worker = undefined;
 });
@@ -53,6 +53,8 @@ const stored = (sandbox: string) =>
     .toArray();
 
 const runOf = async (sandbox: string, id: string) => (await p.gql(sandbox, RUN, { id })).mergePolicyRun;
+
+const startWorkerProcess = (prefix: string, name: string, stopAfterPages: number) => workers.start(WORKER, { uri: mongoUri(), prefix, name, args: [String(stopAfterPages)] });
 
 function startInProcessWorker(afterPage: (page: { pagesDone: number }) => Promise<void>): Promise<RunningWorker> {
   return startWorker({
@@ -142,7 +144,7 @@ describe('setMergePolicy as a job', { timeout: 120_000 }, () => {
     await expect.poll(() => pages.countDocuments({ worker: 'worker-1', runId }), { timeout: 30_000, interval: 50 }).toBe(3);
     await expect.poll(async () => (await runOf(sb, runId)).pagesDone, { timeout: 10_000, interval: 50 }).toBe(3);
     expect(await runOf(sb, runId)).toMatchObject({ status: 'RUNNING', profilesDone: 3 * WORKER_PAGE_SIZE });
-    await killed(first);
+    await killWorkerProcess(first);
 
     await startWorkerProcess(prefix, 'worker-2', 0);
     await expect.poll(async () => (await runOf(sb, runId)).status, { timeout: 60_000, interval: 100 }).toBe('SUCCEEDED');
@@ -155,26 +157,3 @@ describe('setMergePolicy as a job', { timeout: 120_000 }, () => {
     expect((await stored(sb)).filter((doc) => !(doc.policyVersion === 1 && doc.jobTitle === 'CFO'))).toEqual([]);
   });
 });
-
-function startWorkerProcess(prefix: string, name: string, stopAfterPages: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', WORKER, mongoUri(), prefix, name, String(stopAfterPages)], {
-    cwd: fileURLToPath(new URL('../../', import.meta.url)),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let errors = '';
-  child.stderr!.on('data', (chunk: Buffer) => (errors += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('ready')) resolve(child);
-    });
-    child.on('exit', (code) => reject(new Error(`worker ${name} exited (${code}) before it was ready: ${errors}`)));
-  });
-}
-
-function killed(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
-}

@@ -3,7 +3,6 @@
  * worker takes the job over once its lock expires and finishes the run, leaving the
  * same memberships and events as a run nobody interrupted, with no event twice.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db, MongoClient } from 'mongodb';
@@ -14,6 +13,7 @@ import { scheduleEvaluation } from '../../../subgraphs/segment/evaluation/evalua
 import { EvaluationRunsRepository, type EvaluationRunRecord } from '../../../subgraphs/segment/memberships/evaluationRuns.repository.js';
 import { MEMBERSHIP_EVENTS_COLLECTION } from '../../../subgraphs/segment/memberships.layout.js';
 import { connectTestClient, dropDatabasesWithPrefix, mongoUri, uniqueName } from '../../support/mongo.js';
+import { killWorkerProcess, workerProcesses } from '../../support/workerProcess.js';
 import { GATES_COLLECTION } from './support/workerGate.js';
 import { predicateSource } from './support/predicateSource.js';
 import { addSegments, eventState, membershipState, newSandbox, people, putPeople, queueRun, T0 } from './support/sandbox.js';
@@ -22,40 +22,19 @@ const PREFIX = uniqueName('evk_');
 const WORKER = fileURLToPath(new URL('./support/evaluationWorker.ts', import.meta.url));
 const RUN_AT = new Date(T0.getTime() + 86_400_000);
 let client: MongoClient;
-const children: ChildProcess[] = [];
+const workers = workerProcesses();
 
 beforeAll(async () => {
   client = await connectTestClient();
 });
 afterAll(async () => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  await workers.killAll();
   await dropDatabasesWithPrefix(client, PREFIX);
   await client?.close();
 });
 
 /** Starts a worker process; resolves once it takes jobs. */
-function startWorkerProcess(prefix: string, name: string, gateAfter: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', WORKER, mongoUri(), prefix, name, String(gateAfter)], {
-    cwd: fileURLToPath(new URL('../../../', import.meta.url)),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let errors = '';
-  child.stderr!.on('data', (chunk: Buffer) => (errors += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('ready')) resolve(child);
-    });
-    child.on('exit', (code) => reject(new Error(`worker ${name} exited (${code}) before it was ready: ${errors}`)));
-  });
-}
-
-function killed(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
-}
+const startWorkerProcess = (prefix: string, name: string, gateAfter: number) => workers.start(WORKER, { uri: mongoUri(), prefix, name, args: [String(gateAfter)] });
 
 /** Polls until `check` answers a value (a state another process reaches); fails after `timeoutMs`. */
 async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
@@ -100,7 +79,7 @@ describe('a worker killed mid-run', () => {
     expect(midway).toMatchObject({ status: 'RUNNING', segmentsTotal: 3 });
     expect(midway.segmentsDone).toBeLessThan(3);
     expect(midway.membersEvaluated).toBeGreaterThan(0);
-    await killed(first);
+    await killWorkerProcess(first);
 
     await startWorkerProcess(prefix, 'worker-2', 0);
     const finished = await waitFor<EvaluationRunRecord>('the second worker to finish the run', async () => {

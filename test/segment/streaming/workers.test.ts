@@ -3,13 +3,13 @@
  * of changes is taken over once its lease expires, from the stored resume token, without a
  * lost or repeated event; two workers running at once never both write.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Db, MongoClient } from 'mongodb';
 import type { RunningWorkerService } from '../../../lib/jobs.js';
 import { STREAMING_LEASES_COLLECTION } from '../../../subgraphs/segment/streaming/layout.js';
 import { connectTestClient, dropDatabasesWithPrefix, mongoUri, uniqueName } from '../../support/mongo.js';
+import { killWorkerProcess, workerProcesses } from '../../support/workerProcess.js';
 import { addSegment, caughtUp, eventLog, eventually, logProblems, members, nextTurn, putPerson, streamingSandbox, type StreamingSandbox } from './support.js';
 
 const PREFIX = uniqueName('strw_');
@@ -17,7 +17,7 @@ const WORKER = fileURLToPath(new URL('./support/streamingWorker.ts', import.meta
 const T0 = new Date('2099-03-01T12:00:00.000Z');
 const PEOPLE = 60;
 let client: MongoClient;
-const children: ChildProcess[] = [];
+const workers = workerProcesses();
 const services: RunningWorkerService[] = [];
 
 beforeAll(async () => {
@@ -27,26 +27,12 @@ afterEach(async () => {
   for (const service of services.splice(0)) await service.stop();
 });
 afterAll(async () => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  await workers.killAll();
   await dropDatabasesWithPrefix(client, PREFIX);
   await client?.close();
 });
 
-function startWorkerProcess(prefix: string, name: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', WORKER, mongoUri(), prefix, name], {
-    cwd: fileURLToPath(new URL('../../../', import.meta.url)),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let errors = '';
-  child.stderr!.on('data', (chunk: Buffer) => (errors += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('ready')) resolve(child);
-    });
-    child.on('exit', (code) => reject(new Error(`worker ${name} exited (${code}) before it was ready: ${errors}`)));
-  });
-}
+const startWorkerProcess = (prefix: string, name: string) => workers.start(WORKER, { uri: mongoUri(), prefix, name });
 
 const score = (person: number, round: number) => (person * 37 + round * 53) % 100;
 const country = (person: number, round: number) => ((person + round) % 3 === 0 ? 'FR' : 'US');
@@ -90,10 +76,7 @@ describe('several workers', () => {
     const rounds = 6;
     await churn(box.db, rounds, async () => {
       await eventually('worker-1 to be writing events', () => eventLog(box.db), (events) => events.length > PEOPLE / 2);
-      await new Promise<void>((resolve) => {
-        first.once('exit', () => resolve());
-        first.kill('SIGKILL');
-      });
+      await killWorkerProcess(first);
     });
     await startWorkerProcess(prefix, 'worker-2');
     await settled(box, rounds);
