@@ -3,38 +3,9 @@
  * publish and counting what they refuse: a Marketo instance (100 calls in any
  * 20 s, 10 at once, 300 ids per list call: 606, 615 and 1003 beyond), LinkedIn's
  * contact-list stream (600 requests a minute: 429 beyond) and a webhook receiver
- * that notes when each member arrives. Benchmarks cannot use the test mocks
- * (test/mocks), so these are the few lines the measurements need.
+ * that notes when each member arrives: the few lines the measurements need.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-
-export interface BenchServer {
-  url: string;
-  close(): Promise<void>;
-}
-
-async function serve(handle: (method: string, url: URL, body: string) => { status: number; body?: unknown }): Promise<BenchServer> {
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const reply = handle(req.method ?? 'GET', new URL(req.url ?? '/', 'http://bench'), Buffer.concat(chunks).toString('utf8'));
-      const text = reply.body === undefined ? '' : JSON.stringify(reply.body);
-      res.writeHead(reply.status, text ? { 'content-type': 'application/json' } : {});
-      res.end(text);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
-  };
-}
+import { startMockServer } from '../support/mockServer.js';
 
 /** Start times of accepted calls in a sliding window; false when `limit` are already in it. */
 function windowOf(windowMs: number) {
@@ -51,7 +22,7 @@ export async function startBenchMarketo() {
   const admit = windowOf(20_000);
   let inFlight = 0;
   const state = { calls: [] as Array<{ at: number; leads: number }>, refused: { rate606: 0, concurrency615: 0, batch1003: 0 }, listed: new Set<number>() };
-  const server = await serve((method, url, body) => {
+  const server = await startMockServer(({ method, url, body }) => {
     if (url.pathname === '/identity/oauth/token') return { status: 200, body: { access_token: 'bench', token_type: 'bearer', expires_in: 3600 } };
     const list = /^\/rest\/v1\/lists\/\d+\/leads\.json$/.exec(url.pathname);
     if (!list || method !== 'POST') return { status: 404 };
@@ -85,7 +56,7 @@ export async function startBenchLinkedIn() {
   const admit = windowOf(60_000);
   let nextSegment = 900;
   const state = { accepted: [] as number[], refused429: 0 };
-  const server = await serve((method, url) => {
+  const server = await startMockServer(({ method, url }) => {
     if (url.pathname === '/rest/dmpSegments' && method === 'POST') return { status: 201, body: { id: ++nextSegment } };
     if (!/^\/rest\/dmpSegments\/\d+\/users$/.test(url.pathname)) return { status: 404 };
     const at = Date.now();
@@ -101,7 +72,7 @@ export async function startBenchLinkedIn() {
 
 export async function startBenchWebhook() {
   const arrivals = new Map<string, number>();
-  const server = await serve((_method, _url, body) => {
+  const server = await startMockServer(({ body }) => {
     const at = performance.now();
     for (const event of (JSON.parse(body) as { events: Array<{ memberId?: string }> }).events) if (event.memberId && !arrivals.has(event.memberId)) arrivals.set(event.memberId, at);
     return { status: 204 };

@@ -4,51 +4,14 @@
  * changes, activities, deleted leads, leads by id; Salesforce Bulk API 2.0 query
  * jobs, `query`, deleted records) over rows made by the export-file fixtures, the
  * same rows the file import reads. They count the calls and the Marketo ones that
- * would break the published limits (100 per 20 s). Benchmarks cannot use the test
- * mocks (test/mocks, which enforce every contract), so these are the few lines the
- * measurement needs.
+ * would break the published limits (100 per 20 s): the few lines the measurement
+ * needs.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { csvText, type Row } from '../../lib/fixtures/exportFiles.js';
+import { startMockServer, type MockReply } from '../support/mockServer.js';
 
-export interface BenchSource {
-  url: string;
-  calls: number;
-  overLimit: number;
-  close(): Promise<void>;
-}
-
-interface Reply {
-  status?: number;
-  json?: unknown;
-  text?: string;
-  headers?: Record<string, string>;
-}
-
-async function serve(handle: (method: string, url: URL, body: string) => Reply): Promise<{ url: string; close(): Promise<void> }> {
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const reply = handle(req.method ?? 'GET', new URL(req.url ?? '/', 'http://bench'), Buffer.concat(chunks).toString('utf8'));
-      const text = reply.text ?? (reply.json === undefined ? '' : JSON.stringify(reply.json));
-      res.writeHead(reply.status ?? 200, { 'content-type': reply.text !== undefined ? 'text/csv' : 'application/json', ...reply.headers });
-      res.end(text);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
-  };
-}
-
-const ok = (result: unknown[], extra: Record<string, unknown> = {}): Reply => ({ json: { requestId: 'bench', success: true, result, ...extra } });
+const CSV = { 'content-type': 'text/csv' };
+const ok = (result: unknown[], extra: Record<string, unknown> = {}): MockReply => ({ body: { requestId: 'bench', success: true, result, ...extra } });
 
 /** Leads (each with createdAt) and activities as Marketo's exports hold them; `changeLead` logs a Change Data Value. */
 export async function startBenchMarketo(leads: Row[], activities: Row[], createdAt: Date) {
@@ -61,8 +24,8 @@ export async function startBenchMarketo(leads: Row[], activities: Row[], created
   const activityColumns = ['marketoGUID', 'leadId', 'activityDate', 'activityTypeId', 'campaignId', 'primaryAttributeValue', 'attributes'];
   const token = (seq: number) => Buffer.from(`bench:${seq}`).toString('base64url');
   const position = (value: string | null) => Number(/^bench:(\d+)$/.exec(Buffer.from(value ?? '', 'base64url').toString())?.[1] ?? 0);
-  const server = await serve((method, url, body) => {
-    if (url.pathname === '/identity/oauth/token') return { json: { access_token: 'bench', token_type: 'bearer', expires_in: 3600 } };
+  const server = await startMockServer(({ method, url, body }) => {
+    if (url.pathname === '/identity/oauth/token') return { body: { access_token: 'bench', token_type: 'bearer', expires_in: 3600 } };
     state.calls++;
     const at = Date.now();
     while (window.length && window[0]! <= at - 20_000) window.shift();
@@ -79,7 +42,7 @@ export async function startBenchMarketo(leads: Row[], activities: Row[], created
     }
     if (bulk && bulk[3] === 'enqueue') return ok([{ exportId: bulk[2], status: 'Queued' }]);
     if (bulk && bulk[3] === 'status') return ok([{ exportId: bulk[2], status: 'Completed' }]);
-    if (bulk && bulk[3] === 'file') return { text: exports.get(bulk[2]!) ?? '' };
+    if (bulk && bulk[3] === 'file') return { text: exports.get(bulk[2]!) ?? '', headers: CSV };
     if (path === '/rest/v1/activities/pagingtoken.json') return ok([], { nextPageToken: token(changes.length) });
     if (path === '/rest/v1/activities/leadchanges.json') {
       const from = position(url.searchParams.get('nextPageToken'));
@@ -98,7 +61,7 @@ export async function startBenchMarketo(leads: Row[], activities: Row[], created
       const found = (form.get('filterValues') ?? '').split(',').flatMap((id) => (byId.has(id) ? [byId.get(id)!] : []));
       return ok(found.map((lead) => Object.fromEntries(fields.map((field) => [field, lead[field] ?? null]))));
     }
-    return { status: 404, json: { message: 'not found' } };
+    return { status: 404, body: { message: 'not found' } };
   });
   return {
     ...server,
@@ -116,8 +79,8 @@ export async function startBenchMarketo(leads: Row[], activities: Row[], created
 export async function startBenchSalesforce(objects: Record<string, Row[]>) {
   const jobs = new Map<string, string>();
   const state = { calls: 0, overLimit: 0 };
-  const server = await serve((method, url, body) => {
-    if (url.pathname === '/services/oauth2/token') return { json: { access_token: 'bench', instance_url: server.url, token_type: 'Bearer' } };
+  const server = await startMockServer(({ method, url, body }) => {
+    if (url.pathname === '/services/oauth2/token') return { body: { access_token: 'bench', instance_url: server.url, token_type: 'Bearer' } };
     state.calls++;
     const headers = { 'sforce-limit-info': `api-usage=${state.calls}/1000000` };
     const path = url.pathname.replace(/^\/services\/data\/v[\d.]+/, '');
@@ -125,21 +88,21 @@ export async function startBenchSalesforce(objects: Record<string, Row[]>) {
       const object = /FROM (\w+)/.exec((JSON.parse(body) as { query: string }).query)![1]!;
       const id = `750B${jobs.size + 1}`;
       jobs.set(id, object);
-      return { json: { id, state: 'UploadComplete' }, headers };
+      return { body: { id, state: 'UploadComplete' }, headers };
     }
     const job = /^\/jobs\/query\/(\w+)(\/results)?$/.exec(path);
-    if (job && !job[2]) return { json: { id: job[1], state: 'JobComplete' }, headers };
+    if (job && !job[2]) return { body: { id: job[1], state: 'JobComplete' }, headers };
     if (job) {
       const rows = objects[jobs.get(job[1]!)!] ?? [];
       const offset = Number(url.searchParams.get('locator') ?? 0);
       const max = Number(url.searchParams.get('maxRecords') ?? 50_000);
       const slice = rows.slice(offset, offset + max);
       const columns = Object.keys(rows[0] ?? { Id: '' });
-      return { text: csvText(columns, slice), headers: { ...headers, 'sforce-locator': offset + max < rows.length ? String(offset + max) : 'null' } };
+      return { text: csvText(columns, slice), headers: { ...headers, ...CSV, 'sforce-locator': offset + max < rows.length ? String(offset + max) : 'null' } };
     }
-    if (path === '/query') return { json: { totalSize: 0, done: true, records: [] }, headers };
-    if (/^\/sobjects\/\w+\/deleted\/?$/.test(path)) return { json: { deletedRecords: [], latestDateCovered: new Date().toISOString() }, headers };
-    return { status: 404, json: [{ errorCode: 'NOT_FOUND', message: 'not found' }], headers };
+    if (path === '/query') return { body: { totalSize: 0, done: true, records: [] }, headers };
+    if (/^\/sobjects\/\w+\/deleted\/?$/.test(path)) return { body: { deletedRecords: [], latestDateCovered: new Date().toISOString() }, headers };
+    return { status: 404, body: [{ errorCode: 'NOT_FOUND', message: 'not found' }], headers };
   });
   return { ...server, state };
 }

@@ -1,24 +1,17 @@
 /**
- * A Marketo Engage instance that holds our connector to the contract the real
- * one enforces: client-credential tokens that expire (601 unknown, 602
- * expired), 606 beyond 100 calls in any 20 s and 615 beyond 10 in flight
- * (limits configurable so a test can run them faster), 1003 for batches over
- * 300, 414 for GET URLs over 8 KB, per-record statuses (1004, 1005, 1007, 1015),
- * HTTP 200 with `success: false` for call-level errors, and an outage switch
- * (503). It records every call and counts what it refused.
+ * A Marketo Engage instance that holds our destination connector to the contract
+ * the real one enforces: Marketo's access rules (marketoAccess.ts: tokens that
+ * expire, 601/602, 606 beyond 100 calls in any 20 s and 615 beyond 10 in flight,
+ * limits configurable so a test can run them faster, `success: false` for
+ * call-level errors), 1003 for batches over 300, 414 for GET URLs over 8 KB,
+ * per-record statuses (1004, 1005, 1007, 1015), and an outage switch (503).
+ * It records every call and counts what it refused.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import { isObject, parseJson, SlidingWindow, startMockServer, type MockReply, type MockRequest } from './httpServer.js';
+import { isObject, parseJson, type MockReply, type MockRequest } from './httpServer.js';
+import { marketoAccess, marketoFail as fail, marketoOk as ok, startMarketoServer, type MarketoAccessOptions } from './marketoAccess.js';
 
-export interface MarketoMockOptions {
-  clientId?: string;
-  clientSecret?: string;
-  /** The mock's clock (token expiry and rate windows). @default Date.now */
-  now?: () => number;
-  callsPerWindow?: number;
-  windowMs?: number;
-  maxConcurrent?: number;
-  tokenTtlSeconds?: number;
+export interface MarketoMockOptions extends MarketoAccessOptions {
   /** Time each REST call takes, so concurrency can pile up. @default 0 */
   latencyMs?: number;
 }
@@ -42,15 +35,6 @@ const MAX_BATCH = 300;
 const MAX_URL = 8 * 1024;
 
 export async function startMarketoMock(options: MarketoMockOptions = {}) {
-  const now = options.now ?? Date.now;
-  const clientId = options.clientId ?? 'client-id';
-  const clientSecret = options.clientSecret ?? 'client-secret';
-  const limits = { calls: options.callsPerWindow ?? 100, concurrent: options.maxConcurrent ?? 10 };
-  const window = new SlidingWindow(options.windowMs ?? 20_000);
-  const tokens = new Map<string, number>();
-  let currentToken: string | undefined;
-  let tokenCounter = 0;
-  let inFlight = 0;
   let nextLeadId = 1000;
   const injected: Array<{ code: string; message: string }> = [];
   let gate: Promise<void> | undefined;
@@ -66,28 +50,10 @@ export async function startMarketoMock(options: MarketoMockOptions = {}) {
     refused: { rate: 0, concurrency: 0, batch: 0, auth: 0 },
     maxConcurrentSeen: 0,
     get maxCallsInWindow() {
-      return window.maxSeen;
+      return access.maxCallsInWindow;
     },
   };
-
-  const fail = (code: string, message: string): MockReply => ({ status: 200, body: { requestId: 'mock', success: false, errors: [{ code, message }] } });
-  const ok = (result: unknown[], extra: Record<string, unknown> = {}): MockReply => ({ status: 200, body: { requestId: 'mock', success: true, result, ...extra } });
-
-  function token(request: MockRequest): MockReply {
-    const q = request.url.searchParams;
-    if (q.get('grant_type') !== 'client_credentials' || q.get('client_id') !== clientId || q.get('client_secret') !== clientSecret) {
-      state.refused.auth++;
-      return { status: 401, body: { error: 'unauthorized', error_description: 'Bad client credentials' } };
-    }
-    const at = now();
-    if (!currentToken || (tokens.get(currentToken) ?? 0) <= at) {
-      currentToken = `tok-${++tokenCounter}`;
-      tokens.set(currentToken, at + (options.tokenTtlSeconds ?? 3600) * 1000);
-      state.tokensIssued++;
-    }
-    const expiresIn = Math.ceil((tokens.get(currentToken)! - at) / 1000);
-    return { status: 200, body: { access_token: currentToken, token_type: 'bearer', expires_in: expiresIn, scope: 'api@example.com' } };
-  }
+  const access = marketoAccess(state, options, { clientId: 'client-id', clientSecret: 'client-secret' });
 
   function findBy(field: string, value: string): MarketoLead[] {
     const wanted = field === 'email' ? value.toLowerCase() : value;
@@ -174,33 +140,19 @@ export async function startMarketoMock(options: MarketoMockOptions = {}) {
   async function rest(request: MockRequest, path: string): Promise<MockReply> {
     if (state.outage) return { status: 503, body: { message: 'Service Unavailable' } };
     if (request.method === 'GET' && request.url.pathname.length + request.url.search.length > MAX_URL) return { status: 414, body: { message: 'Request-URI Too Long' } };
-    if (inFlight >= limits.concurrent) {
-      state.refused.concurrency++;
-      return fail('615', `Concurrent access limit reached`);
-    }
-    if (!window.tryAdd(request.arrivedAt, limits.calls)) {
-      state.refused.rate++;
-      return fail('606', `Max rate limit '${limits.calls}' exceeded with in '${window.windowMs / 1000}' secs`);
-    }
-    inFlight++;
-    state.maxConcurrentSeen = Math.max(state.maxConcurrentSeen, inFlight);
-    for (const waiter of inFlightWaiters.filter((w) => w.count <= inFlight)) {
-      inFlightWaiters.splice(inFlightWaiters.indexOf(waiter), 1);
-      waiter.resolve();
-    }
-    try {
+    return access.admit(request, async () => {
+      for (const waiter of inFlightWaiters.filter((w) => w.count <= access.inFlight)) {
+        inFlightWaiters.splice(inFlightWaiters.indexOf(waiter), 1);
+        waiter.resolve();
+      }
       if (gate) await gate;
       if (state.latencyMs) await delay(state.latencyMs);
-      const bearer = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1] ?? request.url.searchParams.get('access_token');
-      const expiry = bearer ? tokens.get(bearer) : undefined;
-      if (expiry === undefined) return fail('601', 'Access token invalid');
-      if (expiry <= now()) return fail('602', 'Access token expired');
+      const refusal = access.tokenRefusal(request);
+      if (refusal) return refusal;
       const injectedError = injected.shift();
       if (injectedError) return fail(injectedError.code, injectedError.message);
       return route(request, path);
-    } finally {
-      inFlight--;
-    }
+    });
   }
 
   function route(request: MockRequest, path: string): MockReply {
@@ -224,31 +176,23 @@ export async function startMarketoMock(options: MarketoMockOptions = {}) {
     return { status: 404, body: { message: 'Not found' } };
   }
 
-  const server = await startMockServer(async (request) => {
-    const path = request.url.pathname;
-    if (path === '/identity/oauth/token' && request.method === 'GET') return token(request);
-    if (!path.startsWith('/rest/')) return { status: 404, body: { message: 'Not found' } };
-    const restPath = path.slice('/rest'.length);
-    const reply = await rest(request, restPath);
-    const body = reply.body;
-    const errorCode = isObject(body) && body.success === false && Array.isArray(body.errors) && isObject(body.errors[0]) ? String(body.errors[0].code) : undefined;
-    state.calls.push({
-      method: request.method,
-      path: restPath,
-      query: Object.fromEntries(request.url.searchParams),
-      body: parseJson(request.body) ?? (request.body ? Object.fromEntries(new URLSearchParams(request.body)) : undefined),
-      ...(errorCode ? { errorCode } : {}),
-    });
-    return reply;
-  }, now);
+  const restPath = (request: MockRequest) => request.url.pathname.slice('/rest'.length);
+  const server = await startMarketoServer(access, {
+    apiRoots: ['/rest/'],
+    api: (request) => rest(request, restPath(request)),
+    record: (request, errorCode) =>
+      state.calls.push({
+        method: request.method,
+        path: restPath(request),
+        query: Object.fromEntries(request.url.searchParams),
+        body: parseJson(request.body) ?? (request.body ? Object.fromEntries(new URLSearchParams(request.body)) : undefined),
+        ...(errorCode ? { errorCode } : {}),
+      }),
+  });
 
   return {
     ...server,
     state,
-    restUrl: `${server.url}/rest`,
-    identityUrl: `${server.url}/identity`,
-    clientId,
-    clientSecret,
     addLead(fields: Omit<MarketoLead, 'id'>): number {
       const id = ++nextLeadId;
       state.leads.set(id, { ...fields, id } as MarketoLead);
@@ -272,11 +216,7 @@ export async function startMarketoMock(options: MarketoMockOptions = {}) {
     },
     /** Resolves once `count` REST calls are in flight at once. */
     whenInFlight(count: number): Promise<void> {
-      return inFlight >= count ? Promise.resolve() : new Promise((resolve) => inFlightWaiters.push({ count, resolve }));
-    },
-    /** Every token issued so far expires now (602 on its next use). */
-    expireTokens(): void {
-      for (const key of tokens.keys()) tokens.set(key, now());
+      return access.inFlight >= count ? Promise.resolve() : new Promise((resolve) => inFlightWaiters.push({ count, resolve }));
     },
     /** Calls that reached the API, without token requests; `errorCode` set on refused ones. */
     callsTo(method: string, pathPattern: RegExp): RecordedCall[] {

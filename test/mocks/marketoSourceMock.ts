@@ -1,9 +1,9 @@
 /**
  * A Marketo Engage instance as a source, holding our connector to the contract
- * the real one enforces: client-credential tokens that expire (601 unknown, 602
- * expired), 606 beyond `callsPerWindow` calls in any 20 s and 615 beyond 10 in
- * flight (bulk calls included), HTTP 200 with `success: false` for call-level
- * errors; Bulk Extract jobs (create, enqueue, status, file) with createdAt ranges
+ * the real one enforces: Marketo's access rules (marketoAccess.ts: tokens that
+ * expire, 601/602, 606 beyond `callsPerWindow` calls in any 20 s and 615 beyond
+ * 10 in flight, bulk calls included, `success: false` for call-level errors);
+ * Bulk Extract jobs (create, enqueue, status, file) with createdAt ranges
  * of at most 31 days (1003), at most 2 processing at once and 10 queued (1029);
  * paging tokens over the activity log for leadchanges.json (New Lead and Change
  * Data Value), activities.json (at most 10 type ids) and deletedleads.json; and
@@ -15,17 +15,10 @@
  * (lib/fixtures), so they have the real shape.
  */
 import { marketoActivity, marketoCompany, marketoLead, csvText } from '../../lib/fixtures/exportFiles.js';
-import { isObject, parseJson, SlidingWindow, startMockServer, type MockReply, type MockRequest } from './httpServer.js';
+import { isObject, parseJson, type MockReply, type MockRequest } from './httpServer.js';
+import { marketoAccess, marketoFail as fail, marketoOk as ok, startMarketoServer, type MarketoAccessOptions } from './marketoAccess.js';
 
-export interface MarketoSourceMockOptions {
-  clientId?: string;
-  clientSecret?: string;
-  now?: () => number;
-  callsPerWindow?: number;
-  windowMs?: number;
-  maxConcurrent?: number;
-  tokenTtlSeconds?: number;
-}
+export type MarketoSourceMockOptions = MarketoAccessOptions;
 
 type Lead = Record<string, string | number | boolean | null> & { id: number; createdAt: string; updatedAt: string };
 type Company = Record<string, string | number | null> & { id: number; externalCompanyId: string; createdAt: string; updatedAt: string };
@@ -80,14 +73,6 @@ const MAX_BATCH = 300;
 const ACTIVITY_COLUMNS = ['marketoGUID', 'leadId', 'activityDate', 'activityTypeId', 'campaignId', 'primaryAttributeValueId', 'primaryAttributeValue', 'attributes'];
 
 export async function startMarketoSourceMock(options: MarketoSourceMockOptions = {}) {
-  const now = options.now ?? Date.now;
-  const clientId = options.clientId ?? 'source-client';
-  const clientSecret = options.clientSecret ?? 'source-secret';
-  const limits = { calls: options.callsPerWindow ?? 100, concurrent: options.maxConcurrent ?? 10 };
-  const window = new SlidingWindow(options.windowMs ?? 20_000);
-  const tokens = new Map<string, number>();
-  let tokenCounter = 0;
-  let inFlight = 0;
   let nextLeadId = 1000;
   let nextActivityId = 1;
   let nextExportId = 1;
@@ -105,29 +90,16 @@ export async function startMarketoSourceMock(options: MarketoSourceMockOptions =
     maxExportsProcessing: 0,
     maxExportsQueued: 0,
     get maxCallsInWindow() {
-      return window.maxSeen;
+      return access.maxCallsInWindow;
     },
   };
-
-  const fail = (code: string, message: string): MockReply => ({ status: 200, body: { requestId: 'mock', success: false, errors: [{ code, message }] } });
-  const ok = (result: unknown[], extra: Record<string, unknown> = {}): MockReply => ({ status: 200, body: { requestId: 'mock', success: true, result, ...extra } });
+  const access = marketoAccess(state, options, { clientId: 'source-client', clientSecret: 'source-secret' });
+  const { now } = access;
   const iso = (ms: number) => new Date(ms).toISOString();
 
   function log(entry: Omit<Activity, 'seq' | 'id' | 'marketoGUID'> & { marketoGUID?: string }): void {
     const id = nextActivityId++;
     state.log.push({ ...entry, seq: state.log.length, id, marketoGUID: entry.marketoGUID ?? String(500_000 + id) });
-  }
-
-  function token(request: MockRequest): MockReply {
-    const q = request.url.searchParams;
-    if (q.get('grant_type') !== 'client_credentials' || q.get('client_id') !== clientId || q.get('client_secret') !== clientSecret) {
-      state.refused.auth++;
-      return { status: 401, body: { error: 'unauthorized', error_description: 'Bad client credentials' } };
-    }
-    const issued = `src-tok-${++tokenCounter}`;
-    tokens.set(issued, now() + (options.tokenTtlSeconds ?? 3600) * 1000);
-    state.tokensIssued++;
-    return { status: 200, body: { access_token: issued, token_type: 'bearer', expires_in: options.tokenTtlSeconds ?? 3600, scope: 'api@example.com' } };
   }
 
   /** Where a paging token points in the log. */
@@ -313,46 +285,16 @@ export async function startMarketoSourceMock(options: MarketoSourceMockOptions =
     job.status = 'Completed';
   }
 
-  async function api(request: MockRequest, path: string): Promise<MockReply> {
-    if (inFlight >= limits.concurrent) {
-      state.refused.concurrency++;
-      return fail('615', 'Concurrent access limit reached');
-    }
-    if (!window.tryAdd(request.arrivedAt, limits.calls)) {
-      state.refused.rate++;
-      return fail('606', `Max rate limit '${limits.calls}' exceeded with in '${window.windowMs / 1000}' secs`);
-    }
-    inFlight++;
-    state.maxConcurrentSeen = Math.max(state.maxConcurrentSeen, inFlight);
-    try {
-      const bearer = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
-      const expiry = bearer ? tokens.get(bearer) : undefined;
-      if (expiry === undefined) return fail('601', 'Access token invalid');
-      if (expiry <= now()) return fail('602', 'Access token expired');
-      return route(request, path);
-    } finally {
-      inFlight--;
-    }
-  }
-
-  const server = await startMockServer(async (request) => {
-    const path = request.url.pathname;
-    if (path === '/identity/oauth/token' && request.method === 'GET') return token(request);
-    if (!path.startsWith('/rest/') && !path.startsWith('/bulk/')) return { status: 404, body: { message: 'Not found' } };
-    const reply = await api(request, path);
-    const body = reply.body;
-    const errorCode = isObject(body) && body.success === false && Array.isArray(body.errors) && isObject(body.errors[0]) ? String(body.errors[0].code) : undefined;
-    state.calls.push({ method: request.method, path, query: Object.fromEntries(request.url.searchParams), ...(errorCode ? { errorCode } : {}) });
-    return reply;
-  }, now);
+  const server = await startMarketoServer(access, {
+    apiRoots: ['/rest/', '/bulk/'],
+    api: (request) => access.admit(request, () => access.tokenRefusal(request) ?? route(request, request.url.pathname)),
+    record: (request, errorCode) =>
+      state.calls.push({ method: request.method, path: request.url.pathname, query: Object.fromEntries(request.url.searchParams), ...(errorCode ? { errorCode } : {}) }),
+  });
 
   return {
     ...server,
     state,
-    restUrl: `${server.url}/rest`,
-    identityUrl: `${server.url}/identity`,
-    clientId,
-    clientSecret,
     /** `count` leads created at `createdAt` (each with a New Lead activity), shaped by the export-file factory; their ids. */
     addLeads(count: number, at: Date = new Date(now()), fields: (n: number) => Record<string, string | number | boolean | undefined> = () => ({})): number[] {
       const ids: number[] = [];
@@ -408,10 +350,6 @@ export async function startMarketoSourceMock(options: MarketoSourceMockOptions =
     deleteLead(id: number, at: Date = new Date(now())): void {
       state.leads.delete(id);
       log({ leadId: id, activityDate: at.toISOString(), activityTypeId: DELETE_LEAD, campaignId: null, primaryAttributeValue: null, attributes: [] });
-    },
-    /** Every token issued so far expires now (602 on its next use). */
-    expireTokens(): void {
-      for (const key of tokens.keys()) tokens.set(key, now());
     },
     callsTo(pattern: RegExp) {
       return state.calls.filter((call) => pattern.test(call.path));

@@ -1,6 +1,6 @@
 /** What every source entity's mapping declares, and the context a row is mapped in. */
 import type { SourceName } from '../sources.js';
-import type { RowRecords, Attributes } from './records.js';
+import type { Attributes, IngestRecord, RowRecords } from './records.js';
 import { checkedAttributes, type FieldSpecs, type MappedRow } from './row.js';
 
 export interface MappingContext {
@@ -34,4 +34,41 @@ export function rowAttributes(row: MappedRow, fixed: Record<string, unknown> = {
 /** Marketo `unsubscribed` and Salesforce `HasOptedOutOfEmail`: opted out means no marketing email. */
 export function emailConsent(optedOut: boolean | undefined): { marketingEmail: 'y' | 'n' } | undefined {
   return optedOut === undefined ? undefined : { marketingEmail: optedOut ? 'n' : 'y' };
+}
+
+/**
+ * A person's contact details, read from the fields of these names, which every person export declares
+ * (each with its own columns): Marketo leads, Salesforce contacts and leads.
+ */
+export function contactFields(row: MappedRow) {
+  return {
+    workEmail: row.email('workEmail'),
+    firstName: row.text('firstName'),
+    lastName: row.text('lastName'),
+    jobTitle: row.text('jobTitle'),
+    phone: row.text('phone'),
+    country: row.text('country'),
+  };
+}
+
+/** An account's firmographics, read from the fields of these names that Marketo companies and Salesforce accounts declare. */
+export function firmographicFields(row: MappedRow) {
+  return {
+    name: row.text('name'),
+    domain: row.text('domain'),
+    industry: row.text('industry'),
+    annualRevenue: row.number('annualRevenue'),
+    employees: row.integer('employees'),
+    country: row.text('country'),
+  };
+}
+
+/** What closes every person, account and opportunity record: its custom attributes and when the source last changed it. */
+export function attributesAndUpdatedAt(row: MappedRow, fixed: Record<string, unknown> = {}) {
+  return { attributes: rowAttributes(row, fixed), sourceUpdatedAt: row.date('updatedAt') };
+}
+
+/** A row that becomes one record, with nothing hanging off it. */
+export function only(main: IngestRecord): RowRecords {
+  return { main, related: [] };
 }

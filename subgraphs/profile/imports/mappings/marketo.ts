@@ -24,7 +24,17 @@
 import { IdentityNamespace } from '../../../../lib/identity/namespaces.js';
 import type { IdentityInput, IngestRecord } from './records.js';
 import { compact, RowError } from './row.js';
-import { emailConsent, marketoKey, rowAttributes, salesforceKey, type EntityMapping } from './mapping.js';
+import {
+  attributesAndUpdatedAt,
+  contactFields,
+  emailConsent,
+  firmographicFields,
+  marketoKey,
+  only,
+  rowAttributes,
+  salesforceKey,
+  type EntityMapping,
+} from './mapping.js';
 
 /** Marketo's standard activity type ids and the event type each becomes; others become `marketo.activity.<id>`. */
 export const ACTIVITY_TYPES: Readonly<Record<number, string>> = {
@@ -97,17 +107,11 @@ export const marketoLeads: EntityMapping = {
     const person = compact({
       sourceKey,
       identities: identities.length > 0 ? identities : undefined,
-      workEmail: row.email('workEmail'),
-      firstName: row.text('firstName'),
-      lastName: row.text('lastName'),
-      jobTitle: row.text('jobTitle'),
-      phone: row.text('phone'),
-      country: row.text('country'),
+      ...contactFields(row),
       leadScore: row.number('leadScore'),
       leadStatus: row.text('leadStatus'),
       consents: emailConsent(row.boolean('unsubscribed')),
-      attributes: rowAttributes(row, { company: row.text('company') }),
-      sourceUpdatedAt: row.date('updatedAt'),
+      ...attributesAndUpdatedAt(row, { company: row.text('company') }),
     });
     return { main: { kind: 'people', input: person }, related };
   },
@@ -130,16 +134,10 @@ export const marketoCompanies: EntityMapping = {
   toRecords(row, { instance }) {
     const account = compact({
       sourceKey: marketoKey(row.required('id'), instance),
-      name: row.text('name'),
-      domain: row.text('domain'),
-      industry: row.text('industry'),
-      annualRevenue: row.number('annualRevenue'),
-      employees: row.integer('employees'),
-      country: row.text('country'),
-      attributes: rowAttributes(row),
-      sourceUpdatedAt: row.date('updatedAt'),
+      ...firmographicFields(row),
+      ...attributesAndUpdatedAt(row),
     });
-    return { main: { kind: 'accounts', input: account }, related: [] };
+    return only({ kind: 'accounts', input: account });
   },
 };
 
@@ -174,6 +172,6 @@ export const marketoActivities: EntityMapping = {
         primaryAttributeValue: isWeb ? undefined : primary,
       }),
     });
-    return { main: { kind: 'events', input: event }, related: [] };
+    return only({ kind: 'events', input: event });
   },
 };

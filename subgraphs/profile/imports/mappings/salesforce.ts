@@ -16,7 +16,15 @@
 import { IdentityNamespace } from '../../../../lib/identity/namespaces.js';
 import type { IngestRecord } from './records.js';
 import { compact } from './row.js';
-import { emailConsent, rowAttributes, salesforceKey, type EntityMapping } from './mapping.js';
+import {
+  attributesAndUpdatedAt,
+  contactFields,
+  emailConsent,
+  firmographicFields,
+  only,
+  salesforceKey,
+  type EntityMapping,
+} from './mapping.js';
 
 const modified = { column: 'LastModifiedDate', type: 'date', doc: 'sourceUpdatedAt' } as const;
 const id = { column: 'Id', type: 'text', required: true, doc: 'sourceKey <Id>@<orgId>.Salesforce' } as const;
@@ -41,18 +49,12 @@ export const salesforceAccounts: EntityMapping = {
     const parent = row.text('ParentId');
     const account = compact({
       sourceKey: salesforceKey(row.required('Id'), instance),
-      name: row.text('name'),
-      domain: row.text('domain'),
-      industry: row.text('industry'),
-      annualRevenue: row.number('annualRevenue'),
-      employees: row.integer('employees'),
-      country: row.text('country'),
+      ...firmographicFields(row),
       type: row.text('type'),
       parentSourceKey: parent ? salesforceKey(parent, instance) : undefined,
-      attributes: rowAttributes(row),
-      sourceUpdatedAt: row.date('updatedAt'),
+      ...attributesAndUpdatedAt(row),
     });
-    return { main: { kind: 'accounts', input: account }, related: [] };
+    return only({ kind: 'accounts', input: account });
   },
 };
 
@@ -81,15 +83,9 @@ export const salesforceContacts: EntityMapping = {
     const accountId = row.text('AccountId');
     const person = compact({
       sourceKey,
-      workEmail: row.email('workEmail'),
-      firstName: row.text('firstName'),
-      lastName: row.text('lastName'),
-      jobTitle: row.text('jobTitle'),
-      phone: row.text('phone'),
-      country: row.text('country'),
+      ...contactFields(row),
       consents: emailConsent(row.boolean('HasOptedOutOfEmail')),
-      attributes: rowAttributes(row),
-      sourceUpdatedAt: row.date('updatedAt'),
+      ...attributesAndUpdatedAt(row),
     });
     const related: IngestRecord[] = accountId
       ? [{ kind: 'accountLinks', input: { personSourceKey: sourceKey, accountSourceKey: salesforceKey(accountId, instance), isPrimary: true } }]
@@ -114,18 +110,12 @@ export const salesforceLeads: EntityMapping = {
     const person = compact({
       sourceKey: salesforceKey(row.required('Id'), instance),
       identities: converted ? [{ namespace: IdentityNamespace.Person, value: salesforceKey(converted, instance) }] : undefined,
-      workEmail: row.email('workEmail'),
-      firstName: row.text('firstName'),
-      lastName: row.text('lastName'),
-      jobTitle: row.text('jobTitle'),
-      phone: row.text('phone'),
-      country: row.text('country'),
+      ...contactFields(row),
       leadStatus: row.text('leadStatus'),
       consents: emailConsent(row.boolean('HasOptedOutOfEmail')),
-      attributes: rowAttributes(row, { company: row.text('company') }),
-      sourceUpdatedAt: row.date('updatedAt'),
+      ...attributesAndUpdatedAt(row, { company: row.text('company') }),
     });
-    return { main: { kind: 'people', input: person }, related: [] };
+    return only({ kind: 'people', input: person });
   },
 };
 
@@ -156,10 +146,9 @@ export const salesforceOpportunities: EntityMapping = {
       closeDate: row.date('closeDate'),
       isClosed: row.boolean('isClosed'),
       isWon: row.boolean('isWon'),
-      attributes: rowAttributes(row),
-      sourceUpdatedAt: row.date('updatedAt'),
+      ...attributesAndUpdatedAt(row),
     });
-    return { main: { kind: 'opportunities', input: opportunity }, related: [] };
+    return only({ kind: 'opportunities', input: opportunity });
   },
 };
 
@@ -182,6 +171,6 @@ export const salesforceOpportunityContactRoles: EntityMapping = {
       role: row.text('role'),
       isPrimary: row.boolean('isPrimary'),
     });
-    return { main: { kind: 'opportunityContacts', input: contact }, related: [] };
+    return only({ kind: 'opportunityContacts', input: contact });
   },
 };
