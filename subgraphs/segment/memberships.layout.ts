@@ -44,7 +44,7 @@ export const membershipId = (segmentId: string, memberId: string): string => `${
 
 /** The append-only membership event log: one document per status change. */
 export const MEMBERSHIP_EVENTS_COLLECTION = 'membershipEvents';
-/** Counter documents that hand out event positions in ranges. */
+/** One counter document per log: the last position stored, and the lock that appends take turns through. */
 export const MEMBERSHIP_EVENT_POSITIONS_COLLECTION = 'membershipEventPositions';
 /** Evaluation runs (batch), with their progress and per-segment results. */
 export const EVALUATION_RUNS_COLLECTION = 'evaluationRuns';
