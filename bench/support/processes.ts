@@ -2,11 +2,18 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
+import { totalmem } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
+/**
+ * devdb holds every document in its heap: a benchmark at scale (1,000,000 leads and their baselines)
+ * needs more than Node's default limit of about 4 GB, so it may use three quarters of the machine.
+ */
+const DEVDB_HEAP_MB = Math.floor((totalmem() / 2 ** 20) * 0.75);
+
 export async function startDevDbChild(children: ChildProcess[]): Promise<string> {
-  const child = spawn(process.execPath, [...profilerFlags(), '--import', 'tsx', fileURLToPath(new URL('../../devdb/cli.ts', import.meta.url)), '--port', '0'], {
+  const child = spawn(process.execPath, [`--max-old-space-size=${DEVDB_HEAP_MB}`, ...profilerFlags(), '--import', 'tsx', fileURLToPath(new URL('../../devdb/cli.ts', import.meta.url)), '--port', '0'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   children.push(child);
