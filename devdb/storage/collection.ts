@@ -8,6 +8,7 @@ import { idFirst } from '../query/update.js';
 import { hasWrappedNumbers, keyOf, toNumber, type Doc } from '../query/values.js';
 import { duplicateKeyError, Index, type IndexSpec } from './indexes.js';
 import { compileValidation, type Validation } from './validation.js';
+import { shareValues } from './interning.js';
 import type { Rec } from './record.js';
 
 export type ChangeEmitter = (coll: Collection, event: Doc) => void;
@@ -29,6 +30,18 @@ export interface QueryPlan {
 }
 
 const ID_INDEX: IndexSpec = { v: 2, key: { _id: 1 }, name: '_id_' };
+
+/** Starts the key of every record whose `_id` is not a string keyed as itself. */
+const OTHER_KEY = '\uFFFF';
+
+/**
+ * A record's key in `records`. A string `_id` is its own key, so storing a document copies nothing;
+ * any other `_id` is its equality key (`keyOf`) behind a marker, and so is a string that begins with
+ * the marker, which keeps the two kinds of keys apart.
+ */
+function recordKey(id: unknown): string {
+  return typeof id === 'string' && !id.startsWith(OTHER_KEY) ? id : OTHER_KEY + keyOf(id);
+}
 
 /** One collection: documents in natural (insertion) order, its indexes, capped limits. */
 export class Collection {
@@ -118,10 +131,11 @@ export class Collection {
     if (doc._id === undefined) doc = { _id: new ObjectId(), ...doc };
     else doc = idFirst(doc);
     checkId(doc._id);
-    const idKey = keyOf(doc._id);
+    const idKey = recordKey(doc._id);
     if (this.records.has(idKey)) throw duplicateKeyError(this.ns, new Index(ID_INDEX), [doc._id]);
     const wrapped = hasWrappedNumbers(doc);
     this.validate(doc, wrapped, undefined, options);
+    shareValues(doc);
     const rec: Rec = { doc, wrapped, seq: this.nextSeq++, size: this.capped ? calculateObjectSize(doc) : 0 };
     for (const index of this.indexes) index.checkUnique(rec, this.ns);
     this.records.set(idKey, rec);
@@ -161,6 +175,7 @@ export class Collection {
       for (const index of changed) index.add(rec);
       throw err;
     }
+    shareValues(newDoc);
     rec.doc = newDoc;
     rec.wrapped = probe.wrapped;
     if (this.capped) {
@@ -177,7 +192,7 @@ export class Collection {
   }
 
   private unlink(rec: Rec): void {
-    this.records.delete(keyOf(rec.doc._id));
+    this.records.delete(recordKey(rec.doc._id));
     for (const index of this.indexes) index.remove(rec);
     this.cappedBytes -= rec.size;
   }
@@ -188,7 +203,7 @@ export class Collection {
   }
 
   getById(id: unknown): Rec | undefined {
-    return this.records.get(keyOf(id));
+    return this.records.get(recordKey(id));
   }
 
   /**
@@ -201,7 +216,7 @@ export class Collection {
     if (ids && !(collation && ids.some(holdsString))) {
       return {
         plan: { stage: 'IDHACK', indexName: '_id_', keyPattern: { _id: 1 } },
-        candidates: () => ids.map((v) => this.records.get(keyOf(v))).filter((r): r is Rec => r !== undefined),
+        candidates: () => ids.map((v) => this.records.get(recordKey(v))).filter((r): r is Rec => r !== undefined),
       };
     }
     let best: { index: Index; tuples: unknown[][]; score: number } | undefined;

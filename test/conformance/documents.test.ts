@@ -3,7 +3,7 @@
  * create-null-ids, insertOne-dots_and_dollars, updateOne-sort / replaceOne-sort (8.0 only).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MongoServerError } from 'mongodb';
+import { MongoServerError, ObjectId } from 'mongodb';
 import { openConformance, type ConformanceContext } from './support.js';
 
 let ctx: ConformanceContext;
@@ -39,6 +39,32 @@ describe('_id', () => {
     await c.insertOne({ _id: { 'a.b': 1 } as never });
     await ctx.db.command({ insert: 'dollarId', documents: [{ _id: 2, $x: 1 }] });
     expect(await c.countDocuments()).toBe(2);
+  });
+
+  it('keeps _ids of different types apart, whatever characters a string _id holds', async () => {
+    const c = ctx.db.collection('idTypes');
+    const oid = new ObjectId('6751a2b3c4d5e6f708192a3b');
+    // Strings that spell another type's value, or begin with an unusual character, are still strings.
+    const ids: unknown[] = [null, 1, '1', oid, `o${oid.toHexString()}`, '\uFFFF', '\uFFFFN', 'N', { a: 1 }, '{"a":1}'];
+    await ctx.db.command({ insert: 'idTypes', documents: ids.map((_id, n) => ({ _id, n })) });
+    for (const [n, _id] of ids.entries()) expect(await c.findOne({ _id } as never)).toEqual({ _id, n });
+    await expect(c.insertOne({ _id: '\uFFFFN' } as never)).rejects.toMatchObject({ code: 11000 });
+    await c.deleteOne({ _id: '\uFFFFN' } as never);
+    expect(await c.countDocuments({ _id: null } as never)).toBe(1);
+    expect(await c.countDocuments()).toBe(ids.length - 1);
+  });
+});
+
+describe('stored values', () => {
+  it('keeps each document its own value when many documents stored the same date and one of them changes', async () => {
+    const c = ctx.db.collection('sharedDates');
+    const at = new Date('2026-12-01T02:00:00Z');
+    await c.insertMany([{ _id: 1, at, tag: 'same' }, { _id: 2, at, tag: 'same' }] as never);
+    await c.updateOne({ _id: 1 } as never, [{ $set: { at: { $dateAdd: { startDate: '$at', unit: 'day', amount: 1 } }, tag: { $concat: ['$tag', '!'] } } }]);
+    expect(await c.find().sort({ _id: 1 }).toArray()).toEqual([
+      { _id: 1, at: new Date('2026-12-02T02:00:00Z'), tag: 'same!' },
+      { _id: 2, at, tag: 'same' },
+    ]);
   });
 });
 

@@ -1,0 +1,54 @@
+import { isPlainObject, type Doc } from '../query/values.js';
+
+/**
+ * Stored documents share equal short strings and equal dates.
+ *
+ * Documents written in bulk repeat the same values: every membership or event of a run carries the
+ * same segment, member type, status and run ids and the same few timestamps. Decoded from BSON, each
+ * is an object of its own, and a `Date` alone costs about 110 bytes of heap, so a membership document
+ * held twice what its values need. devdb treats dates as immutable (`deepClone` shares them too), so
+ * documents can share one. The tables only speed sharing up: when one is full it starts over, and
+ * a value not found is kept as it came.
+ */
+const MAX_STRING_LENGTH = 64;
+const MAX_ENTRIES = 1 << 20;
+
+const strings = new Map<string, string>();
+const dates = new Map<number, Date>();
+
+function sharedString(s: string): string {
+  const known = strings.get(s);
+  if (known !== undefined) return known;
+  if (strings.size >= MAX_ENTRIES) strings.clear();
+  strings.set(s, s);
+  return s;
+}
+
+function sharedDate(d: Date): Date {
+  const time = d.getTime();
+  const known = dates.get(time);
+  if (known !== undefined) return known;
+  if (dates.size >= MAX_ENTRIES) dates.clear();
+  dates.set(time, d);
+  return d;
+}
+
+function shared(v: unknown): unknown {
+  if (typeof v === 'string') return v.length <= MAX_STRING_LENGTH ? sharedString(v) : v;
+  if (v === null || typeof v !== 'object') return v;
+  if (v instanceof Date) return sharedDate(v);
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) v[i] = shared(v[i]);
+  } else if (isPlainObject(v)) {
+    for (const key in v) v[key] = shared(v[key]);
+  }
+  return v;
+}
+
+/**
+ * Replaces, in place, the document's short strings and dates with equal ones already stored. The
+ * top-level `_id` is unique by definition and left out, so it does not crowd the table.
+ */
+export function shareValues(doc: Doc): void {
+  for (const key in doc) if (key !== '_id') doc[key] = shared(doc[key]);
+}
