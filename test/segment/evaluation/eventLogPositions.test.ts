@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MEMBERSHIP_EVENT_POSITIONS_COLLECTION, MEMBERSHIP_EVENTS_COLLECTION } from '../../../subgraphs/segment/memberships.layout.js';
 import { MembershipEventsRepository, type NewMembershipEvent } from '../../../subgraphs/segment/memberships/membershipEvents.repository.js';
 import { connectTestClient, dropDatabasesWithPrefix, uniqueName } from '../../support/mongo.js';
+import { refusalWatchingClock } from '../../support/refusalWatchingClock.js';
 
 const PREFIX = uniqueName('evlog_');
 let clients: MongoClient[];
@@ -58,27 +59,20 @@ describe('membership event positions', () => {
 
   it('continue after what an append that died halfway inserted, once its lock runs out', async () => {
     const db = clients[0]!.db(databaseName());
-    let now = AT;
-    // The repository reads its clock once per try at the lock: a second read means the first try was refused.
-    let clockReads = 0;
-    let triedAgain!: () => void;
-    const lockRefused = new Promise<'refused'>((resolve) => (triedAgain = () => resolve('refused')));
-    const repository = new MembershipEventsRepository(db, () => {
-      if (++clockReads === 2) triedAgain();
-      return now;
-    });
+    const clock = refusalWatchingClock(AT);
+    const repository = new MembershipEventsRepository(db, clock.now);
     await repository.ensureIndexes();
     await repository.append(events('r1', ['x']));
     // A process took the lock, inserted position 2, and died before moving the counter.
     await db.collection(MEMBERSHIP_EVENT_POSITIONS_COLLECTION).updateOne({}, { $set: { lockedBy: 'dead', lockedUntil: new Date(AT.getTime() + 30_000) } });
     await db.collection(MEMBERSHIP_EVENTS_COLLECTION).insertOne({ ...events('r2', ['y'])[0], _id: 'batch:r2:s1:y:realized', position: 2 } as never);
 
-    clockReads = 0;
+    const refused = clock.refusal();
     const waiting = repository.append(events('r3', ['z']));
     // The lock still holds: the append is refused and tries again rather than appending.
-    expect(await Promise.race([lockRefused, waiting.then(() => 'appended')])).toBe('refused');
+    expect(await Promise.race([refused, waiting.then(() => 'appended')])).toBe('refused');
     expect(await repository.lastPosition()).toBe(1);
-    now = new Date(AT.getTime() + 31_000);
+    clock.set(new Date(AT.getTime() + 31_000));
     expect(await waiting).toBe(1);
     const log = await repository.after(0, { limit: 10 });
     expect(log.map((event) => [event.position, event.memberId])).toEqual([

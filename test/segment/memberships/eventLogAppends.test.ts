@@ -9,6 +9,7 @@ import { MEMBERSHIP_EVENTS_COLLECTION } from '../../../subgraphs/segment/members
 import { EventLogLockLostError } from '../../../subgraphs/segment/memberships/eventLogWriter.repository.js';
 import { MembershipEventsRepository, type MembershipEventRecord } from '../../../subgraphs/segment/memberships/membershipEvents.repository.js';
 import { connectTestClient, dropDatabasesWithPrefix, uniqueName } from '../../support/mongo.js';
+import { refusalWatchingClock } from '../../support/refusalWatchingClock.js';
 import { AT, breakingOnInsert, countCommands, eventKey, runEvents } from './support.js';
 
 const PREFIX = uniqueName('evapp_');
@@ -134,20 +135,14 @@ describe('membership event log appends', () => {
     void new MembershipEventsRepository(dying.db, () => AT).append(runEvents('r1', 3));
     await dying.reached;
 
-    let now = AT;
-    let clockReads = 0;
-    let refused!: () => void;
-    const lockRefused = new Promise<'refused'>((resolve) => (refused = () => resolve('refused')));
-    // The lock reads its clock once per try: a second read means the first try found the log held.
-    const log = new MembershipEventsRepository(survivor, () => {
-      if (++clockReads === 2) refused();
-      return now;
-    });
+    const clock = refusalWatchingClock(AT);
+    const log = new MembershipEventsRepository(survivor, clock.now);
+    const refused = clock.refusal();
     const waiting = log.append(runEvents('r2', 2));
-    expect(await Promise.race([lockRefused, waiting.then(() => 'appended')])).toBe('refused');
+    expect(await Promise.race([refused, waiting.then(() => 'appended')])).toBe('refused');
     expect(await log.lastPosition()).toBe(0);
 
-    now = afterExpiry;
+    clock.set(afterExpiry);
     expect(await waiting).toBe(2);
     // The dead process's caller retries its append (a rerun of the run, or of the streaming batch).
     expect(await log.append(runEvents('r1', 3))).toBe(3);
