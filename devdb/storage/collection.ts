@@ -166,13 +166,11 @@ export class Collection {
     const probe: Rec = { ...rec, doc: newDoc, wrapped: hasWrappedNumbers(newDoc) };
     this.validate(newDoc, probe.wrapped, rec, options);
     const changed = this.indexes.filter((i) => i.keysChanged(before, newDoc));
-    for (const index of changed) {
-      index.remove(rec, before);
-    }
+    for (const index of changed) index.remove(rec, before, newDoc);
     try {
       for (const index of changed) index.checkUnique(probe, this.ns);
     } catch (err) {
-      for (const index of changed) index.add(rec);
+      for (const index of changed) index.add(rec, newDoc);
       throw err;
     }
     shareValues(newDoc);
@@ -183,7 +181,7 @@ export class Collection {
       this.cappedBytes += size - rec.size;
       rec.size = size;
     }
-    for (const index of changed) index.add(rec);
+    for (const index of changed) index.add(rec, before);
     if (kind === 'replace') {
       this.emit(this, { operationType: 'replace', ns: this.nsDoc, documentKey: { _id: newDoc._id }, fullDocument: newDoc });
     } else {

@@ -142,6 +142,33 @@ export class Index {
     return keys;
   }
 
+  /** The document's indexed fields are top-level and hold no arrays: `scalarKeys` applies. */
+  private scalarFields(doc: Doc): boolean {
+    if (!this.topLevel) return false;
+    for (const field of this.fields) if (Array.isArray(doc[field])) return false;
+    return true;
+  }
+
+  /** How many leading indexed fields two documents with scalar indexed fields agree on. */
+  private leadingAgreement(a: Doc, b: Doc): number {
+    for (let i = 0; i < this.fields.length; i++) {
+      const x = a[this.fields[i]];
+      const y = b[this.fields[i]];
+      if (x !== y && this.keyOf(x) !== this.keyOf(y)) return i;
+    }
+    return this.fields.length;
+  }
+
+  /**
+   * How many prefixes (maps) keep their entries when one version of a document replaces another: those
+   * below the first indexed field that changed. None for a sparse or partial index, where a change
+   * may take the document out of the index altogether, nor for documents with array or nested keys.
+   */
+  private sharedPrefix(a: Doc, b: Doc): number {
+    if (this.partial || this.spec.sparse || !this.scalarFields(a) || !this.scalarFields(b)) return 0;
+    return this.leadingAgreement(a, b);
+  }
+
   /** The map of prefix length `depth + 1`, built from the first field's map on first use. */
   private mapAt(depth: number): Map<string, Bucket> {
     let map = this.maps[depth];
@@ -195,11 +222,15 @@ export class Index {
     }
   }
 
-  add(rec: Rec): void {
+  /**
+   * Adds the record's keys. With `previous`, the document it replaces (whose keys were removed with
+   * `remove(rec, previous, rec.doc)`): the prefixes the two share kept their entries and are skipped.
+   */
+  add(rec: Rec, previous?: Doc): void {
     if (!this.usable || !this.covers(rec)) return;
     const fast = this.scalarKeys(rec.doc);
     if (fast) {
-      for (let d = 0; d < this.fields.length; d++) {
+      for (let d = previous ? this.sharedPrefix(previous, rec.doc) : 0; d < this.fields.length; d++) {
         const map = this.maps[d];
         if (map) this.put(map, fast[d], rec, d, rec.doc[this.fields[0]]);
       }
@@ -213,11 +244,16 @@ export class Index {
     }
   }
 
-  remove(rec: Rec, doc: Doc = rec.doc): void {
+  /**
+   * Removes the keys of `doc` (the record's document by default). With `next`, the document about to
+   * replace it: the prefixes the two share keep their entries, so a write that changes a later field
+   * of a compound index leaves the first field's (often large) buckets alone.
+   */
+  remove(rec: Rec, doc: Doc = rec.doc, next?: Doc): void {
     if (!this.usable) return;
     const fast = this.scalarKeys(doc);
     if (fast) {
-      for (let d = 0; d < this.fields.length; d++) {
+      for (let d = next ? this.sharedPrefix(doc, next) : 0; d < this.fields.length; d++) {
         const map = this.maps[d];
         if (map) this.take(map, fast[d], rec, d, doc[this.fields[0]]);
       }
@@ -235,9 +271,7 @@ export class Index {
   keysChanged(before: Doc, after: Doc): boolean {
     if (!this.usable) return false;
     if (this.partial) return true;
-    const fastBefore = this.scalarKeys(before);
-    const fastAfter = fastBefore && this.scalarKeys(after);
-    if (fastBefore && fastAfter) return fastBefore[fastBefore.length - 1] !== fastAfter[fastAfter.length - 1];
+    if (this.scalarFields(before) && this.scalarFields(after)) return this.leadingAgreement(before, after) < this.fields.length;
     const a = [...this.keys(before, this.fields.length).keys()].join(SEP + SEP);
     const b = [...this.keys(after, this.fields.length).keys()].join(SEP + SEP);
     return a !== b;
