@@ -55,9 +55,8 @@ export function runFind(ctx: CommandContext, collName: string, cmd: Doc): FindPl
   if (spec.length === 1 && !natural && !collation && limit > 0 && (plan.stage === 'COLLSCAN' || plan.rangeField === spec[0][0])) {
     const ordered = coll.sortedBy(spec[0][0], spec[0][1], filter);
     if (ordered) {
-      const index = coll.sortIndex(spec[0][0])!;
-      plan = { stage: 'IXSCAN', indexName: index.name, keyPattern: index.spec.key, rangeField: spec[0][0] };
-      candidates = () => ordered;
+      plan = ordered.plan;
+      candidates = () => ordered.records;
       sorted = true;
     }
   }

@@ -8,6 +8,7 @@ import { idFirst } from '../query/update.js';
 import { hasWrappedNumbers, keyOf, toNumber, type Doc } from '../query/values.js';
 import { duplicateKeyError, Index, type IndexSpec } from './indexes.js';
 import { compileValidation, type Validation } from './validation.js';
+import { IdOrder } from './idOrder.js';
 import { shareValues } from './interning.js';
 import type { Rec } from './record.js';
 
@@ -47,6 +48,7 @@ function recordKey(id: unknown): string {
 export class Collection {
   readonly uuid = new UUID();
   readonly records = new Map<string, Rec>();
+  private readonly idOrder = new IdOrder(this.records);
   readonly indexes: Index[] = [];
   private nextSeq = 1;
   private cappedBytes = 0;
@@ -139,6 +141,7 @@ export class Collection {
     const rec: Rec = { doc, wrapped, seq: this.nextSeq++, size: this.capped ? calculateObjectSize(doc) : 0 };
     for (const index of this.indexes) index.checkUnique(rec, this.ns);
     this.records.set(idKey, rec);
+    this.idOrder.added(doc._id, idKey);
     for (const index of this.indexes) index.add(rec);
     this.emit(this, { operationType: 'insert', ns: this.nsDoc, documentKey: { _id: doc._id }, fullDocument: doc });
     if (this.capped) this.enforceCap(rec.size);
@@ -190,7 +193,9 @@ export class Collection {
   }
 
   private unlink(rec: Rec): void {
-    this.records.delete(recordKey(rec.doc._id));
+    const idKey = recordKey(rec.doc._id);
+    this.records.delete(idKey);
+    this.idOrder.removed(rec.doc._id, idKey);
     for (const index of this.indexes) index.remove(rec);
     this.cappedBytes -= rec.size;
   }
@@ -246,6 +251,14 @@ export class Collection {
       };
     }
     const ranges = rangeConditions(filter);
+    const idRange = ranges.get('_id');
+    // `_id` can hold no array, so both bounds narrow the walk.
+    if (idRange && !(collation && (holdsString(idRange.lower?.value) || holdsString(idRange.upper?.value)))) {
+      return {
+        plan: { stage: 'IXSCAN', indexName: '_id_', keyPattern: { _id: 1 }, rangeField: '_id' },
+        candidates: () => this.idOrder.range(idRange.lower, idRange.upper),
+      };
+    }
     for (const index of this.indexes) {
       const field = index.fields[0];
       const r = ranges.get(field);
@@ -265,16 +278,15 @@ export class Collection {
    * Records in the order of a single-field sort, from an index that holds every document with one key
    * each (complete, not multikey), optionally limited to a range of that field; undefined if none fits.
    */
-  sortedBy(field: string, dir: number, filter: Doc): Iterable<Rec> | undefined {
-    const index = this.sortIndex(field);
-    if (!index) return undefined;
+  sortedBy(field: string, dir: number, filter: Doc): { plan: QueryPlan; records: Iterable<Rec> } | undefined {
     const r = rangeConditions(filter).get(field);
-    return index.range(r?.lower, r?.upper, dir < 0);
-  }
-
-  /** An index whose order is a single-field sort's: it holds every document once, binary collation, not hidden. */
-  sortIndex(field: string): Index | undefined {
-    return this.indexes.find((i) => i.usable && i.complete && !i.multikey && !i.collation && !i.spec.hidden && i.fields[0] === field);
+    if (field === '_id') {
+      return { plan: { stage: 'IXSCAN', indexName: '_id_', keyPattern: { _id: 1 }, rangeField: '_id' }, records: this.idOrder.range(r?.lower, r?.upper, dir < 0) };
+    }
+    // An index whose order is the sort's: it holds every document once, binary collation, not hidden.
+    const index = this.indexes.find((i) => i.usable && i.complete && !i.multikey && !i.collation && !i.spec.hidden && i.fields[0] === field);
+    if (!index) return undefined;
+    return { plan: { stage: 'IXSCAN', indexName: index.name, keyPattern: index.spec.key, rangeField: field }, records: index.range(r?.lower, r?.upper, dir < 0) };
   }
 
   /** Matching records in plan order (natural order for scans), stopping after `limit` (0 = all). */
@@ -312,6 +324,7 @@ export class Collection {
 
   clear(): void {
     this.records.clear();
+    this.idOrder.clear();
     for (const i of this.indexes) i.clear();
     this.cappedBytes = 0;
   }

@@ -162,4 +162,29 @@ describe('indexes', () => {
     await c.deleteOne({ i: 0 });
     expect((await c.find({}).sort({ at: -1 }).limit(1).toArray())[0].i).toBe(299);
   });
+
+  it('pages by _id from the _id index, in _id order and within the bound’s type, as writes come and go', async () => {
+    const c = ctx.db.collection('idPages');
+    const id = (n: number) => `p${String(n).padStart(4, '0')}`;
+    // Inserted out of order, with _ids of other types that a string bound never reaches.
+    await c.insertMany([...Array.from({ length: 250 }, (_, i) => ({ _id: id((i * 37) % 250), n: (i * 37) % 250 })), { _id: 7, n: -1 }, { _id: new Date(0), n: -2 }] as never);
+    const page = async (after: string | null, limit: number, dir: 1 | -1 = 1) =>
+      (await c.find(after === null ? { _id: { $type: 'string' } } : { _id: dir === 1 ? { $gt: after } : { $lt: after } } as never, { projection: { _id: 1 } }).sort({ _id: dir }).limit(limit).toArray()).map((d) => d._id);
+    expect(JSON.stringify(await c.find({ _id: { $gt: id(10) } } as never).sort({ _id: 1 }).limit(5).explain('queryPlanner'))).toContain('IXSCAN');
+    const seen: unknown[] = [];
+    for (let after: string | null = null; ;) {
+      const ids = await page(after, 100);
+      seen.push(...ids);
+      if (ids.length < 100) break;
+      after = ids[ids.length - 1] as string;
+    }
+    expect(seen).toEqual(Array.from({ length: 250 }, (_, n) => id(n)));
+    await c.deleteMany({ _id: { $in: [id(11), id(12)] } } as never);
+    await c.insertOne({ _id: id(1000) } as never);
+    expect(await page(id(10), 3)).toEqual([id(13), id(14), id(15)]);
+    expect(await page(id(249), 5)).toEqual([id(1000)]);
+    expect(await page(id(13), 3, -1)).toEqual([id(10), id(9), id(8)]);
+    expect(await c.countDocuments({ _id: { $gte: id(240), $lt: id(245) } } as never)).toBe(5);
+    expect(await c.countDocuments({ _id: { $gt: 5 } } as never)).toBe(1);
+  });
 });
