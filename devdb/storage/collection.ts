@@ -176,7 +176,7 @@ export class Collection {
       for (const index of changed) index.add(rec, newDoc);
       throw err;
     }
-    shareValues(newDoc);
+    shareValues(newDoc, before);
     rec.doc = newDoc;
     rec.wrapped = probe.wrapped;
     if (this.capped) {

@@ -47,8 +47,15 @@ function shared(v: unknown): unknown {
 
 /**
  * Replaces, in place, the document's short strings and dates with equal ones already stored. The
- * top-level `_id` is unique by definition and left out, so it does not crowd the table.
+ * top-level `_id` is unique by definition and left out, so it does not crowd the table. With
+ * `previous`, the stored document an update replaces: the fields the update left as they were
+ * hold shared values already and are skipped.
  */
-export function shareValues(doc: Doc): void {
-  for (const key in doc) if (key !== '_id') doc[key] = shared(doc[key]);
+export function shareValues(doc: Doc, previous?: Doc): void {
+  for (const key in doc) {
+    if (key === '_id') continue;
+    const value = doc[key];
+    if (previous !== undefined && previous[key] === value) continue;
+    doc[key] = shared(value);
+  }
 }

@@ -176,7 +176,7 @@ describe('indexes', () => {
       const ids = await page(after, 100);
       seen.push(...ids);
       if (ids.length < 100) break;
-      after = ids[ids.length - 1] as string;
+      after = String(ids[ids.length - 1]);
     }
     expect(seen).toEqual(Array.from({ length: 250 }, (_, n) => id(n)));
     await c.deleteMany({ _id: { $in: [id(11), id(12)] } } as never);
