@@ -16,27 +16,19 @@ const MAX_ENTRIES = 1 << 20;
 const strings = new Map<string, string>();
 const dates = new Map<number, Date>();
 
-function sharedString(s: string): string {
-  const known = strings.get(s);
+/** The value stored under `key`, or `value`, which is stored under it (the table starts over when full). */
+function intern<K, V>(table: Map<K, V>, key: K, value: V): V {
+  const known = table.get(key);
   if (known !== undefined) return known;
-  if (strings.size >= MAX_ENTRIES) strings.clear();
-  strings.set(s, s);
-  return s;
-}
-
-function sharedDate(d: Date): Date {
-  const time = d.getTime();
-  const known = dates.get(time);
-  if (known !== undefined) return known;
-  if (dates.size >= MAX_ENTRIES) dates.clear();
-  dates.set(time, d);
-  return d;
+  if (table.size >= MAX_ENTRIES) table.clear();
+  table.set(key, value);
+  return value;
 }
 
 function shared(v: unknown): unknown {
-  if (typeof v === 'string') return v.length <= MAX_STRING_LENGTH ? sharedString(v) : v;
+  if (typeof v === 'string') return v.length <= MAX_STRING_LENGTH ? intern(strings, v, v) : v;
   if (v === null || typeof v !== 'object') return v;
-  if (v instanceof Date) return sharedDate(v);
+  if (v instanceof Date) return intern(dates, v.getTime(), v);
   if (Array.isArray(v)) {
     for (let i = 0; i < v.length; i++) v[i] = shared(v[i]);
   } else if (isPlainObject(v)) {
