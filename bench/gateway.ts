@@ -40,7 +40,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { GATEWAY_TOKEN_HEADER, createGatewayTokenSigner } from '../lib/auth/gatewayToken.js';
-import { profilerFlags } from './support/processes.js';
+import { profilerFlags, stopChild, stopsWithBenchmark } from './support/processes.js';
 
 const THIS_FILE = fileURLToPath(import.meta.url);
 const RESULTS_FILE = fileURLToPath(new URL('./results/gateway.json', import.meta.url));
@@ -251,25 +251,16 @@ async function cpuMsOf(pid: number): Promise<number> {
 
 async function startChild<T>(children: ChildProcess[], args: string[]): Promise<T & { pid: number }> {
   const gateway = args[1] === 'hive' || args[1] === 'apollo';
-  const child = spawn(process.execPath, [...(gateway ? profilerFlags() : []), '--import', 'tsx', THIS_FILE, ...args], {
+  const child = stopsWithBenchmark(spawn(process.execPath, [...(gateway ? profilerFlags() : []), '--import', 'tsx', THIS_FILE, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, NODE_ENV: 'production' },
-  });
+  }));
   children.push(child);
   const lines = createInterface({ input: child.stdout! });
   return new Promise<T & { pid: number }>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`bench child ${args.join(' ')} exited with ${code}`)));
     lines.once('line', (line) => resolve({ ...(JSON.parse(line) as T), pid: child.pid! }));
   });
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 async function serve(role: string, sdlFile: string | undefined, mongoUri: string | undefined): Promise<void> {

@@ -2,7 +2,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Row } from '../../lib/fixtures/exportFiles.js';
-import { stopChild } from '../support/processes.js';
+import { stopChild, stopsWithBenchmark } from '../support/processes.js';
 
 export type MockRequest = { kind: 'changeLead'; id: string; fields: Row } | { kind: 'state' };
 
@@ -26,10 +26,10 @@ export interface MockSourcesChild {
 }
 
 export async function startMockSourcesChild(scale: number, createdAt: Date): Promise<MockSourcesChild> {
-  const child = fork(fileURLToPath(new URL('./mockProcess.ts', import.meta.url)), [String(scale), createdAt.toISOString()], {
+  const child = stopsWithBenchmark(fork(fileURLToPath(new URL('./mockProcess.ts', import.meta.url)), [String(scale), createdAt.toISOString()], {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  }));
   const waiting: Array<{ kind: MockResponse['kind']; resolve: (message: MockResponse) => void; reject: (error: Error) => void }> = [];
   child.on('message', (message: MockResponse) => {
     const index = waiting.findIndex((entry) => entry.kind === message.kind);

@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
-import { totalmem } from 'node:os';
+import { constants, totalmem } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
@@ -12,10 +12,33 @@ import { fileURLToPath } from 'node:url';
  */
 const DEVDB_HEAP_MB = Math.floor((totalmem() / 2 ** 20) * 0.75);
 
+/**
+ * The children still running. A benchmark stopped by a signal (Ctrl-C, `kill`) takes them down with
+ * it: left behind, a devdb and a worker would carry on with the run and load the machine, skewing
+ * every measurement after it.
+ */
+const running = new Set<ChildProcess>();
+let stopsOnSignal = false;
+
+export function stopsWithBenchmark<T extends ChildProcess>(child: T): T {
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  if (!stopsOnSignal) {
+    stopsOnSignal = true;
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+      process.once(signal, () => {
+        for (const each of running) each.kill('SIGKILL');
+        process.exit(128 + constants.signals[signal]);
+      });
+    }
+  }
+  return child;
+}
+
 export async function startDevDbChild(children: ChildProcess[]): Promise<string> {
-  const child = spawn(process.execPath, [`--max-old-space-size=${DEVDB_HEAP_MB}`, ...profilerFlags(), '--import', 'tsx', fileURLToPath(new URL('../../devdb/cli.ts', import.meta.url)), '--port', '0'], {
+  const child = stopsWithBenchmark(spawn(process.execPath, [`--max-old-space-size=${DEVDB_HEAP_MB}`, ...profilerFlags(), '--import', 'tsx', fileURLToPath(new URL('../../devdb/cli.ts', import.meta.url)), '--port', '0'], {
     stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  }));
   children.push(child);
   const lines = createInterface({ input: child.stdout! });
   return new Promise((resolve, reject) => {
@@ -55,12 +78,12 @@ export async function peakRssMb(pid: number): Promise<number> {
 export function startWorkerChild(env: Record<string, string>): { child: ChildProcess; ready: Promise<void> } {
   const logLevel = env.CDP_LOG_LEVEL;
   const quieterThanInfo = logLevel === 'silent' || logLevel === 'warn' || logLevel === 'error' || logLevel === 'fatal';
-  const child = spawn(process.execPath, [...profilerFlags(), '--import', 'tsx', fileURLToPath(new URL('../../platform/worker.ts', import.meta.url))], {
+  const child = stopsWithBenchmark(spawn(process.execPath, [...profilerFlags(), '--import', 'tsx', fileURLToPath(new URL('../../platform/worker.ts', import.meta.url))], {
     stdio: ['ignore', 'pipe', 'inherit'],
     // Info at least, for the line that says it started; shown only when BENCH_LOG asks for logs.
     // Workers side by side: each serves its metrics on a free port.
     env: { ...process.env, WORKER_METRICS_PORT: '0', ...env, CDP_LOG_LEVEL: quieterThanInfo ? 'info' : logLevel },
-  });
+  }));
   const ready = new Promise<void>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`The worker exited with ${code} before it started`)));
     createInterface({ input: child.stdout! }).on('line', (line) => {
