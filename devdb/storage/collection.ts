@@ -31,6 +31,8 @@ export interface QueryPlan {
 }
 
 const ID_INDEX: IndexSpec = { v: 2, key: { _id: 1 }, name: '_id_' };
+/** A walk of the `_id` index over a range or in `_id` order. */
+const ID_RANGE_PLAN: QueryPlan = { stage: 'IXSCAN', indexName: ID_INDEX.name, keyPattern: ID_INDEX.key, rangeField: '_id' };
 
 /** Starts the key of every record whose `_id` is not a string keyed as itself. */
 const OTHER_KEY = '\uFFFF';
@@ -255,7 +257,7 @@ export class Collection {
     // `_id` can hold no array, so both bounds narrow the walk.
     if (idRange && !(collation && (holdsString(idRange.lower?.value) || holdsString(idRange.upper?.value)))) {
       return {
-        plan: { stage: 'IXSCAN', indexName: '_id_', keyPattern: { _id: 1 }, rangeField: '_id' },
+        plan: ID_RANGE_PLAN,
         candidates: () => this.idOrder.range(idRange.lower, idRange.upper),
       };
     }
@@ -281,7 +283,7 @@ export class Collection {
   sortedBy(field: string, dir: number, filter: Doc): { plan: QueryPlan; records: Iterable<Rec> } | undefined {
     const r = rangeConditions(filter).get(field);
     if (field === '_id') {
-      return { plan: { stage: 'IXSCAN', indexName: '_id_', keyPattern: { _id: 1 }, rangeField: '_id' }, records: this.idOrder.range(r?.lower, r?.upper, dir < 0) };
+      return { plan: ID_RANGE_PLAN, records: this.idOrder.range(r?.lower, r?.upper, dir < 0) };
     }
     // An index whose order is the sort's: it holds every document once, binary collation, not hidden.
     const index = this.indexes.find((i) => i.usable && i.complete && !i.multikey && !i.collation && !i.spec.hidden && i.fields[0] === field);
