@@ -40,7 +40,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { GATEWAY_TOKEN_HEADER, createGatewayTokenSigner } from '../lib/auth/gatewayToken.js';
-import { profilerFlags, stopChild, stopsWithBenchmark } from './support/processes.js';
+import { profilerFlags, SERVER_NODE_FLAGS, stopChild, stopsWithBenchmark } from './support/processes.js';
 
 const THIS_FILE = fileURLToPath(import.meta.url);
 const RESULTS_FILE = fileURLToPath(new URL('./results/gateway.json', import.meta.url));
@@ -251,7 +251,7 @@ async function cpuMsOf(pid: number): Promise<number> {
 
 async function startChild<T>(children: ChildProcess[], args: string[]): Promise<T & { pid: number }> {
   const gateway = args[1] === 'hive' || args[1] === 'apollo';
-  const child = stopsWithBenchmark(spawn(process.execPath, [...(gateway ? profilerFlags() : []), '--import', 'tsx', THIS_FILE, ...args], {
+  const child = stopsWithBenchmark(spawn(process.execPath, [...SERVER_NODE_FLAGS, ...(gateway ? profilerFlags() : []), '--import', 'tsx', THIS_FILE, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, NODE_ENV: 'production' },
   }));

@@ -39,26 +39,6 @@ const NOW = new Date(Date.UTC(2026, 5, 15, 12));
 const SEED = 20_260_615;
 const SEGMENTS = 100;
 const LOAD_PAGE = 1_000;
-/**
- * devdb keeps every document in its JavaScript heap, and 200,000 people come with about 7 million
- * memberships and as many membership events: far past Node's default heap limit (about 4 GB).
- * A real MongoDB keeps them on disk; devdb is given the room instead (BENCH_DEVDB_HEAP_MB).
- */
-const DEVDB_HEAP_MB = Number(process.env.BENCH_DEVDB_HEAP_MB ?? 16_384);
-
-/** devdb in a child process with a heap large enough for the data (the child reads NODE_OPTIONS as it starts). */
-function startDevDbWithHeap(children: ChildProcess[]): Promise<string> {
-  const previous = process.env.NODE_OPTIONS;
-  process.env.NODE_OPTIONS = `${previous ?? ''} --max-old-space-size=${DEVDB_HEAP_MB}`.trim();
-  try {
-    // The child is spawned (its environment copied) before startDevDbChild first awaits.
-    return startDevDbChild(children);
-  } finally {
-    if (previous === undefined) delete process.env.NODE_OPTIONS;
-    else process.env.NODE_OPTIONS = previous;
-  }
-}
-
 async function predicateMembers(mongoUri: string, people: number): Promise<PersonMember[]> {
   const client = new MongoClient(mongoUri);
   await client.connect();
@@ -84,7 +64,7 @@ export async function run() {
   const count = (n: number) => Math.max(100, Math.round(n * scale));
   const children: ChildProcess[] = [];
   try {
-    const mongoUri = process.env.MONGODB_URI || (await startDevDbWithHeap(children));
+    const mongoUri = process.env.MONGODB_URI || (await startDevDbChild(children));
     const gatewaySecret = randomBytes(32).toString('base64url');
     const logLevel = process.env.BENCH_LOG ?? 'silent';
 

@@ -102,6 +102,8 @@ export function parseArrayFilters(arrayFilters: unknown, match?: MatchOptions): 
 /** Resolves `$`, `$[]` and `$[id]` into the concrete paths they name in this document. */
 export function expandPath(doc: Doc, path: string, ctx: PositionalContext): string[][] {
   const parts = path.split('.');
+  // Most update paths name no array element: they are their own expansion, without the walk (a closure per call).
+  if (!path.includes('$')) return [parts];
   const results: string[][] = [];
   const walk = (prefix: string[], rest: string[]): void => {
     const i = rest.findIndex((p) => p === '$' || p.startsWith('$['));
