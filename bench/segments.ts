@@ -45,6 +45,7 @@ const LOAD_PAGE = 1_000;
  * young generation and heap slack (about 470 to 710 MB over runs at the same size): within 25% is flat.
  */
 const FLAT_MEMORY_TOLERANCE = 1.25;
+
 async function predicateMembers(mongoUri: string, people: number): Promise<PersonMember[]> {
   const client = new MongoClient(mongoUri);
   await client.connect();

@@ -7,8 +7,9 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 /**
- * devdb holds every document in its heap: a benchmark at scale (1,000,000 leads and their baselines)
- * needs more than Node's default limit of about 4 GB, so it may use three quarters of the machine.
+ * devdb holds every document in its heap: a benchmark at scale (1,000,000 leads and their baselines,
+ * or 200,000 people's 7 million memberships and as many membership events) needs more than Node's
+ * default limit of about 4 GB, so it may use three quarters of the machine.
  */
 const DEVDB_HEAP_MB = Math.floor((totalmem() / 2 ** 20) * 0.75);
 
