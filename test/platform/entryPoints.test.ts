@@ -18,10 +18,15 @@ import { connectTestClient, dropDatabasesWithPrefix, mongoUri, uniqueName } from
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const tsxCli = fileURLToPath(new URL('../../node_modules/tsx/dist/cli.mjs', import.meta.url));
 const scripts: Record<string, string> = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).scripts;
-/** `start:profile` -> `platform/profile.ts`: the file each entry runs. */
+/** `start:profile` -> `platform/profile.ts` and the Node flags it runs with (`tsx --flag ... file`). */
 const ENTRIES = Object.entries(scripts)
   .filter(([name]) => name.startsWith('start:'))
-  .map(([name, command]) => ({ name, part: name.slice('start:'.length), file: /^tsx (\S+\.ts)$/.exec(command)?.[1] }));
+  .map(([name, command]) => {
+    const [, flags, file] = /^tsx((?: --\S+)*) (\S+\.ts)$/.exec(command) ?? [];
+    return { name, part: name.slice('start:'.length), file, flags: flags?.trim().split(' ').filter(Boolean) ?? [] };
+  });
+/** The flags every entry point runs with, as package.json gives them (the same for all). */
+const SERVER_FLAGS = ENTRIES[0]?.flags ?? [];
 const SUBGRAPHS = ['profile', 'account', 'segment', 'destination'] as const;
 
 async function freePort(): Promise<number> {
@@ -42,7 +47,7 @@ interface RunningEntry {
 }
 
 function run(file: string, env: Record<string, string>): RunningEntry {
-  const child = spawn(process.execPath, [tsxCli, file], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [tsxCli, ...SERVER_FLAGS, file], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));
@@ -94,9 +99,12 @@ describe('start:* entry points as processes', () => {
     }
   });
 
-  it('lists the gateway, the four subgraphs and the worker, each running one file', () => {
+  it('lists the gateway, the four subgraphs and the worker, each running one file with the Node flags of `npm start`', () => {
     expect(ENTRIES.map((e) => e.part).sort()).toEqual(['account', 'destination', 'gateway', 'profile', 'segment', 'worker']);
     expect(ENTRIES.map((e) => e.file)).toEqual(ENTRIES.map((e) => `platform/${e.part}.ts`));
+    const startFlags = /^tsx((?: --\S+)*) platform\/start\.ts$/.exec(scripts.start!)?.[1]!.trim().split(' ');
+    expect(startFlags).toContain('--max-semi-space-size=64');
+    expect(ENTRIES.map((e) => e.flags)).toEqual(ENTRIES.map(() => startFlags));
   });
 
   it('starts each subgraph until it answers /health, then the gateway, which answers a query through them, and the worker; SIGTERM stops each', async () => {
