@@ -1,6 +1,7 @@
 /** Child processes of the benchmarks: devdb on its own, a worker, their peak memory, optional CPU profiles. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { constants, totalmem } from 'node:os';
 import { createInterface } from 'node:readline';
@@ -14,14 +15,21 @@ import { fileURLToPath } from 'node:url';
 const DEVDB_HEAP_MB = Math.floor((totalmem() / 2 ** 20) * 0.75);
 
 /**
- * Node flags of the platform's server processes, as package.json's `start`, `start:*`, `devdb` and `bench`
- * scripts give them, so a benchmark measures them as they run. A request allocates many short-lived
- * objects (decoded BSON, plans, replies); with Node's default young generation, a scavenge promotes
- * those a request still holds, and the old generation fills with garbage that only a major GC over
- * the whole heap reclaims: devdb's heap is every stored document. A 64 MB semi-space let them die
- * young: devdb's CPU on the segments benchmark at 50,000 people fell from 100 s to 70 s.
+ * Node flags of the platform's server processes, read from package.json's `start` script (`start:*`,
+ * `devdb` and `bench` give the same), so a benchmark measures them as they run. A request allocates
+ * many short-lived objects (decoded BSON, plans, replies); with Node's default young generation, a
+ * scavenge promotes those a request still holds, and the old generation fills with garbage that only
+ * a major GC over the whole heap reclaims: devdb's heap is every stored document. A 64 MB semi-space
+ * let them die young: devdb's CPU on the segments benchmark at 50,000 people fell from 100 s to 70 s.
  */
-export const SERVER_NODE_FLAGS = ['--max-semi-space-size=64'];
+export const SERVER_NODE_FLAGS: readonly string[] = startScriptFlags();
+
+function startScriptFlags(): string[] {
+  const { scripts } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string> };
+  const flags = /^tsx((?: --\S+)*) platform\/start\.ts$/.exec(scripts.start ?? '')?.[1];
+  if (flags === undefined) throw new Error(`package.json's start script is not "tsx [--flag ...] platform/start.ts": ${scripts.start}`);
+  return flags.trim().split(' ').filter(Boolean);
+}
 
 /**
  * The children still running. A benchmark stopped by a signal (Ctrl-C, `kill`) takes them down with
