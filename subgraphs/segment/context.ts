@@ -1,6 +1,6 @@
 /** The segment subgraph's request context: services and loaders bound to the request's sandbox. */
 import { SegmentHolds } from '../../lib/segmentHolds.js';
-import { contextBase, serviceDeps, type SubgraphContextBase } from '../../lib/subgraph/context.js';
+import { contextBase, serviceDeps, type ServiceDeps, type SubgraphContextBase } from '../../lib/subgraph/context.js';
 import type { IdGenerator } from '../../lib/subgraph/ids.js';
 import type { RequestScope } from '../../lib/subgraph/requestScope.js';
 import { EvaluationService } from './evaluation.service.js';
@@ -34,83 +34,176 @@ export interface EvaluationScheduling {
 
 export interface SegmentContext extends SubgraphContextBase {
   readonly loaders: SegmentLoaders;
-  readonly services: {
-    readonly segments: SegmentService;
-    readonly memberships: MembershipService;
-    readonly evaluations: EvaluationService;
-    readonly previews: PreviewService;
-    readonly explanations: ExplainService;
-    readonly live: LiveService;
-    /** Streaming evaluation of the sandbox, read once per request. */
-    readonly streaming: { status(): Promise<StreamingView> };
-  };
+  readonly services: SegmentServiceSet;
+}
+
+/** The services of one request, bound to its sandbox and caller. */
+export interface SegmentServiceSet {
+  readonly segments: SegmentService;
+  readonly memberships: MembershipService;
+  readonly evaluations: EvaluationService;
+  readonly previews: PreviewService;
+  readonly explanations: ExplainService;
+  readonly live: LiveService;
+  /** Streaming evaluation of the sandbox, read once per request. */
+  readonly streaming: { status(): Promise<StreamingView> };
 }
 
 /** Streaming evaluation's status is kept in the platform database: read through a port bound once per process. */
 export type StreamingStatusReader = (sandbox: string, now: Date) => Promise<StreamingView>;
 
-export function createSegmentContext(
-  scope: RequestScope,
-  deps: { ids: IdGenerator; scheduling: EvaluationScheduling; streaming: StreamingStatusReader },
-): SegmentContext {
-  const segments = new SegmentsRepository(scope.db);
-  const memberships = new MembershipsRepository(scope.db);
-  const evaluations = new SegmentEvaluationsRepository(scope.db);
-  const events = new MembershipEventsRepository(scope.db);
-  const queries = new SegmentQueryRepository(scope.db);
-  const base = serviceDeps(scope, deps.ids);
-  const loaders = createSegmentLoaders({ segments, memberships, evaluations });
-  const expressions = new ExpressionService(segments);
-  const { scheduling } = deps;
-  let streamingStatus: Promise<StreamingView> | undefined;
+export interface SegmentContextDeps {
+  ids: IdGenerator;
+  scheduling: EvaluationScheduling;
+  streaming: StreamingStatusReader;
+}
+
+/**
+ * The context of one request. Loaders, services and the repositories under them are built on
+ * first use and kept for the request: a query pays only for what its fields call, and a
+ * subscription, whose context lives as long as it runs, holds only the live service.
+ */
+export function createSegmentContext(scope: RequestScope, deps: SegmentContextDeps): SegmentContext {
+  const parts = new SegmentRequestParts(scope, deps);
   return Object.freeze({
     ...contextBase(scope),
-    loaders,
-    services: Object.freeze({
-      segments: new SegmentService(
-        segments,
-        expressions,
-        {
-          hasAny: async (segmentId) => (await memberships.pageOfSegment(segmentId, { limit: 1 })).length > 0,
-          deleteAll: async (segmentId) => {
-            await memberships.deleteSegment(segmentId);
-            await evaluations.deleteSegment(segmentId);
-          },
-        },
-        base,
-        new SegmentHolds(scope.db),
-      ),
-      memberships: new MembershipService(memberships, events, loaders),
-      evaluations: new EvaluationService(
-        {
-          segments,
-          runs: new EvaluationRunsRepository(scope.db),
-          schedule: (segmentIds) => scheduling.schedule(scope.sandbox, segmentIds, scope.now()),
-          getSchedule: () => scheduling.getSchedule(scope.sandbox, scope.now()),
-          setSchedule: (cron) => scheduling.setSchedule(scope.sandbox, cron, scope.now()),
-        },
-        base,
-      ),
-      previews: new PreviewService(
-        {
-          segments,
-          expressions,
-          runPreview: (query, options) => queries.preview(query, options),
-          currentSize: async (segmentId) => (await memberships.countByStatus([segmentId]))[0]?.size ?? 0,
-        },
-        base,
-      ),
-      explanations: new ExplainService(
-        {
-          segments,
-          expressions,
-          loadMembers: (target, ids) => loadMembers(scope.db, target, ids),
-          storedStatus: async (segmentId, memberId) => (await memberships.find(segmentId, memberId))?.status ?? null,
-        },
-        base,
-      ),
-      live: createLiveService(scope.db, { segments, memberships, events }, base),
-      streaming: { status: () => (streamingStatus ??= deps.streaming(scope.sandbox, scope.now())) },
-    }),
+    get loaders() {
+      return parts.loaders;
+    },
+    services: Object.freeze(new SegmentServices(parts)),
   });
+}
+
+/** The request's repositories and loaders, each made when first asked for. */
+class SegmentRequestParts {
+  #segments?: SegmentsRepository;
+  #memberships?: MembershipsRepository;
+  #evaluations?: SegmentEvaluationsRepository;
+  #events?: MembershipEventsRepository;
+  #expressions?: ExpressionService;
+  #loaders?: SegmentLoaders;
+  #base?: ServiceDeps;
+
+  constructor(
+    readonly scope: RequestScope,
+    readonly deps: SegmentContextDeps,
+  ) {}
+
+  get segments(): SegmentsRepository {
+    return (this.#segments ??= new SegmentsRepository(this.scope.db));
+  }
+
+  get memberships(): MembershipsRepository {
+    return (this.#memberships ??= new MembershipsRepository(this.scope.db));
+  }
+
+  get evaluations(): SegmentEvaluationsRepository {
+    return (this.#evaluations ??= new SegmentEvaluationsRepository(this.scope.db));
+  }
+
+  get events(): MembershipEventsRepository {
+    return (this.#events ??= new MembershipEventsRepository(this.scope.db));
+  }
+
+  get expressions(): ExpressionService {
+    return (this.#expressions ??= new ExpressionService(this.segments));
+  }
+
+  get loaders(): SegmentLoaders {
+    return (this.#loaders ??= createSegmentLoaders({ segments: this.segments, memberships: this.memberships, evaluations: this.evaluations }));
+  }
+
+  get base(): ServiceDeps {
+    return (this.#base ??= serviceDeps(this.scope, this.deps.ids));
+  }
+}
+
+/** SegmentContext['services'], each service made when a resolver first calls it. */
+class SegmentServices implements SegmentServiceSet {
+  #segments?: SegmentService;
+  #memberships?: MembershipService;
+  #evaluations?: EvaluationService;
+  #previews?: PreviewService;
+  #explanations?: ExplainService;
+  #live?: LiveService;
+  #streaming?: { status(): Promise<StreamingView> };
+  #streamingStatus?: Promise<StreamingView>;
+
+  constructor(private readonly parts: SegmentRequestParts) {}
+
+  get segments(): SegmentService {
+    const { parts } = this;
+    return (this.#segments ??= new SegmentService(
+      parts.segments,
+      parts.expressions,
+      {
+        hasAny: async (segmentId) => (await parts.memberships.pageOfSegment(segmentId, { limit: 1 })).length > 0,
+        deleteAll: async (segmentId) => {
+          await parts.memberships.deleteSegment(segmentId);
+          await parts.evaluations.deleteSegment(segmentId);
+        },
+      },
+      parts.base,
+      new SegmentHolds(parts.scope.db),
+    ));
+  }
+
+  get memberships(): MembershipService {
+    const { parts } = this;
+    return (this.#memberships ??= new MembershipService(parts.memberships, parts.events, parts.loaders));
+  }
+
+  get evaluations(): EvaluationService {
+    const { parts } = this;
+    const { scope, deps } = parts;
+    return (this.#evaluations ??= new EvaluationService(
+      {
+        segments: parts.segments,
+        runs: new EvaluationRunsRepository(scope.db),
+        schedule: (segmentIds) => deps.scheduling.schedule(scope.sandbox, segmentIds, scope.now()),
+        getSchedule: () => deps.scheduling.getSchedule(scope.sandbox, scope.now()),
+        setSchedule: (cron) => deps.scheduling.setSchedule(scope.sandbox, cron, scope.now()),
+      },
+      parts.base,
+    ));
+  }
+
+  get previews(): PreviewService {
+    const { parts } = this;
+    if (this.#previews) return this.#previews;
+    const queries = new SegmentQueryRepository(parts.scope.db);
+    return (this.#previews = new PreviewService(
+      {
+        segments: parts.segments,
+        expressions: parts.expressions,
+        runPreview: (query, options) => queries.preview(query, options),
+        currentSize: async (segmentId) => (await parts.memberships.countByStatus([segmentId]))[0]?.size ?? 0,
+      },
+      parts.base,
+    ));
+  }
+
+  get explanations(): ExplainService {
+    const { parts } = this;
+    return (this.#explanations ??= new ExplainService(
+      {
+        segments: parts.segments,
+        expressions: parts.expressions,
+        loadMembers: (target, ids) => loadMembers(parts.scope.db, target, ids),
+        storedStatus: async (segmentId, memberId) => (await parts.memberships.find(segmentId, memberId))?.status ?? null,
+      },
+      parts.base,
+    ));
+  }
+
+  get live(): LiveService {
+    const { parts } = this;
+    return (this.#live ??= createLiveService(parts.scope.db, { segments: parts.segments, memberships: parts.memberships, events: parts.events }, parts.base));
+  }
+
+  /** Streaming evaluation of the sandbox, read once per request. */
+  get streaming(): { status(): Promise<StreamingView> } {
+    const { scope, deps } = this.parts;
+    return (this.#streaming ??= { status: () => (this.#streamingStatus ??= deps.streaming(scope.sandbox, scope.now())) });
+  }
 }

@@ -66,14 +66,12 @@ const logsByHub = new WeakMap<ChangeFeedHub, Map<string, SharedLog>>();
 
 export class LiveMembershipEventsRepository {
   private readonly hub: ChangeFeedHub;
-  private readonly events: MembershipEventsRepository;
 
   constructor(
     private readonly db: Db,
     private readonly windowMs = REORDER_WINDOW_MS,
   ) {
     this.hub = changeFeedFor(db.client);
-    this.events = new MembershipEventsRepository(db);
   }
 
   /** Adds a listener; resolves once every event committed from now on will reach it, in position order. */
@@ -130,8 +128,9 @@ export class LiveMembershipEventsRepository {
         log.feed.leave();
         return;
       }
-      // Read after the stream is open: anything committed later is seen by the stream.
-      sequencer.start(await this.events.lastPosition());
+      // Read after the stream is open: anything committed later is seen by the stream. The repository is
+      // made here, once per shared log, so a subscriber holds none of its own.
+      sequencer.start(await new MembershipEventsRepository(this.db).lastPosition());
     })();
     log.ready.catch(() => {
       if (logs.get(name) === log) logs.delete(name);
