@@ -4,14 +4,40 @@
  * opened or closed or `now` passed a date. The streaming evaluator schedules a
  * re-evaluation at that instant instead of waiting for the nightly run.
  */
-import type { Expr, Scalar, TargetEntity } from './ast.js';
+import type { Expr, Path, Scalar, TargetEntity } from './ast.js';
 import { UNIT_MS } from './grammar.js';
 import type { Member } from './member.js';
 import { asScope, relationElements } from './predicate.js';
-import { compileReader, type Scope } from './values.js';
+import { compileReader, type Reader, type Scope } from './values.js';
+
+/**
+ * Per expression node, once: nextChangeTime asks it of every node for every element of every
+ * relation it walks, and a compiled segment's tree does not change.
+ */
+const timeDependence = new WeakMap<Expr, boolean>();
+/** Per path node, once, for the same reason. */
+const readers = new WeakMap<Path, Reader>();
 
 /** Whether the result can change with time alone (uses `now` or an `occurs ... before now` window). */
 export function isTimeDependent(expr: Expr): boolean {
+  let known = timeDependence.get(expr);
+  if (known === undefined) {
+    known = dependsOnTime(expr);
+    timeDependence.set(expr, known);
+  }
+  return known;
+}
+
+function readerOf(path: Path): Reader {
+  let reader = readers.get(path);
+  if (!reader) {
+    reader = compileReader(path);
+    readers.set(path, reader);
+  }
+  return reader;
+}
+
+function dependsOnTime(expr: Expr): boolean {
   switch (expr.kind) {
     case 'and':
     case 'or':
@@ -71,18 +97,18 @@ function visit(expr: Expr, scope: Scope, consider: Consider): void {
     case 'compare':
     case 'in':
       // `= now`, `< now`, ...: the value flips when `now` reaches the date or passes it.
-      return datesAt(compileReader(expr.path)(scope), false, (t) => {
+      return datesAt(readerOf(expr.path)(scope), false, (t) => {
         consider(t);
         consider(t + 1);
       });
     case 'includes':
     case 'intersects':
-      return datesAt(compileReader(expr.path)(scope), true, (t) => {
+      return datesAt(readerOf(expr.path)(scope), true, (t) => {
         consider(t);
         consider(t + 1);
       });
     case 'occurs':
-      return datesAt(compileReader(expr.path)(scope), false, (t) => windowChanges(expr.window, t, consider));
+      return datesAt(readerOf(expr.path)(scope), false, (t) => windowChanges(expr.window, t, consider));
     default:
       return;
   }

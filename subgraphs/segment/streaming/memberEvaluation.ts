@@ -95,23 +95,23 @@ export async function evaluateMembers(
         await setImmediate();
         ranSince = performance.now();
       }
-      group.forEach((affected, i) => {
-        if (wanted[i] && !wanted[i]!.has(segment.id)) return;
+      // A plain loop, no closure per (member, segment): this runs members times segments per batch.
+      for (let i = 0; i < group.length; i++) {
+        if (wanted[i] && !wanted[i]!.has(segment.id)) continue;
+        const affected = group[i]!;
         const member: Member | null = loaded[i] ?? null;
         const qualifies = member !== null && segment.predicate(member, now);
         const current = ownMemberships[i]?.get(segment.id);
         const isIn = current !== undefined && current.status !== 'exited';
         const base = { segmentId: segment.id, memberId: affected.id, runId, at: now };
-        const event = (status: 'realized' | 'exited') =>
-          events.push({ segmentId: segment.id, memberId: affected.id, memberType: target as MemberType, status, occurredAt: now, cause: eventCause(affected.cause, batchId) });
         if (qualifies && !isIn) {
           transitions.push({ kind: 'enter', from: current ? 'exited' : null, memberType: target, ...base });
-          event('realized');
+          events.push(membershipEvent(base, target, 'realized', eventCause(affected.cause, batchId)));
         } else if (qualifies && current?.status === 'realized') {
           transitions.push({ kind: 'stay', ...base });
         } else if (!qualifies && isIn) {
           transitions.push({ kind: 'exit', ...base, expiresAt });
-          event('exited');
+          events.push(membershipEvent(base, target, 'exited', eventCause(affected.cause, batchId)));
         }
         // Segments later in the order read this one's membership as it now is (`inSegment`).
         if (member && qualifies !== isIn) {
@@ -120,7 +120,7 @@ export async function evaluateMembers(
         if (segment.timeDependent) {
           wakeUps.push({ segmentId: segment.id, memberId: affected.id, target, at: member ? nextChangeTime(segment.expr, target, member, now) : null });
         }
-      });
+      }
     }
     streamingPhaseSeconds.labels('evaluate').observe((performance.now() - evaluating) / 1000);
   }
@@ -131,6 +131,16 @@ export async function evaluateMembers(
   else await timed('events', () => writeStampedEvents(deps, { batchId, members: members.map(({ id, target, cause }) => ({ id, target, cause })) }));
   const earliestWakeUp = await timed('wake_ups', () => deps.wakeUps.apply(wakeUps, storedWakeUps));
   return { realized: events.filter((e) => e.status === 'realized').length, exited: events.filter((e) => e.status === 'exited').length, earliestWakeUp };
+}
+
+/** The event of a member's entry or exit, at the time of the change that caused it. */
+function membershipEvent(
+  change: { segmentId: string; memberId: string; at: Date },
+  target: TargetEntity,
+  status: 'realized' | 'exited',
+  cause: MembershipEventCause,
+): NewMembershipEvent {
+  return { segmentId: change.segmentId, memberId: change.memberId, memberType: target as MemberType, status, occurredAt: change.at, cause };
 }
 
 /**
