@@ -4,40 +4,14 @@
  * opened or closed or `now` passed a date. The streaming evaluator schedules a
  * re-evaluation at that instant instead of waiting for the nightly run.
  */
-import type { Expr, Path, Scalar, TargetEntity } from './ast.js';
+import type { Expr, Scalar, TargetEntity } from './ast.js';
 import { UNIT_MS } from './grammar.js';
 import type { Member } from './member.js';
 import { asScope, relationElements } from './predicate.js';
-import { compileReader, type Reader, type Scope } from './values.js';
-
-/**
- * Per expression node, once: nextChangeTime asks it of every node for every element of every
- * relation it walks, and a compiled segment's tree does not change.
- */
-const timeDependence = new WeakMap<Expr, boolean>();
-/** Per path node, once, for the same reason. */
-const readers = new WeakMap<Path, Reader>();
+import { compileReader, type Scope } from './values.js';
 
 /** Whether the result can change with time alone (uses `now` or an `occurs ... before now` window). */
 export function isTimeDependent(expr: Expr): boolean {
-  let known = timeDependence.get(expr);
-  if (known === undefined) {
-    known = dependsOnTime(expr);
-    timeDependence.set(expr, known);
-  }
-  return known;
-}
-
-function readerOf(path: Path): Reader {
-  let reader = readers.get(path);
-  if (!reader) {
-    reader = compileReader(path);
-    readers.set(path, reader);
-  }
-  return reader;
-}
-
-function dependsOnTime(expr: Expr): boolean {
   switch (expr.kind) {
     case 'and':
     case 'or':
@@ -70,86 +44,130 @@ const isNow = (scalar: Scalar) => scalar.type === 'now';
  */
 export function nextChangeTime(expr: Expr, target: TargetEntity, member: Member, now: Date): Date | null {
   void target;
-  const nowMs = now.getTime();
-  let earliest = Infinity;
-  const consider = (instant: number) => {
-    if (instant > nowMs && instant < earliest) earliest = instant;
-  };
-  visit(expr, member as unknown as Scope, consider);
-  return earliest === Infinity ? null : new Date(earliest);
+  const walk = walkerOf(expr);
+  if (!walk) return null;
+  const earliest = new Earliest(now.getTime());
+  walk(member as unknown as Scope, earliest);
+  return earliest.instant === Infinity ? null : new Date(earliest.instant);
 }
 
-type Consider = (instant: number) => void;
+/** The earliest instant after `now` offered so far. */
+class Earliest {
+  instant = Infinity;
 
-function visit(expr: Expr, scope: Scope, consider: Consider): void {
-  if (!isTimeDependent(expr)) return;
+  constructor(private readonly nowMs: number) {}
+
+  consider(instant: number): void {
+    if (instant > this.nowMs && instant < this.instant) this.instant = instant;
+  }
+}
+
+/** Offers every instant at which the expression's value could change with time alone, for one scope. */
+type Walker = (scope: Scope, earliest: Earliest) => void;
+
+/**
+ * Per expression node, compiled once: the streaming evaluator asks for every time-dependent
+ * segment of every member it evaluates, and the walk visits each element of each relation.
+ * Null for a node whose value does not depend on time.
+ */
+const walkers = new WeakMap<Expr, Walker | null>();
+
+function walkerOf(expr: Expr): Walker | null {
+  let walker = walkers.get(expr);
+  if (walker === undefined) {
+    walker = isTimeDependent(expr) ? compileWalker(expr) : null;
+    walkers.set(expr, walker);
+  }
+  return walker;
+}
+
+function compileWalker(expr: Expr): Walker | null {
   switch (expr.kind) {
     case 'and':
-    case 'or':
-      for (const operand of expr.operands) visit(operand, scope, consider);
-      return;
+    case 'or': {
+      const parts = expr.operands.map(walkerOf).filter((walker): walker is Walker => walker !== null);
+      return (scope, earliest) => {
+        for (const part of parts) part(scope, earliest);
+      };
+    }
     case 'not':
-      return visit(expr.operand, scope, consider);
+      return walkerOf(expr.operand);
     case 'quantifier':
-    case 'count':
-      for (const element of relationElements(scope, expr.relation)) visit(expr.condition as Expr, asScope(element), consider);
-      return;
+    case 'count': {
+      const condition = expr.condition ? walkerOf(expr.condition) : null;
+      if (!condition) return null;
+      const relation = expr.relation;
+      return (scope, earliest) => {
+        for (const element of relationElements(scope, relation)) condition(asScope(element), earliest);
+      };
+    }
     case 'compare':
-    case 'in':
+    case 'in': {
       // `= now`, `< now`, ...: the value flips when `now` reaches the date or passes it.
-      return datesAt(readerOf(expr.path)(scope), false, (t) => {
-        consider(t);
-        consider(t + 1);
-      });
+      const read = compileReader(expr.path);
+      return (scope, earliest) => reachedOrPassed(read(scope), earliest);
+    }
     case 'includes':
-    case 'intersects':
-      return datesAt(readerOf(expr.path)(scope), true, (t) => {
-        consider(t);
-        consider(t + 1);
-      });
-    case 'occurs':
-      return datesAt(readerOf(expr.path)(scope), false, (t) => windowChanges(expr.window, t, consider));
+    case 'intersects': {
+      const read = compileReader(expr.path);
+      return (scope, earliest) => {
+        const values = read(scope);
+        if (Array.isArray(values)) for (const value of values) reachedOrPassed(value, earliest);
+      };
+    }
+    case 'occurs': {
+      const read = compileReader(expr.path);
+      const window = expr.window;
+      return (scope, earliest) => {
+        const t = timeOf(read(scope));
+        if (t !== null) windowChanges(window, t, earliest);
+      };
+    }
     default:
-      return;
+      return null;
   }
 }
 
-function datesAt(value: unknown, inArray: boolean, each: (t: number) => void): void {
-  const values = inArray ? (Array.isArray(value) ? value : []) : [value];
-  for (const candidate of values) {
-    if (candidate instanceof Date && !Number.isNaN(candidate.getTime())) each(candidate.getTime());
-  }
+function timeOf(value: unknown): number | null {
+  return value instanceof Date && !Number.isNaN(value.getTime()) ? value.getTime() : null;
+}
+
+function reachedOrPassed(value: unknown, earliest: Earliest): void {
+  const t = timeOf(value);
+  if (t === null) return;
+  earliest.consider(t);
+  earliest.consider(t + 1);
 }
 
 /** The instants (in ms) at which `t occurs <window>` changes value as `now` moves forward. */
-function windowChanges(window: Extract<Expr, { kind: 'occurs' }>['window'], t: number, consider: Consider): void {
+function windowChanges(window: Extract<Expr, { kind: 'occurs' }>['window'], t: number, earliest: Earliest): void {
   if (window.kind === 'between') {
-    if (window.to.type === 'now') consider(t); // t <= now starts to hold at now = t
-    if (window.from.type === 'now') consider(t + 1); // now <= t stops holding just after t
+    if (window.to.type === 'now') earliest.consider(t); // t <= now starts to hold at now = t
+    if (window.from.type === 'now') earliest.consider(t + 1); // now <= t stops holding just after t
     return;
   }
   const edge = t + window.amount * UNIT_MS[window.unit];
   if (!Number.isInteger(edge)) {
     // A fractional duration: the first whole millisecond at either side of the edge, conservatively.
-    consider(Math.floor(edge));
-    consider(Math.floor(edge) + 1);
-    if (window.op === '<=' || window.op === '<') consider(t);
+    earliest.consider(Math.floor(edge));
+    earliest.consider(Math.floor(edge) + 1);
+    if (window.op === '<=' || window.op === '<') earliest.consider(t);
     return;
   }
   switch (window.op) {
     case '<=': // holds for t <= now <= edge
-      consider(t);
-      consider(edge + 1);
+      earliest.consider(t);
+      earliest.consider(edge + 1);
       return;
     case '<': // holds for t <= now < edge
-      consider(t);
-      consider(edge);
+      earliest.consider(t);
+      earliest.consider(edge);
       return;
     case '>=': // holds for now >= edge
-      consider(edge);
+      earliest.consider(edge);
       return;
     case '>': // holds for now > edge
-      consider(edge + 1);
+      earliest.consider(edge + 1);
       return;
   }
 }
