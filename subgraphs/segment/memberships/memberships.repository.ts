@@ -195,6 +195,25 @@ export class MembershipsRepository {
     return memberIds.map((id) => byMember.get(id) ?? []);
   }
 
+  /**
+   * Each member's status in each segment it has a membership of (exited ones included), by
+   * member and then segment: what an evaluation decides from, read without the rest of the
+   * documents (the streaming evaluator reads this for every member it evaluates).
+   */
+  async statusesOfMembers(memberIds: readonly string[]): Promise<Map<string, Map<string, MembershipStatus>>> {
+    const byMember = new Map<string, Map<string, MembershipStatus>>();
+    if (memberIds.length === 0) return byMember;
+    const docs = await this.memberships
+      .find<Pick<MembershipDocument, 'segmentId' | 'memberId' | 'status'>>({ memberId: { $in: [...new Set(memberIds)] } }, { projection: { _id: 0, segmentId: 1, memberId: 1, status: 1 } })
+      .toArray();
+    for (const doc of docs) {
+      let own = byMember.get(doc.memberId);
+      if (!own) byMember.set(doc.memberId, (own = new Map()));
+      own.set(doc.segmentId, doc.status);
+    }
+    return byMember;
+  }
+
   /** Counts by status of each segment, in the order of `segmentIds` (one aggregation). */
   async countByStatus(segmentIds: readonly string[]): Promise<StatusCounts[]> {
     if (segmentIds.length === 0) return [];

@@ -20,7 +20,7 @@ import { loadMembers } from '../evaluation/memberLoader.js';
 import { nextChangeTime, type Member, type TargetEntity } from '../language/index.js';
 import type { MemberType } from '../memberships.layout.js';
 import type { MembershipEventCause, MembershipEventsRepository, NewMembershipEvent } from '../memberships/membershipEvents.repository.js';
-import type { MembershipRecord, MembershipTransition, MembershipsRepository } from '../memberships/memberships.repository.js';
+import type { MembershipTransition, MembershipsRepository } from '../memberships/memberships.repository.js';
 import { streamRunId, type AffectedMember, type InFlightBatch, type StreamCause } from './layout.js';
 import { timed } from './phases.js';
 import type { SegmentCatalog } from './segmentCatalog.js';
@@ -66,28 +66,21 @@ export async function evaluateMembers(
   const ids = members.map((member) => member.id);
   const groups = TARGETS.map((target) => ({ target, members: members.filter((member) => member.target === target), segments: catalog.ordered(target) }))
     .filter((group) => group.members.length > 0 && group.segments.length > 0);
-  // Every read of the batch at once: memberships, wake-ups, and each target's members with only what its segments read.
-  const [stored, storedWakeUps, ...loadedGroups] = await timed('load', () =>
+  // Every read of the batch at once: statuses, wake-ups, and each target's members with only what its segments read.
+  const [statusesOf, storedWakeUps, ...loadedGroups] = await timed('load', () =>
     Promise.all([
-      deps.memberships.listForMembers(ids),
+      deps.memberships.statusesOfMembers(ids),
       deps.wakeUps.ofMembers(ids),
       ...groups.map((group) => loadMembers(deps.db, group.target, group.members.map((member) => member.id), catalog.needs(group.target, now))),
     ]),
   );
-  // Each member's memberships by segment, found once per member rather than by a key built per (segment, member).
-  const membershipsOf = new Map<string, Map<string, MembershipRecord>>();
-  for (const list of stored) for (const record of list) {
-    let own = membershipsOf.get(record.memberId);
-    if (!own) membershipsOf.set(record.memberId, (own = new Map()));
-    own.set(record.segmentId, record);
-  }
 
   // People first (TARGETS order): account segments may use person segments inside `people`.
   for (const [index, { target, members: group, segments }] of groups.entries()) {
     const loaded = loadedGroups[index]!;
     const evaluating = performance.now();
     const wanted = group.map((member) => (member.segmentIds === null ? null : new Set(member.segmentIds)));
-    const ownMemberships = group.map((member) => membershipsOf.get(member.id));
+    const ownStatuses = group.map((member) => statusesOf.get(member.id));
     let ranSince = performance.now();
     for (const segment of segments) {
       // A large batch evaluates for seconds: let the lease renewals (timers of this process) run between segments.
@@ -101,13 +94,13 @@ export async function evaluateMembers(
         const affected = group[i]!;
         const member: Member | null = loaded[i] ?? null;
         const qualifies = member !== null && segment.predicate(member, now);
-        const current = ownMemberships[i]?.get(segment.id);
-        const isIn = current !== undefined && current.status !== 'exited';
+        const current = ownStatuses[i]?.get(segment.id);
+        const isIn = current !== undefined && current !== 'exited';
         const base = { segmentId: segment.id, memberId: affected.id, runId, at: now };
         if (qualifies && !isIn) {
           transitions.push({ kind: 'enter', from: current ? 'exited' : null, memberType: target, ...base });
           events.push(membershipEvent(base, target, 'realized', eventCause(affected.cause, batchId)));
-        } else if (qualifies && current?.status === 'realized') {
+        } else if (qualifies && current === 'realized') {
           transitions.push({ kind: 'stay', ...base });
         } else if (!qualifies && isIn) {
           transitions.push({ kind: 'exit', ...base, expiresAt });
