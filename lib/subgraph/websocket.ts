@@ -48,6 +48,35 @@ export function closeReason(code: string, message: string): string {
   return Buffer.byteLength(reason) <= 123 ? reason : code;
 }
 
+/**
+ * Valid documents kept by query text, the least recently used dropped first. A running
+ * subscription holds its document: the gateway sends the same text for every client of a
+ * dashboard, so they share one parsed document instead of each holding its own, and skip
+ * parsing and validating it again. Validation depends only on the document and the schema.
+ */
+const VALID_DOCUMENTS_KEPT = 1_000;
+
+class DocumentCache {
+  private readonly documents = new Map<string, DocumentNode>();
+
+  constructor(private readonly capacity: number) {}
+
+  get(query: string): DocumentNode | undefined {
+    const document = this.documents.get(query);
+    if (document) {
+      // Most recently used last.
+      this.documents.delete(query);
+      this.documents.set(query, document);
+    }
+    return document;
+  }
+
+  set(query: string, document: DocumentNode): void {
+    this.documents.set(query, document);
+    if (this.documents.size > this.capacity) this.documents.delete(this.documents.keys().next().value as string);
+  }
+}
+
 export function attachWebSocketServer<TContext>(options: {
   server: Server;
   path: string;
@@ -62,6 +91,7 @@ export function attachWebSocketServer<TContext>(options: {
   const { schema, logger } = options;
   const wss = new WebSocketServer({ server: options.server, path: options.path, maxPayload: options.maxPayloadBytes });
   const onInternal = (error: unknown) => logger.error({ err: error }, 'Internal error in a websocket operation');
+  const validDocuments = new DocumentCache(VALID_DOCUMENTS_KEPT);
 
   const disposable = useServer(
     {
@@ -89,15 +119,18 @@ export function attachWebSocketServer<TContext>(options: {
         }
         const shape = requestShapeError(payload);
         if (shape) return [shape];
-        let document: DocumentNode;
-        try {
-          document = parse(payload.query, { maxTokens: options.maxTokens });
-        } catch (error) {
-          const message = error instanceof GraphQLError ? error.message : 'The document could not be parsed';
-          return [withCode(new GraphQLError(message), 'GRAPHQL_PARSE_FAILED')];
+        let document = validDocuments.get(payload.query);
+        if (!document) {
+          try {
+            document = parse(payload.query, { maxTokens: options.maxTokens });
+          } catch (error) {
+            const message = error instanceof GraphQLError ? error.message : 'The document could not be parsed';
+            return [withCode(new GraphQLError(message), 'GRAPHQL_PARSE_FAILED')];
+          }
+          const errors = validate(schema, document);
+          if (errors.length > 0) return errors.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED'));
+          validDocuments.set(payload.query, document);
         }
-        const errors = validate(schema, document);
-        if (errors.length > 0) return errors.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED'));
         return {
           schema,
           document,
