@@ -26,8 +26,11 @@
  * subscribe together, so those of one segment share one subgraph subscription
  * (gateway/live/sharedSubgraphSubscriptions.ts). Memory per idle subscriber is
  * the platform's heap growth per subscription (the clients' heap is their
- * thread's own) and the process's RSS growth (clients included); each idle
- * subscription selects differently, so none shares a subgraph subscription.
+ * thread's own) and the process's RSS growth (clients included). The idle
+ * subscriptions make the same request of a segment that never changes, each
+ * resuming from a different cursor, so none shares a subgraph subscription and
+ * none has anything to replay: what dashboards of one audience opened at
+ * different times cost.
  *
  * Goals (issue 12): p99 under 250 ms and under 3x the floor; under 50 KB per idle subscriber.
  * Prints a table and writes bench/results/live.json.
@@ -51,8 +54,6 @@ import { writeResults } from './support/results.js';
 
 const SANDBOX = 'benchlive';
 const SUBSCRIPTION = 'subscription ($segmentId: ID!, $after: String) { segmentMembershipChanged(segmentId: $segmentId, after: $after) { cursor memberId } }';
-/** `_N` becomes each subscription's index: distinct selections, so none shares a subgraph subscription. */
-const IDLE_SUBSCRIPTION = 'subscription ($segmentId: ID!) { segmentMembershipChanged(segmentId: $segmentId) { cursor memberId idle_N: memberId } }';
 
 interface Settings {
   rate: number;
@@ -176,17 +177,32 @@ async function measureFloor(settings: Settings, subscribers: SubscriberThread, c
 /**
  * The platform's heap and this process's RSS per idle subscription. The clients
  * run on the subscriber thread, whose heap is its own, so the heap growth is
- * the platform's share alone (RSS counts both). Each subscription names its
- * operation differently, so none shares a subgraph subscription with another:
+ * the platform's share alone (RSS counts both). Every subscription sends the
+ * same document for a segment that never changes, each after a different cursor,
+ * so none shares a subgraph subscription with another and none replays anything:
  * this is the cost of dashboards opened at different times.
  */
-async function measureIdleMemory(settings: Settings, subscribers: SubscriberThread, wsUrl: string, authorization: string, segmentId: string): Promise<{ subscriptions: number; heapKbPerSubscriber: number; rssKbPerSubscriber: number }> {
+async function measureIdleMemory(
+  settings: Settings,
+  subscribers: SubscriberThread,
+  gateway: { wsUrl: string; authorization: string },
+  events: MembershipEventsRepository,
+  segments: { idle: string; busy: string },
+): Promise<{ subscriptions: number; heapKbPerSubscriber: number; rssKbPerSubscriber: number }> {
+  const { wsUrl, authorization } = gateway;
   const gc = collectGarbage();
   const perConnection = 10;
   const subscriptions = Math.ceil(settings.idleSubscribers / perConnection) * perConnection;
+  // A distinct cursor for each: the log must hold as many positions (events of another segment).
+  const missing = subscriptions - (await events.lastPosition());
+  if (missing > 0) await events.append(Array.from({ length: missing }, (_, i) => membershipEvent(segments.busy, `filler-${i}`)));
+  const last = await events.lastPosition();
+  const afterEach = Array.from({ length: subscriptions }, (_, i) => encodeCursor(last - i));
+  // The gateway part's subscriptions were just closed: let them end everywhere, or what they free would be counted off these.
+  await new Promise((resolve) => setTimeout(resolve, 3_000));
   await gc();
   const before = process.memoryUsage();
-  await subscribers.open({ kind: 'gateway', wsUrl, authorization, query: IDLE_SUBSCRIPTION, segmentIds: [segmentId], subscribers: subscriptions, perConnection, distinctNames: true });
+  await subscribers.open({ kind: 'gateway', wsUrl, authorization, query: SUBSCRIPTION, segmentIds: [segments.idle], subscribers: subscriptions, perConnection, afterEach });
   // Let every subscription reach the segment subgraph and settle.
   await new Promise((resolve) => setTimeout(resolve, 2_000));
   await gc();
@@ -239,16 +255,18 @@ export async function run(): Promise<unknown> {
   try {
     const { generatedKey } = await platform.tenancy.bootstrap(SANDBOX);
     const authorization = `Bearer ${generatedKey}`;
-    const segmentIds: string[] = [];
-    for (let i = 0; i < settings.segments; i++) {
+    const createSegment = async (name: string) => {
       const response = await fetch(platform.gateway.url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization },
-        body: JSON.stringify({ query: 'mutation ($name: String!) { createSegment(input: { name: $name, expression: "jobTitle.contains(\\"vp\\", false)", targetEntity: PERSON }) { id } }', variables: { name: `bench ${i}` } }),
+        body: JSON.stringify({ query: 'mutation ($name: String!) { createSegment(input: { name: $name, expression: "jobTitle.contains(\\"vp\\", false)", targetEntity: PERSON }) { id } }', variables: { name } }),
       });
       const body = (await response.json()) as { data: { createSegment: { id: string } } };
-      segmentIds.push(body.data.createSegment.id);
-    }
+      return body.data.createSegment.id;
+    };
+    const segmentIds: string[] = [];
+    for (let i = 0; i < settings.segments; i++) segmentIds.push(await createSegment(`bench ${i}`));
+    const idleSegmentId = await createSegment('idle');
     const sandboxDb = createDatabases(writer, databasePrefix).sandbox(SANDBOX);
     const sandboxDatabase = sandboxDb.databaseName;
     const events = new MembershipEventsRepository(sandboxDb);
@@ -257,7 +275,7 @@ export async function run(): Promise<unknown> {
     console.log(`${settings.rate} changes/s for ${settings.durationSeconds} s; ${settings.subscribers} subscribers over ${settings.segments} segments`);
     const floor = await measureFloor(settings, subscribers, writer, mongoUri);
     const gateway = await measureGateway(settings, subscribers, { wsUrl: platform.gateway.wsUrl, authorization }, { mongoUri, database: sandboxDatabase }, events, segmentIds);
-    const memory = await measureIdleMemory(settings, subscribers, platform.gateway.wsUrl, authorization, segmentIds[0]!);
+    const memory = await measureIdleMemory(settings, subscribers, { wsUrl: platform.gateway.wsUrl, authorization }, events, { idle: idleSegmentId, busy: segmentIds[0]! });
 
     console.table([floor, gateway]);
     console.log(`p99 through the gateway: ${gateway.p99Ms} ms (goal < 250 ms), ${Math.round((gateway.p99Ms / floor.p99Ms) * 10) / 10}x the floor (goal < 3x)`);

@@ -32,10 +32,10 @@ export interface GatewaySubscribers {
   subscribers: number;
   /** Passed as `after` by every subscriber, when given. */
   after?: string;
+  /** Passed as `after` by subscriber i: afterEach[i] (instead of `after`). */
+  afterEach?: string[];
   /** Subscriptions per websocket connection. @default 1 */
   perConnection?: number;
-  /** Replace `_N` in the query by each subscription's index (distinct selections). */
-  distinctNames?: boolean;
 }
 
 type Request =
@@ -148,12 +148,13 @@ function serve(port: NonNullable<typeof parentPort>): void {
         client = createClient({ url: spec.wsUrl, webSocketImpl: WebSocket, connectionParams: { authorization: spec.authorization }, retryAttempts: 0, lazy: false, onNonLazyError: () => {} });
         clients.push(client);
       }
-      const variables = { segmentId: spec.segmentIds[i % spec.segmentIds.length]!, ...(spec.after ? { after: spec.after } : {}) };
+      const after = spec.afterEach?.[i] ?? spec.after;
+      const variables = { segmentId: spec.segmentIds[i % spec.segmentIds.length]!, ...(after ? { after } : {}) };
       firsts.push(
         new Promise<void>((resolve, reject) => {
           let first = true;
           client!.subscribe<{ segmentMembershipChanged: { memberId: string } }>(
-            { query: spec.distinctNames ? spec.query.replace('_N', `_${i}`) : spec.query, variables },
+            { query: spec.query, variables },
             {
               next: (result) => {
                 const member = result.data?.segmentMembershipChanged.memberId;
