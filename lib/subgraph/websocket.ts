@@ -12,6 +12,7 @@
  */
 import type { Server } from 'node:http';
 import { GraphQLError, parse, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { LRUCache } from 'lru-cache';
 import { WebSocketServer } from 'ws';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
@@ -56,27 +57,6 @@ export function closeReason(code: string, message: string): string {
  */
 const VALID_DOCUMENTS_KEPT = 1_000;
 
-class DocumentCache {
-  private readonly documents = new Map<string, DocumentNode>();
-
-  constructor(private readonly capacity: number) {}
-
-  get(query: string): DocumentNode | undefined {
-    const document = this.documents.get(query);
-    if (document) {
-      // Most recently used last.
-      this.documents.delete(query);
-      this.documents.set(query, document);
-    }
-    return document;
-  }
-
-  set(query: string, document: DocumentNode): void {
-    this.documents.set(query, document);
-    if (this.documents.size > this.capacity) this.documents.delete(this.documents.keys().next().value as string);
-  }
-}
-
 export function attachWebSocketServer<TContext>(options: {
   server: Server;
   path: string;
@@ -91,7 +71,7 @@ export function attachWebSocketServer<TContext>(options: {
   const { schema, logger } = options;
   const wss = new WebSocketServer({ server: options.server, path: options.path, maxPayload: options.maxPayloadBytes });
   const onInternal = (error: unknown) => logger.error({ err: error }, 'Internal error in a websocket operation');
-  const validDocuments = new DocumentCache(VALID_DOCUMENTS_KEPT);
+  const validDocuments = new LRUCache<string, DocumentNode>({ max: VALID_DOCUMENTS_KEPT });
 
   const disposable = useServer(
     {
