@@ -43,6 +43,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { MongoClient } from 'mongodb';
 import WebSocket, { WebSocketServer } from 'ws';
+import { createGraphQLCall } from '../lib/graphqlClient.js';
 import { createDatabases } from '../lib/mongo/databases.js';
 import { encodeCursor } from '../subgraphs/segment/live/cursor.js';
 import { MembershipEventsRepository } from '../subgraphs/segment/memberships/membershipEvents.repository.js';
@@ -255,14 +256,13 @@ export async function run(): Promise<unknown> {
   try {
     const { generatedKey } = await platform.tenancy.bootstrap(SANDBOX);
     const authorization = `Bearer ${generatedKey}`;
+    const call = createGraphQLCall(platform.gateway.url, { headers: { authorization } });
     const createSegment = async (name: string) => {
-      const response = await fetch(platform.gateway.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization },
-        body: JSON.stringify({ query: 'mutation ($name: String!) { createSegment(input: { name: $name, expression: "jobTitle.contains(\\"vp\\", false)", targetEntity: PERSON }) { id } }', variables: { name } }),
-      });
-      const body = (await response.json()) as { data: { createSegment: { id: string } } };
-      return body.data.createSegment.id;
+      const { createSegment: created } = await call<{ createSegment: { id: string } }>(
+        'mutation ($input: CreateSegmentInput!) { createSegment(input: $input) { id } }',
+        { input: { name, expression: 'jobTitle.contains("vp", false)', targetEntity: 'PERSON' } },
+      );
+      return created.id;
     };
     const segmentIds: string[] = [];
     for (let i = 0; i < settings.segments; i++) segmentIds.push(await createSegment(`bench ${i}`));
