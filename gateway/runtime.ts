@@ -15,7 +15,7 @@ import type { RateLimiter } from '../lib/tenancy/rateLimiter.js';
 import type { Authenticator } from './authenticate.js';
 import { FORWARDED_HEADER_NAMES } from './forwardedHeaders.js';
 import { toHiveLogger } from './hiveLogger.js';
-import { useSharedSubgraphSubscriptions } from './live/sharedSubgraphSubscriptions.js';
+import { useSharedSubscriptions } from './live/sharedSubscriptions.js';
 import { useSubgraphSubscriptionErrors } from './live/useSubgraphSubscriptionErrors.js';
 import type { InFlightLimiter } from './limits/inFlightLimiter.js';
 import { useMetrics } from './plugins/useMetrics.js';
@@ -93,9 +93,9 @@ export function createRuntime(options: GatewayRuntimeOptions): CdpGatewayRuntime
       }),
       ...(options.limits ? requestLimitPlugins(options.limits, { blockFieldSuggestions: !introspection }) : []),
       useSubgraphSubscriptionErrors<RequestIdentityContext>(),
-      // After the gateway's own subgraph hooks: it shares the executor it is given (identical subscriptions started together).
-      useSharedSubgraphSubscriptions(),
       ...(options.plugins ?? []),
+      // Last: identical subscriptions started together share the subscribe function every other plugin has settled on.
+      useSharedSubscriptions(),
     ],
     ...(introspection ? {} : { disableIntrospection: { disableIf: () => true } }),
     // Unexpected errors reach clients as a generic message, never with a stack trace.
