@@ -17,20 +17,22 @@
  * liveSubscribers.ts). Subscribers are spread over BENCH_SEGMENTS segments, so
  * each change reaches SUBSCRIBERS / SEGMENTS of them; each selects the event's
  * own fields (no member fetched from other subgraphs). Changes come due at the
- * rate in groups every 10 ms; one writer stores them as the evaluators do (the
- * membership event log's `append`, one batch at a time, each holding what came
- * due meanwhile). Latency is receipt time minus the time the change came due;
- * `stored*` is the part until its write answered. The floor takes the same path
- * minus GraphQL, on the same threads: a plain driver insert, one change stream,
- * a websocket to each subscriber of the segment. The gateway's subscribers
- * subscribe together, so those of one segment share one subgraph subscription
- * (gateway/live/sharedSubgraphSubscriptions.ts). Memory per idle subscriber is
- * the platform's heap growth per subscription (the clients' heap is their
- * thread's own) and the process's RSS growth (clients included). The idle
- * subscriptions make the same request of a segment that never changes, each
- * resuming from a different cursor, so none shares a subgraph subscription and
- * none has anything to replay: what dashboards of one audience opened at
- * different times cost.
+ * rate in groups every 10 ms, first for BENCH_WARMUP seconds that are not
+ * measured (in its first second of load a freshly started process runs code not
+ * yet optimized, floor and gateway alike), then for BENCH_DURATION seconds that
+ * are. One writer stores them as the evaluators do (the membership event log's
+ * `append`, one batch at a time, each holding what came due meanwhile). Latency
+ * is receipt time minus the time the change came due; `stored*` is the part
+ * until its write answered. The floor takes the same path minus GraphQL, on the
+ * same threads: a plain driver insert, one change stream, a websocket to each
+ * subscriber of the segment. The gateway's subscribers subscribe together, so
+ * those of one segment share one execution (gateway/live/sharedSubscriptions.ts).
+ * Memory per idle subscriber is the platform's heap growth per subscription
+ * (the clients' heap is their thread's own) and the process's RSS growth
+ * (clients included). The idle subscriptions make the same request of a segment
+ * that never changes, each resuming from a different cursor, so none shares an
+ * execution and none has anything to replay: what dashboards of one audience
+ * opened at different times cost.
  *
  * Goals (issue 12): p99 under 250 ms and under 3x the floor; under 50 KB per idle subscriber.
  * Prints a table and writes bench/results/live.json.
@@ -48,7 +50,7 @@ import { createDatabases } from '../lib/mongo/databases.js';
 import { encodeCursor } from '../subgraphs/segment/live/cursor.js';
 import { MembershipEventsRepository } from '../subgraphs/segment/memberships/membershipEvents.repository.js';
 import { startBenchPlatform } from './support/benchPlatform.js';
-import { SubscriberThread } from './support/liveSubscribers.js';
+import { SubscriberThread, WARM_UP_PREFIX } from './support/liveSubscribers.js';
 import { membershipEvent, writeOnThread, type Load } from './support/liveWriter.js';
 import { stopChild } from './support/processes.js';
 import { writeResults } from './support/results.js';
@@ -60,6 +62,7 @@ interface Settings {
   rate: number;
   subscribers: number;
   segments: number;
+  warmUpSeconds: number;
   durationSeconds: number;
   idleSubscribers: number;
 }
@@ -85,6 +88,7 @@ function settingsFromEnv(): Settings {
     rate: Math.max(10, Math.round(number('BENCH_RATE', 1_500) * scale)),
     subscribers: Math.max(2, Math.round(number('BENCH_SUBSCRIBERS', 100) * scale)),
     segments: Math.max(1, number('BENCH_SEGMENTS', 10)),
+    warmUpSeconds: Math.max(2, number('BENCH_WARMUP', 3) * scale),
     durationSeconds: Math.max(2, number('BENCH_DURATION', 10) * scale),
     idleSubscribers: Math.max(50, Math.round(number('BENCH_IDLE_SUBSCRIBERS', 2_000) * scale)),
   };
@@ -125,7 +129,7 @@ async function measureGateway(
   const after = encodeCursor(await events.lastPosition());
   await subscribers.open({ kind: 'gateway', wsUrl, authorization, query: SUBSCRIPTION, segmentIds, subscribers: settings.subscribers, after });
   // One warm-up change per segment proves every subscription is live before the clock starts.
-  await events.append(segmentIds.map((segmentId) => membershipEvent(segmentId, `warm-${segmentId}`)));
+  await events.append(segmentIds.map((segmentId) => membershipEvent(segmentId, `${WARM_UP_PREFIX}-${segmentId}`)));
   await subscribers.live();
 
   const load = await writeOnThread(settings, { kind: 'log', mongoUri: target.mongoUri, database: target.database, segmentIds });
@@ -180,7 +184,7 @@ async function measureFloor(settings: Settings, subscribers: SubscriberThread, c
  * run on the subscriber thread, whose heap is its own, so the heap growth is
  * the platform's share alone (RSS counts both). Every subscription sends the
  * same document for a segment that never changes, each after a different cursor,
- * so none shares a subgraph subscription with another and none replays anything:
+ * so none shares an execution with another and none replays anything:
  * this is the cost of dashboards opened at different times.
  */
 async function measureIdleMemory(
@@ -272,7 +276,7 @@ export async function run(): Promise<unknown> {
     const events = new MembershipEventsRepository(sandboxDb);
     await events.ensureIndexes();
 
-    console.log(`${settings.rate} changes/s for ${settings.durationSeconds} s; ${settings.subscribers} subscribers over ${settings.segments} segments`);
+    console.log(`${settings.rate} changes/s for ${settings.durationSeconds} s after ${settings.warmUpSeconds} s of warm-up; ${settings.subscribers} subscribers over ${settings.segments} segments`);
     const floor = await measureFloor(settings, subscribers, writer, mongoUri);
     const gateway = await measureGateway(settings, subscribers, { wsUrl: platform.gateway.wsUrl, authorization }, { mongoUri, database: sandboxDatabase }, events, segmentIds);
     const memory = await measureIdleMemory(settings, subscribers, { wsUrl: platform.gateway.wsUrl, authorization }, events, { idle: idleSegmentId, busy: segmentIds[0]! });

@@ -50,6 +50,13 @@ export function memberIdDueAt(name: string, dueAt: number): string {
   return `${name}@${dueAt}`;
 }
 
+/** Members of changes that are not measured: the warm-up load's, and the first event proving a subscription live. */
+export const WARM_UP_PREFIX = 'warm';
+
+function isWarmUp(memberId: string): boolean {
+  return memberId.startsWith(WARM_UP_PREFIX);
+}
+
 function dueAtOf(memberId: string): number {
   return Number(memberId.slice(memberId.lastIndexOf('@') + 1));
 }
@@ -128,8 +135,8 @@ function serve(port: NonNullable<typeof parentPort>): void {
       Array.from({ length: spec.subscribers }, (_, i) => {
         const socket = new WebSocket(`${spec.url}?segment=${i % spec.segments}`);
         socket.on('message', (data) => {
-          const { at } = JSON.parse(String(data)) as { at: number };
-          latencies.push(now() - at);
+          const { member, at } = JSON.parse(String(data)) as { member: string; at: number };
+          if (!isWarmUp(member)) latencies.push(now() - at);
         });
         return new Promise<WebSocket>((resolve, reject) => {
           socket.once('open', () => resolve(socket));
@@ -164,7 +171,7 @@ function serve(port: NonNullable<typeof parentPort>): void {
                   resolve();
                   return;
                 }
-                latencies.push(now() - dueAtOf(member));
+                if (!isWarmUp(member)) latencies.push(now() - dueAtOf(member));
               },
               error: (error) => reject(error instanceof Error ? error : new Error(JSON.stringify(error))),
               complete: () => {},

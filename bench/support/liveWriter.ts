@@ -8,12 +8,14 @@
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { MongoClient } from 'mongodb';
 import { MembershipEventsRepository, type NewMembershipEvent } from '../../subgraphs/segment/memberships/membershipEvents.repository.js';
-import { memberIdDueAt } from './liveSubscribers.js';
+import { memberIdDueAt, WARM_UP_PREFIX } from './liveSubscribers.js';
 import { startTsWorker } from './tsWorker.js';
 
 export interface LoadSettings {
   /** Changes a second. */
   rate: number;
+  /** Seconds of the same load before the measured ones, whose changes' members are named WARM_UP_PREFIX... and not counted. */
+  warmUpSeconds: number;
   durationSeconds: number;
   segments: number;
 }
@@ -25,6 +27,7 @@ export type WriteTarget =
   | { kind: 'floor'; mongoUri: string; database: string; collection: string };
 
 export interface Load {
+  /** Measured changes (those of the warm-up left out). */
   changes: number;
   /** Per change, from when it came due until its write answered. */
   storedMs: number[];
@@ -33,6 +36,7 @@ export interface Load {
 interface Change {
   segment: number;
   member: string;
+  warmUp: boolean;
   /** When the change came due (epoch ms, sub-millisecond): latency counts from here. */
   dueAt: number;
 }
@@ -53,15 +57,17 @@ export function writeOnThread(settings: LoadSettings, target: WriteTarget): Prom
 }
 
 /**
- * Changes come due `rate` a second for `seconds`, a group every 10 ms, round-robin
- * over segments. One writer stores them the way a sandbox's streaming evaluator
+ * Changes come due `rate` a second for the warm-up and then the measured seconds,
+ * a group every 10 ms, round-robin over segments: the measured ones meet the code
+ * already compiled and every buffer grown, as a platform that has been running does. One writer stores them the way a sandbox's streaming evaluator
  * does (one partition per sandbox, one batch at a time): each write holds what
  * came due while the previous one ran. Latency counts from when a change came
  * due, so time spent waiting for the writer counts too.
  */
 async function steadyLoad(settings: LoadSettings, write: (batch: Change[]) => Promise<void>): Promise<Load> {
   const perGroup = Math.max(1, Math.round((settings.rate * GROUP_INTERVAL_MS) / 1_000));
-  const groups = Math.round((settings.durationSeconds * 1_000) / GROUP_INTERVAL_MS);
+  const warmUpGroups = Math.round((settings.warmUpSeconds * 1_000) / GROUP_INTERVAL_MS);
+  const groups = warmUpGroups + Math.round((settings.durationSeconds * 1_000) / GROUP_INTERVAL_MS);
   const pending: Change[] = [];
   const storedMs: number[] = [];
   let producing = true;
@@ -76,22 +82,25 @@ async function steadyLoad(settings: LoadSettings, write: (batch: Change[]) => Pr
       const batch = pending.splice(0, MAX_WRITE_BATCH);
       await write(batch);
       const storedAt = performance.timeOrigin + performance.now();
-      for (const change of batch) storedMs.push(storedAt - change.dueAt);
+      for (const change of batch) if (!change.warmUp) storedMs.push(storedAt - change.dueAt);
     }
   })();
   const start = performance.now();
   let due = 0;
+  let measured = 0;
   for (let i = 0; i < groups; i++) {
     const wait = start + i * GROUP_INTERVAL_MS - performance.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     const dueAt = performance.timeOrigin + performance.now();
-    for (let j = 0; j < perGroup; j++, due++) pending.push({ segment: due % settings.segments, member: `m${due}`, dueAt });
+    const warmUp = i < warmUpGroups;
+    for (let j = 0; j < perGroup; j++, due++) pending.push({ segment: due % settings.segments, member: `${warmUp ? WARM_UP_PREFIX : 'm'}${due}`, warmUp, dueAt });
+    if (!warmUp) measured += perGroup;
     wake?.();
   }
   producing = false;
   wake?.();
   await writer;
-  return { changes: due, storedMs };
+  return { changes: measured, storedMs };
 }
 
 let sequence = 0;
