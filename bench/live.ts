@@ -29,10 +29,10 @@
  * those of one segment share one execution (gateway/live/sharedSubscriptions.ts).
  * Memory per idle subscriber is the platform's heap growth per subscription
  * (the clients' heap is their thread's own) and the process's RSS growth
- * (clients included). The idle subscriptions make the same request of a segment
- * that never changes, each resuming from a different cursor, so none shares an
- * execution and none has anything to replay: what dashboards of one audience
- * opened at different times cost.
+ * (clients included), once each has received one event. The idle subscriptions
+ * make the same request of a segment that changes once, each resuming from a
+ * different cursor, so none shares an execution and none has anything else to
+ * replay: what dashboards of a quiet audience opened at different times cost.
  *
  * Goals (issue 12): p99 under 250 ms and under 3x the floor; under 50 KB per idle subscriber.
  * Prints a table and writes bench/results/live.json.
@@ -183,9 +183,10 @@ async function measureFloor(settings: Settings, subscribers: SubscriberThread, c
  * The platform's heap and this process's RSS per idle subscription. The clients
  * run on the subscriber thread, whose heap is its own, so the heap growth is
  * the platform's share alone (RSS counts both). Every subscription sends the
- * same document for a segment that never changes, each after a different cursor,
- * so none shares an execution with another and none replays anything:
- * this is the cost of dashboards opened at different times.
+ * same document for a segment that changes once, each after a different cursor,
+ * so none shares an execution with another and none replays anything but that
+ * change: this is the cost of dashboards of a quiet audience opened at
+ * different times.
  */
 async function measureIdleMemory(
   settings: Settings,
@@ -208,8 +209,11 @@ async function measureIdleMemory(
   await gc();
   const before = process.memoryUsage();
   await subscribers.open({ kind: 'gateway', wsUrl, authorization, query: SUBSCRIPTION, segmentIds: [segments.idle], subscribers: subscriptions, perConnection, afterEach });
-  // Let every subscription reach the segment subgraph and settle.
-  await new Promise((resolve) => setTimeout(resolve, 2_000));
+  // One event proves every subscription set up end to end (2,000 take seconds to start; half-started ones hold
+  // their start's queries and buffers, not what an open subscription keeps). Then they settle.
+  await events.append([membershipEvent(segments.idle, `${WARM_UP_PREFIX}-idle`)]);
+  await subscribers.live();
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
   await gc();
   const after = process.memoryUsage();
   await subscribers.close();

@@ -15,7 +15,7 @@ import type { RateLimiter } from '../lib/tenancy/rateLimiter.js';
 import type { Authenticator } from './authenticate.js';
 import { FORWARDED_HEADER_NAMES } from './forwardedHeaders.js';
 import { toHiveLogger } from './hiveLogger.js';
-import { useSharedSubscriptions } from './live/sharedSubscriptions.js';
+import { useSharedSubscriptions, type SharedSubscriptionsOptions } from './live/sharedSubscriptions.js';
 import { useSubgraphSubscriptionErrors } from './live/useSubgraphSubscriptionErrors.js';
 import type { InFlightLimiter } from './limits/inFlightLimiter.js';
 import { useMetrics } from './plugins/useMetrics.js';
@@ -45,6 +45,8 @@ export interface GatewayRuntimeOptions {
   deduplicateSubgraphRequests?: boolean;
   /** Serve GraphiQL on GET /graphql. @default false */
   graphiql?: boolean;
+  /** Each subscriber's queue of events not yet sent, and what happens when it overflows. */
+  subscriptionQueue?: SharedSubscriptionsOptions;
 }
 
 export type CdpGatewayRuntime = GatewayRuntime<RequestIdentityContext>;
@@ -95,7 +97,7 @@ export function createRuntime(options: GatewayRuntimeOptions): CdpGatewayRuntime
       useSubgraphSubscriptionErrors<RequestIdentityContext>(),
       ...(options.plugins ?? []),
       // Last: identical subscriptions started together share the subscribe function every other plugin has settled on.
-      useSharedSubscriptions(),
+      useSharedSubscriptions(options.subscriptionQueue),
     ],
     ...(introspection ? {} : { disableIntrospection: { disableIf: () => true } }),
     // Unexpected errors reach clients as a generic message, never with a stack trace.

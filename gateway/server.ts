@@ -24,7 +24,7 @@ import { ADMIN_PATH, type AdminEndpoint } from './admin/adminServer.js';
 import { chargeRequest, refusalBody, refusalHeaders, refusalStatus, type Authenticator, type GatewayIdentity } from './authenticate.js';
 import { checkSubgraphs } from './health.js';
 import { createLivePage, LIVE_PATH } from './live/livePage.js';
-import { SubscriptionGuard } from './live/subscriptionGuard.js';
+import { SubscriptionGuard, type GuardedSocket } from './live/subscriptionGuard.js';
 import { InFlightLimiter } from './limits/inFlightLimiter.js';
 import { createRuntime, type CdpGatewayRuntime } from './runtime.js';
 import type { RequestIdentityContext } from './plugins/useRequestIdentity.js';
@@ -65,6 +65,9 @@ export interface RunningGateway extends RunningService {
 export async function startGateway(options: StartGatewayOptions): Promise<RunningGateway> {
   const logger = options.logger.child({ component: 'gateway' });
   const limits = options.limits;
+  const guard = options.subscriptionLimits
+    ? new SubscriptionGuard({ limits: options.subscriptionLimits, authenticator: options.authenticator, logger, maxTokens: options.limits?.maxTokens })
+    : undefined;
   const runtime = createRuntime({
     supergraphSdl: options.supergraphSdl,
     logger,
@@ -76,6 +79,14 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     plugins: options.plugins,
     deduplicateSubgraphRequests: options.deduplicateSubgraphRequests,
     graphiql: options.graphiql,
+    subscriptionQueue: guard && {
+      maxQueuedPerSubscriber: guard.queueLimit,
+      // A websocket operation's context holds its socket (see the graphql-ws options below).
+      onOverflow: (context) => {
+        const socket = (context as { socket?: GuardedSocket }).socket;
+        if (socket) guard.closeSlowConsumer(socket);
+      },
+    },
   });
 
   try {
@@ -88,9 +99,6 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
 
   const maxBodyBytes = limits?.maxBodyBytes;
   const livePage = options.livePage === false ? undefined : await createLivePage();
-  const guard = options.subscriptionLimits
-    ? new SubscriptionGuard({ limits: options.subscriptionLimits, authenticator: options.authenticator, logger, maxTokens: options.limits?.maxTokens })
-    : undefined;
   const server = createServer((req, res) => {
     const path = pathOf(req);
     if (req.method === 'GET' && path === HEALTH_PATH) {
@@ -137,11 +145,16 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   const wss = new WebSocketServer({ server, path: GRAPHQL_PATH, maxPayload: maxBodyBytes });
   // ws re-emits the HTTP server's errors (EADDRINUSE...); listen() below reports those.
   wss.on('error', (error) => logger.debug({ err: error }, 'Websocket server error'));
-  const wsOptions = getGraphQLWSOptions<RequestIdentityContext, Extra>(runtime, (ctx) => ({
-    req: ctx.extra.request,
-    socket: ctx.extra.socket,
-    request: upgradeRequest(runtime, ctx.extra.request),
-  }));
+  // One fetch-API request per connection, shared by its operations: it only carries the upgrade's headers.
+  const upgradeRequests = new WeakMap<IncomingMessage, Request>();
+  const wsOptions = getGraphQLWSOptions<RequestIdentityContext, Extra>(runtime, (ctx) => {
+    let request = upgradeRequests.get(ctx.extra.request);
+    if (!request) {
+      request = upgradeRequest(runtime, ctx.extra.request);
+      upgradeRequests.set(ctx.extra.request, request);
+    }
+    return { req: ctx.extra.request, socket: ctx.extra.socket, request };
+  });
   // Each connection's identity, so every operation on it is charged to its key's rate.
   const identities = new WeakMap<object, GatewayIdentity>();
   const wsServer = useServer(
@@ -180,7 +193,6 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
         if (refused) return refused;
         return wsOptions.onSubscribe?.(ctx, id, payload);
       },
-      onOperation: (ctx, _id, _payload, _args, result) => guard?.bound(ctx.extra.socket, result),
       onComplete: (ctx, id) => guard?.release(ctx.extra.socket, id),
       onClose: (ctx) => guard?.disconnect(ctx.extra.socket),
     },

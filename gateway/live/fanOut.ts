@@ -19,8 +19,11 @@ export interface FanOutOptions<T> {
 }
 
 export interface FanOut<T> {
-  /** A new subscriber: the upstream's single result as it is, or an iterator of its results; `signal` makes it leave. */
-  join(signal?: AbortSignal): Promise<T | AsyncIterableIterator<T>>;
+  /**
+   * A new subscriber: the upstream's single result as it is, or an iterator of its results (`return()`
+   * makes it leave). `onOverflow` runs if it falls `maxQueued` results behind, as it fails.
+   */
+  join(onOverflow?: () => void): Promise<T | AsyncIterableIterator<T>>;
 }
 
 export function fanOut<T>(options: FanOutOptions<T>): FanOut<T> {
@@ -85,10 +88,9 @@ export function fanOut<T>(options: FanOutOptions<T>): FanOut<T> {
   ready.catch(() => {}); // each join observes it
 
   return {
-    join(signal) {
-      const subscriber = new Subscriber<T>(options.maxQueued, options.overflowError, () => leave(subscriber));
+    join(onOverflow) {
+      const subscriber = new Subscriber<T>(options.maxQueued, options.overflowError, () => leave(subscriber), onOverflow);
       subscribers.add(subscriber);
-      signal?.addEventListener('abort', () => void subscriber.return(), { once: true });
       return ready.then(
         (answer) => {
           if (!answer) return subscriber;
@@ -119,6 +121,7 @@ class Subscriber<T> implements AsyncIterableIterator<T> {
     private readonly maxQueued: number,
     private readonly overflowError: () => Error,
     private readonly onLeave: () => void,
+    private readonly onOverflow: (() => void) | undefined,
   ) {}
 
   push(value: T): void {
@@ -133,6 +136,7 @@ class Subscriber<T> implements AsyncIterableIterator<T> {
       this.queue = [];
       this.fail(this.overflowError());
       this.onLeave();
+      this.onOverflow?.();
       return;
     }
     this.queue.push(value);

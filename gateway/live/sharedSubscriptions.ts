@@ -7,10 +7,11 @@
  * fetches and projects each event once per client. 100 dashboards on one
  * segment cost 100 executions of each event. Here subscriptions of the same
  * sandbox and role, with the same document, operation and variables, share one
- * execution, and each event reaches each of them through its own queue (the
- * client's own bounded queue, SLOW_CONSUMER and so on, sit further down, in
- * subscriptionGuard.ts). Everything before execution (authentication, limits,
- * metrics) still runs for each subscription.
+ * execution, and each event reaches each of them through its own bounded
+ * queue: a subscriber that falls `maxQueuedPerSubscriber` events behind ends
+ * with LIMIT_EXCEEDED, and `onOverflow` lets the websocket server close its
+ * connection as a slow consumer (subscriptionGuard.ts). Everything before
+ * execution (authentication, limits, metrics) still runs for each subscription.
  *
  * A subscription joins a shared execution only while it has sent nothing yet
  * and opened at most `joinWindowMs` ago, so it receives what an execution of
@@ -38,6 +39,8 @@ type Subscription = ExecutionResult | AsyncIterable<ExecutionResult>;
 export interface SharedSubscriptionsOptions {
   /** Events held for one subscriber that does not read; past it that subscriber ends with LIMIT_EXCEEDED. @default 10000 */
   maxQueuedPerSubscriber?: number;
+  /** A subscriber fell `maxQueuedPerSubscriber` behind; `context` is its operation's (over a websocket, with its `socket`). */
+  onOverflow?: (context: SubscribeArgs['contextValue']) => void;
   /** How long after it started an execution that has sent nothing may still be joined. @default 1000 */
   joinWindowMs?: number;
 }
@@ -47,6 +50,7 @@ export function useSharedSubscriptions(options: SharedSubscriptionsOptions = {})
   const joinWindowMs = options.joinWindowMs ?? 1_000;
   /** Executions that have sent nothing yet, by key: the only ones a subscription may join. */
   const joinable = new Map<string, FanOut<ExecutionResult>>();
+  const { onOverflow } = options;
   const share = (key: string, subscribe: SubscribeFunction, args: SubscribeArgs) => {
     let execution = joinable.get(key);
     if (!execution) {
@@ -66,7 +70,7 @@ export function useSharedSubscriptions(options: SharedSubscriptionsOptions = {})
       execution = created;
       joinable.set(key, execution);
     }
-    return execution.join();
+    return execution.join(onOverflow && (() => onOverflow(args.contextValue)));
   };
   return {
     onSubscribe({ args, subscribeFn, setSubscribeFn }) {

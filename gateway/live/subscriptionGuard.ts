@@ -6,9 +6,10 @@
  *   a subscription over a cap gets an `error` message with `extensions.code`
  *   LIMIT_EXCEEDED and the connection stays open. Per-connection counts are exact;
  *   per-key counts are this process's (SubscriptionLimits says so).
- * - Slow consumers: each subscription's results pass through a bounded queue
- *   (lib/subgraph/boundedStream.ts); a client that falls `queueLimit` events
- *   behind is closed with 4413 `SLOW_CONSUMER: ...` and resumes with its cursor.
+ * - Slow consumers: each subscription's results wait in a bounded queue (its
+ *   own in the execution it shares, sharedSubscriptions.ts); a client that falls
+ *   `queueLimit` events behind is closed with 4413 `SLOW_CONSUMER: ...` here and
+ *   resumes with its cursor.
  * - Lasting authorization: every `recheckIntervalMs` each open connection's key
  *   is checked again; a revoked key closes its connections with 4401
  *   `UNAUTHENTICATED: ...`, which ends their subscriptions. The reason says the
@@ -19,7 +20,6 @@ import { getOperationAST, GraphQLError, parse } from 'graphql';
 import type { SubscriptionLimits } from '../../lib/config.js';
 import { ErrorCode, findDomainError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
-import { boundedStream } from '../../lib/subgraph/boundedStream.js';
 import { closeReason, LiveCloseCode } from '../../lib/subgraph/websocket.js';
 import { SandboxDeletedError } from '../../lib/tenancy/deletedSandboxes.js';
 import type { Authenticator, GatewayIdentity } from '../authenticate.js';
@@ -52,6 +52,11 @@ export class SubscriptionGuard {
   private readonly subscriptionsPerKey = new Map<string, number>();
   private readonly timer: NodeJS.Timeout;
   private rechecking = false;
+
+  /** Events one subscription may have waiting for its client. */
+  get queueLimit(): number {
+    return this.options.limits.queueLimit;
+  }
 
   constructor(private readonly options: SubscriptionGuardOptions) {
     this.timer = setInterval(() => void this.recheckKeys(), options.limits.recheckIntervalMs);
@@ -97,18 +102,10 @@ export class SubscriptionGuard {
     return undefined;
   }
 
-  /** A subscription's results, bounded: a client that falls behind is closed with SLOW_CONSUMER. */
-  bound<T>(socket: GuardedSocket, result: T): T {
-    if (!isAsyncIterable(result)) return result;
-    const { queueLimit } = this.options.limits;
-    // Same results, same iterator protocol (next/return): only the buffering differs.
-    return boundedStream(result, {
-      limit: queueLimit,
-      onOverflow: () => {
-        const message = `more than ${queueLimit} events waited for this client; reconnect and resume with the last cursor`;
-        socket.close(LiveCloseCode.SlowConsumer, closeReason('SLOW_CONSUMER', message));
-      },
-    }) as T;
+  /** One of the connection's subscriptions fell `queueLimit` events behind: the client is closed with SLOW_CONSUMER. */
+  closeSlowConsumer(socket: GuardedSocket): void {
+    const message = `more than ${this.options.limits.queueLimit} events waited for this client; reconnect and resume with the last cursor`;
+    socket.close(LiveCloseCode.SlowConsumer, closeReason('SLOW_CONSUMER', message));
   }
 
   /** The operation ended (completed, failed or cancelled). */
@@ -179,9 +176,5 @@ function decrement(counts: Map<string, number>, key: string, by: number): void {
   const left = (counts.get(key) ?? 0) - by;
   if (left > 0) counts.set(key, left);
   else counts.delete(key);
-}
-
-function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
-  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 }
 

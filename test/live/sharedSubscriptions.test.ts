@@ -60,8 +60,8 @@ interface Who {
 }
 
 /** The plugin in front of a gateway whose executions are `upstreams`, or answered by `answer`. */
-function gateway(options: { maxQueuedPerSubscriber?: number; answer?: () => Promise<ExecutionResult> } = {}) {
-  const plugin = useSharedSubscriptions({ maxQueuedPerSubscriber: options.maxQueuedPerSubscriber });
+function gateway(options: { maxQueuedPerSubscriber?: number; answer?: () => Promise<ExecutionResult>; onOverflow?: (context: unknown) => void } = {}) {
+  const plugin = useSharedSubscriptions({ maxQueuedPerSubscriber: options.maxQueuedPerSubscriber, onOverflow: options.onOverflow });
   const upstreams: Upstream[] = [];
   const execute = () => {
     if (options.answer) return options.answer();
@@ -153,16 +153,19 @@ describe('shared subscriptions', () => {
     expect(upstreams[0]!.returned).toBe(true);
   });
 
-  it('ends a subscriber that stops reading with LIMIT_EXCEEDED while the others go on', async () => {
-    const { subscribe, upstreams } = gateway({ maxQueuedPerSubscriber: 2 });
-    const reader = stream(await subscribe());
-    const idle = stream(await subscribe());
+  it('ends a subscriber that stops reading with LIMIT_EXCEEDED, and says so with its context, while the others go on', async () => {
+    const overflowed: unknown[] = [];
+    const { subscribe, upstreams } = gateway({ maxQueuedPerSubscriber: 2, onOverflow: (context) => overflowed.push(context) });
+    const reader = stream(await subscribe({ role: 'viewer' }));
+    const idle = stream(await subscribe({ role: 'viewer' }));
     for (const cursor of ['c1', 'c2', 'c3', 'c4']) {
       const next = reader.next();
       upstreams[0]!.push(event(cursor));
       expect(await next).toEqual({ value: event(cursor), done: false });
     }
     await expect(idle.next()).rejects.toMatchObject({ extensions: { code: 'LIMIT_EXCEEDED' } });
+    expect(overflowed).toHaveLength(1);
+    expect(overflowed[0]).toMatchObject({ identity: { principal: { sandbox: 'acme' } } });
     expect(upstreams[0]!.returned).toBe(false);
   });
 
