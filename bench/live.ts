@@ -8,6 +8,7 @@
  *   npm run bench -- live
  *   BENCH_SCALE=0.2 npm run bench -- live          (a quick run: a fifth of the rate, subscribers and time)
  *   BENCH_RATE=1500 BENCH_SUBSCRIBERS=100 BENCH_SEGMENTS=10 BENCH_DURATION=10 npm run bench -- live
+ *   BENCH_SHARED=0 npm run bench -- live            (every subscriber's request its own: no execution shared)
  *
  * Setup: MongoDB (MONGODB_URI, or devdb in a child process); in this process
  * the segment, profile, account and destination subgraphs and the gateway, as
@@ -26,7 +27,8 @@
  * until its write answered. The floor takes the same path minus GraphQL, on the
  * same threads: a plain driver insert, one change stream, a websocket to each
  * subscriber of the segment. The gateway's subscribers subscribe together, so
- * those of one segment share one execution (gateway/live/sharedSubscriptions.ts).
+ * those of one segment share one execution (gateway/live/sharedSubscriptions.ts);
+ * with BENCH_SHARED=0 each names its operation differently and none shares.
  * Memory per idle subscriber is the platform's heap growth per subscription
  * (the clients' heap is their thread's own) and the process's RSS growth
  * (clients included), once each has received one event. The idle subscriptions
@@ -65,6 +67,8 @@ interface Settings {
   warmUpSeconds: number;
   durationSeconds: number;
   idleSubscribers: number;
+  /** Whether the subscribers of a segment make the same request (and share its execution) or each its own. */
+  shared: boolean;
 }
 
 interface LatencyResult {
@@ -91,6 +95,7 @@ function settingsFromEnv(): Settings {
     warmUpSeconds: Math.max(2, number('BENCH_WARMUP', 3) * scale),
     durationSeconds: Math.max(2, number('BENCH_DURATION', 10) * scale),
     idleSubscribers: Math.max(50, Math.round(number('BENCH_IDLE_SUBSCRIBERS', 2_000) * scale)),
+    shared: process.env.BENCH_SHARED !== '0',
   };
 }
 
@@ -127,7 +132,7 @@ async function measureGateway(
 ): Promise<LatencyResult> {
   const { wsUrl, authorization } = gateway;
   const after = encodeCursor(await events.lastPosition());
-  await subscribers.open({ kind: 'gateway', wsUrl, authorization, query: SUBSCRIPTION, segmentIds, subscribers: settings.subscribers, after });
+  await subscribers.open({ kind: 'gateway', wsUrl, authorization, query: SUBSCRIPTION, segmentIds, subscribers: settings.subscribers, after, distinct: !settings.shared });
   // One warm-up change per segment proves every subscription is live before the clock starts.
   await events.append(segmentIds.map((segmentId) => membershipEvent(segmentId, `${WARM_UP_PREFIX}-${segmentId}`)));
   await subscribers.live();
@@ -137,7 +142,7 @@ async function measureGateway(
   await drained(() => subscribers.count(), expected);
   const latencies = await subscribers.take();
   await subscribers.close();
-  return summarize('through the gateway (graphql-ws)', load, expected, latencies);
+  return summarize(`through the gateway (graphql-ws${settings.shared ? '' : ', nothing shared'})`, load, expected, latencies);
 }
 
 /** The floor: insert with the driver, one change stream, a plain websocket per subscriber. */

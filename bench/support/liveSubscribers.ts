@@ -36,6 +36,8 @@ export interface GatewaySubscribers {
   afterEach?: string[];
   /** Subscriptions per websocket connection. @default 1 */
   perConnection?: number;
+  /** Subscriber i names its operation `Subscriber<i>`: no two documents are alike, so none shares an execution. */
+  distinct?: boolean;
 }
 
 type Request =
@@ -161,7 +163,7 @@ function serve(port: NonNullable<typeof parentPort>): void {
         new Promise<void>((resolve, reject) => {
           let first = true;
           client!.subscribe<{ segmentMembershipChanged: { memberId: string } }>(
-            { query: spec.query, variables },
+            { query: spec.distinct ? spec.query.replace(/^subscription\b/, `subscription Subscriber${i}`) : spec.query, variables },
             {
               next: (result) => {
                 const member = result.data?.segmentMembershipChanged.memberId;
