@@ -15,6 +15,7 @@ import type { RateLimiter } from '../lib/tenancy/rateLimiter.js';
 import type { Authenticator } from './authenticate.js';
 import { FORWARDED_HEADER_NAMES } from './forwardedHeaders.js';
 import { toHiveLogger } from './hiveLogger.js';
+import { useSharedSubgraphSubscriptions } from './live/sharedSubgraphSubscriptions.js';
 import { useSharedSubscriptions, type SharedSubscriptionsOptions } from './live/sharedSubscriptions.js';
 import { useSubgraphSubscriptionErrors } from './live/useSubgraphSubscriptionErrors.js';
 import type { InFlightLimiter } from './limits/inFlightLimiter.js';
@@ -95,6 +96,8 @@ export function createRuntime(options: GatewayRuntimeOptions): CdpGatewayRuntime
       }),
       ...(options.limits ? requestLimitPlugins(options.limits, { blockFieldSuggestions: !introspection }) : []),
       useSubgraphSubscriptionErrors<RequestIdentityContext>(),
+      // After the gateway's own subgraph hooks: it shares the executor it is given (identical subgraph subscriptions started together).
+      useSharedSubgraphSubscriptions(),
       ...(options.plugins ?? []),
       // Last: identical subscriptions started together share the subscribe function every other plugin has settled on.
       useSharedSubscriptions(options.subscriptionQueue),

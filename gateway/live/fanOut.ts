@@ -19,11 +19,15 @@ export interface FanOutOptions<T> {
 }
 
 export interface FanOut<T> {
-  /**
-   * A new subscriber: the upstream's single result as it is, or an iterator of its results (`return()`
-   * makes it leave). `onOverflow` runs if it falls `maxQueued` results behind, as it fails.
-   */
-  join(onOverflow?: () => void): Promise<T | AsyncIterableIterator<T>>;
+  /** A new subscriber: the upstream's single result as it is, or an iterator of its results. */
+  join(options?: JoinOptions): Promise<T | AsyncIterableIterator<T>>;
+}
+
+export interface JoinOptions {
+  /** Makes the subscriber leave, as its iterator's `return()` does. */
+  signal?: AbortSignal;
+  /** Runs if the subscriber falls `maxQueued` results behind, as it fails. */
+  onOverflow?: () => void;
 }
 
 export function fanOut<T>(options: FanOutOptions<T>): FanOut<T> {
@@ -88,9 +92,10 @@ export function fanOut<T>(options: FanOutOptions<T>): FanOut<T> {
   ready.catch(() => {}); // each join observes it
 
   return {
-    join(onOverflow) {
+    join({ signal, onOverflow } = {}) {
       const subscriber = new Subscriber<T>(options.maxQueued, options.overflowError, () => leave(subscriber), onOverflow);
       subscribers.add(subscriber);
+      signal?.addEventListener('abort', () => void subscriber.return(), { once: true });
       return ready.then(
         (answer) => {
           if (!answer) return subscriber;

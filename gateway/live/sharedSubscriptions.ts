@@ -2,16 +2,16 @@
  * One execution for identical subscriptions started together.
  *
  * Without it every client subscription is executed on its own: the gateway
- * plans and runs it, opens its own subscription on the subgraph, which runs
- * its resolvers and sends every event once per client, and the gateway then
- * fetches and projects each event once per client. 100 dashboards on one
- * segment cost 100 executions of each event. Here subscriptions of the same
- * sandbox and role, with the same document, operation and variables, share one
- * execution, and each event reaches each of them through its own bounded
- * queue: a subscriber that falls `maxQueuedPerSubscriber` events behind ends
- * with LIMIT_EXCEEDED, and `onOverflow` lets the websocket server close its
- * connection as a slow consumer (subscriptionGuard.ts). Everything before
- * execution (authentication, limits, metrics) still runs for each subscription.
+ * plans and runs it, and receives, fetches and projects each event once per
+ * client (even when their subgraph subscription is shared,
+ * sharedSubgraphSubscriptions.ts). 100 dashboards on one segment cost 100
+ * executions of each event. Here subscriptions of the same sandbox and role,
+ * with the same document, operation and variables, share one execution, and
+ * each event reaches each of them through its own bounded queue: a subscriber
+ * that falls `maxQueuedPerSubscriber` events behind ends with LIMIT_EXCEEDED,
+ * and `onOverflow` lets the websocket server close its connection as a slow
+ * consumer (subscriptionGuard.ts). Everything before execution
+ * (authentication, limits, metrics) still runs for each subscription.
  *
  * A subscription joins a shared execution only while it has sent nothing yet
  * and opened at most `joinWindowMs` ago, so it receives what an execution of
@@ -70,7 +70,7 @@ export function useSharedSubscriptions(options: SharedSubscriptionsOptions = {})
       execution = created;
       joinable.set(key, execution);
     }
-    return execution.join(onOverflow && (() => onOverflow(args.contextValue)));
+    return execution.join({ onOverflow: onOverflow && (() => onOverflow(args.contextValue)) });
   };
   return {
     onSubscribe({ args, subscribeFn, setSubscribeFn }) {
