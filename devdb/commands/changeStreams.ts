@@ -1,4 +1,5 @@
 import { Timestamp } from 'bson';
+import { changePrefilter, type ChangePrefilter } from '../query/changeFilter.js';
 import { Aggregator, guardPipeline } from '../query/mingoContext.js';
 import { DevDbError, ErrorCode } from '../errors.js';
 import { hasWrappedNumbers, isPlainObject, keyOf, toPlain, type Doc } from '../query/values.js';
@@ -26,6 +27,8 @@ class ChangeStreamCursor implements ServerCursor {
   private pending: Pending[] = [];
   private invalidated = false;
   private readonly stages: Aggregator | null;
+  /** Rules out, before rendering, events of a database or cluster stream that its leading `$match` would drop. */
+  private readonly prefilter: ChangePrefilter | null;
 
   constructor(
     readonly ns: string,
@@ -36,6 +39,14 @@ class ChangeStreamCursor implements ServerCursor {
     pipeline: Doc[],
   ) {
     this.stages = pipeline.length > 0 ? new Aggregator(guardPipeline(toPlain(pipeline) as Doc[])) : null;
+    // A collection stream renders its own drops differently (see collect()) and sees one collection anyway.
+    this.prefilter = scope.kind === 'collection' ? null : changePrefilter(pipeline);
+  }
+
+  private mayMatch(e: ChangeEntry): boolean {
+    if (!this.prefilter) return true;
+    const ns = e.event.ns as { db?: string; coll?: string } | undefined;
+    return this.prefilter({ db: ns?.db, coll: ns?.coll, operationType: e.event.operationType as string });
   }
 
   private inScope(e: ChangeEntry): boolean {
@@ -87,12 +98,14 @@ class ChangeStreamCursor implements ServerCursor {
     for (const e of this.deployment.changeLog.after(this.pos, COLLECT_LIMIT)) {
       this.pos = e.seq;
       if (!this.inScope(e)) continue;
-      const op = e.event.operationType;
-      // A collection stream sees its own drop; a dropDatabase shows up as that drop, then invalidate.
-      const ev = this.scope.kind === 'collection' && op === 'dropDatabase'
-        ? { ...this.render(e), operationType: 'drop', ns: { db: e.db, coll: this.scope.coll } }
-        : this.render(e);
-      events.push({ seq: e.seq, event: ev });
+      if (this.mayMatch(e)) {
+        const op = e.event.operationType;
+        // A collection stream sees its own drop; a dropDatabase shows up as that drop, then invalidate.
+        const ev = this.scope.kind === 'collection' && op === 'dropDatabase'
+          ? { ...this.render(e), operationType: 'drop', ns: { db: e.db, coll: this.scope.coll } }
+          : this.render(e);
+        events.push({ seq: e.seq, event: ev });
+      }
       if (this.invalidates(e)) {
         invalidating = e;
         break;

@@ -84,6 +84,41 @@ describe('change streams', () => {
     await all.close();
   });
 
+  it('keeps exactly what a $match on namespace, operation and document fields lets through, under $or, $and, $eq and $in', async () => {
+    const stream = await started(
+      ctx.db.watch([
+        {
+          $match: {
+            $or: [
+              { 'ns.coll': { $in: ['nsf1'] }, operationType: 'insert' },
+              { 'ns.coll': 'nsf2', 'fullDocument.keep': true },
+              { $and: [{ operationType: { $eq: 'delete' } }, { 'ns.coll': 'nsf3' }] },
+            ],
+          },
+        },
+        { $project: { operationType: 1, ns: 1, 'fullDocument.x': 1 } },
+      ]),
+    );
+    const [one, two, three, other] = ['nsf1', 'nsf2', 'nsf3', 'nsf4'].map((name) => ctx.db.collection(name));
+    await one!.insertOne({ x: 1 });
+    await one!.updateOne({ x: 1 }, { $set: { y: 1 } });
+    await two!.insertOne({ x: 2, keep: false });
+    await two!.insertOne({ x: 3, keep: true });
+    await three!.insertOne({ x: 4 });
+    await other!.insertOne({ x: 5 });
+    await three!.deleteOne({ x: 4 });
+    await one!.insertOne({ x: 6 });
+    const events = (await take(stream, 4)) as Array<{ operationType: string; ns: { coll: string }; fullDocument?: { x: number; keep?: boolean } }>;
+    expect(events.map((e) => [e.operationType, e.ns.coll, e.fullDocument?.x ?? null])).toEqual([
+      ['insert', 'nsf1', 1],
+      ['insert', 'nsf2', 3],
+      ['delete', 'nsf3', null],
+      ['insert', 'nsf1', 6],
+    ]);
+    expect(events[1]!.fullDocument).toEqual({ x: 3 });
+    await stream.close();
+  });
+
   it('resumes after a token and from an operation time', async () => {
     const c = ctx.db.collection('resume');
     const stream = await started(c.watch());
