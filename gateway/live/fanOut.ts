@@ -9,6 +9,11 @@
  * (what it answers may depend on when it started). The upstream is closed when
  * the last subscriber leaves.
  */
+import { GraphQLError, type ExecutionResult } from 'graphql';
+import { ErrorCode } from '../../lib/errors.js';
+
+type Upstream = ExecutionResult | AsyncIterable<ExecutionResult>;
+
 export interface FanOutOptions<T> {
   open(): Promise<T | AsyncIterable<T>> | T | AsyncIterable<T>;
   /** Results held for one subscriber at most; past it that subscriber fails with `overflowError()`. */
@@ -207,4 +212,45 @@ class Subscriber<T> implements AsyncIterableIterator<T> {
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
   return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
+}
+
+export interface JoinableStreamsOptions {
+  /** Results held for one subscriber at most; past it that subscriber ends with LIMIT_EXCEEDED. */
+  maxQueued: number;
+  /** How long after it opened a stream that has sent nothing may still be joined. */
+  joinWindowMs: number;
+}
+
+/**
+ * Streams by what they answer, each joinable only while it would give a new
+ * subscriber what a stream of its own would: it has sent nothing and opened at
+ * most `joinWindowMs` ago. Past that a subscriber with the same key opens a new one.
+ */
+export class JoinableStreams {
+  private readonly joinable = new Map<string, FanOut<ExecutionResult>>();
+
+  constructor(private readonly options: JoinableStreamsOptions) {}
+
+  /** Joins the joinable stream of `key`, or opens one with `open` (it outlives its opener: only its last subscriber leaving ends it). */
+  join(key: string, open: () => Promise<Upstream> | Upstream, joinOptions?: JoinOptions): Promise<ExecutionResult | AsyncIterableIterator<ExecutionResult>> {
+    let stream = this.joinable.get(key);
+    if (!stream) {
+      const { maxQueued, joinWindowMs } = this.options;
+      const created = fanOut<ExecutionResult>({
+        open,
+        maxQueued,
+        sealAfterMs: joinWindowMs,
+        overflowError: () =>
+          new GraphQLError(`More than ${maxQueued} events waited for this subscription; subscribe again with the last cursor`, {
+            extensions: { code: ErrorCode.LimitExceeded },
+          }),
+        onSealed: () => {
+          if (this.joinable.get(key) === created) this.joinable.delete(key);
+        },
+      });
+      stream = created;
+      this.joinable.set(key, stream);
+    }
+    return stream.join(joinOptions);
+  }
 }

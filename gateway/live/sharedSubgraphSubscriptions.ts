@@ -22,54 +22,33 @@
  * which ends its subscriptions and leaves the stream to the others. The stream
  * ends when its last subscriber leaves.
  */
-import { GraphQLError, print, type ExecutionResult } from 'graphql';
+import { print, type ExecutionResult } from 'graphql';
 import type { GatewayPlugin } from '@graphql-hive/gateway-runtime';
-import { ErrorCode } from '../../lib/errors.js';
 import type { RequestIdentityContext } from '../plugins/useRequestIdentity.js';
-import { fanOut, type FanOut } from './fanOut.js';
+import { JoinableStreams } from './fanOut.js';
 
 type SubgraphExecutePayload = Parameters<NonNullable<GatewayPlugin['onSubgraphExecute']>>[0];
 type Executor = SubgraphExecutePayload['executor'];
 type ExecutionRequest = SubgraphExecutePayload['executionRequest'];
 type Upstream = ExecutionResult | AsyncIterable<ExecutionResult>;
 
-export interface SharedSubscriptionsOptions {
+export interface SharedSubgraphSubscriptionsOptions {
   /** Events held for one subscriber that does not read; past it that subscriber ends with LIMIT_EXCEEDED. @default 10000 */
   maxQueuedPerSubscriber?: number;
   /** How long after it opened a stream that has sent nothing may still be joined. @default 1000 */
   joinWindowMs?: number;
 }
 
-export function useSharedSubgraphSubscriptions(options: SharedSubscriptionsOptions = {}): GatewayPlugin<RequestIdentityContext> {
-  const maxQueued = options.maxQueuedPerSubscriber ?? 10_000;
-  const joinWindowMs = options.joinWindowMs ?? 1_000;
-  /** Streams that have sent nothing yet, by key: the only ones a subscription may join. */
-  const joinable = new Map<string, FanOut<ExecutionResult>>();
+export function useSharedSubgraphSubscriptions(options: SharedSubgraphSubscriptionsOptions = {}): GatewayPlugin<RequestIdentityContext> {
+  const streams = new JoinableStreams({ maxQueued: options.maxQueuedPerSubscriber ?? 10_000, joinWindowMs: options.joinWindowMs ?? 1_000 });
   return {
     onSubgraphExecute({ subgraphName, executionRequest, executor, setExecutor }) {
       if (executionRequest.operationType !== 'subscription') return;
       const shared = (request: ExecutionRequest) => {
         const key = sharingKey(subgraphName, request);
         if (key === undefined) return executor(request);
-        let stream = joinable.get(key);
-        if (!stream) {
-          const created = fanOut<ExecutionResult>({
-            // The stream outlives the subscription that opened it: only its last subscriber leaving ends it.
-            open: () => executor(withoutSignal(request)) as Promise<Upstream> | Upstream,
-            maxQueued,
-            sealAfterMs: joinWindowMs,
-            overflowError: () =>
-              new GraphQLError(`More than ${maxQueued} events waited for this subscription; subscribe again with the last cursor`, {
-                extensions: { code: ErrorCode.LimitExceeded },
-              }),
-            onSealed: () => {
-              if (joinable.get(key) === created) joinable.delete(key);
-            },
-          });
-          stream = created;
-          joinable.set(key, stream);
-        }
-        return stream.join({ signal: request.signal ?? undefined });
+        const open = () => executor(withoutSignal(request)) as Promise<Upstream> | Upstream;
+        return streams.join(key, open, { signal: request.signal ?? undefined });
       };
       // The executor type is generic in the result's data; the shared stream passes results through unchanged.
       setExecutor(shared as Executor);

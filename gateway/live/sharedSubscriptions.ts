@@ -25,11 +25,10 @@
  * leaves the execution to the others. The execution ends when its last
  * subscriber leaves.
  */
-import { GraphQLError, print, type ExecutionResult } from 'graphql';
+import { print, type ExecutionResult } from 'graphql';
 import type { GatewayPlugin } from '@graphql-hive/gateway-runtime';
-import { ErrorCode } from '../../lib/errors.js';
 import type { RequestIdentityContext } from '../plugins/useRequestIdentity.js';
-import { fanOut, type FanOut } from './fanOut.js';
+import { JoinableStreams } from './fanOut.js';
 
 type SubscribePayload = Parameters<NonNullable<GatewayPlugin<RequestIdentityContext>['onSubscribe']>>[0];
 type SubscribeArgs = SubscribePayload['args'];
@@ -46,31 +45,11 @@ export interface SharedSubscriptionsOptions {
 }
 
 export function useSharedSubscriptions(options: SharedSubscriptionsOptions = {}): GatewayPlugin<RequestIdentityContext> {
-  const maxQueued = options.maxQueuedPerSubscriber ?? 10_000;
-  const joinWindowMs = options.joinWindowMs ?? 1_000;
-  /** Executions that have sent nothing yet, by key: the only ones a subscription may join. */
-  const joinable = new Map<string, FanOut<ExecutionResult>>();
+  const executions = new JoinableStreams({ maxQueued: options.maxQueuedPerSubscriber ?? 10_000, joinWindowMs: options.joinWindowMs ?? 1_000 });
   const { onOverflow } = options;
   const share = (key: string, subscribe: SubscribeFunction, args: SubscribeArgs) => {
-    let execution = joinable.get(key);
-    if (!execution) {
-      const created = fanOut<ExecutionResult>({
-        // The execution outlives the subscription that started it: only its last subscriber leaving ends it.
-        open: () => subscribe(args) as Promise<Subscription> | Subscription,
-        maxQueued,
-        sealAfterMs: joinWindowMs,
-        overflowError: () =>
-          new GraphQLError(`More than ${maxQueued} events waited for this subscription; subscribe again with the last cursor`, {
-            extensions: { code: ErrorCode.LimitExceeded },
-          }),
-        onSealed: () => {
-          if (joinable.get(key) === created) joinable.delete(key);
-        },
-      });
-      execution = created;
-      joinable.set(key, execution);
-    }
-    return execution.join({ onOverflow: onOverflow && (() => onOverflow(args.contextValue)) });
+    const open = () => subscribe(args) as Promise<Subscription> | Subscription;
+    return executions.join(key, open, { onOverflow: onOverflow && (() => onOverflow(args.contextValue)) });
   };
   return {
     onSubscribe({ args, subscribeFn, setSubscribeFn }) {
