@@ -70,7 +70,10 @@ export class LiveService {
   }
 
   private async refuseExpired(position: number): Promise<void> {
-    const [[oldest], last] = await Promise.all([this.deps.events.after(0, { limit: 1 }), this.deps.events.lastPosition()]);
+    // The last position first: every event up to it is stored by then, so the oldest read after it misses
+    // none of them. Read together, an append landing between the two would look like an emptied log.
+    const last = await this.deps.events.lastPosition();
+    const [oldest] = await this.deps.events.after(0, { limit: 1 });
     if (position > last) {
       throw badInput("`after` is ahead of this sandbox's membership log (was the sandbox reset?); subscribe without it", { field: 'after' });
     }
