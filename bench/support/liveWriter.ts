@@ -14,7 +14,7 @@ import { startTsWorker } from './tsWorker.js';
 export interface LoadSettings {
   /** Changes a second. */
   rate: number;
-  /** Seconds of the same load before the measured ones, whose changes' members are named WARM_UP_PREFIX... and not counted. */
+  /** Seconds of the same load before the measured ones; their changes' members start with WARM_UP_PREFIX and are not counted. */
   warmUpSeconds: number;
   durationSeconds: number;
   segments: number;
@@ -59,10 +59,11 @@ export function writeOnThread(settings: LoadSettings, target: WriteTarget): Prom
 /**
  * Changes come due `rate` a second for the warm-up and then the measured seconds,
  * a group every 10 ms, round-robin over segments: the measured ones meet the code
- * already compiled and every buffer grown, as a platform that has been running does. One writer stores them the way a sandbox's streaming evaluator
- * does (one partition per sandbox, one batch at a time): each write holds what
- * came due while the previous one ran. Latency counts from when a change came
- * due, so time spent waiting for the writer counts too.
+ * already optimized and every buffer grown, as in a platform that has been
+ * running. One writer stores them the way a sandbox's streaming evaluator does
+ * (one partition per sandbox, one batch at a time): each write holds what came
+ * due while the previous one ran. Latency counts from when a change came due, so
+ * time spent waiting for the writer counts too.
  */
 async function steadyLoad(settings: LoadSettings, write: (batch: Change[]) => Promise<void>): Promise<Load> {
   const perGroup = Math.max(1, Math.round((settings.rate * GROUP_INTERVAL_MS) / 1_000));

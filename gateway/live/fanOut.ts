@@ -7,7 +7,9 @@
  * subscriber would get from a stream of its own: at its first result, its end
  * or error, when every subscriber has left, or `sealAfterMs` after it opened
  * (what it answers may depend on when it started). The upstream is closed when
- * the last subscriber leaves.
+ * the last subscriber leaves. `JoinableStreams`, at the end, keeps fan-outs by
+ * key for as long as they may be joined: the gateway's two sharing layers
+ * (sharedSubscriptions.ts, sharedSubgraphSubscriptions.ts) are built on it.
  */
 import { GraphQLError, type ExecutionResult } from 'graphql';
 import { ErrorCode } from '../../lib/errors.js';
