@@ -14,7 +14,8 @@
 import { GraphQLError, type ExecutionResult } from 'graphql';
 import { ErrorCode } from '../../lib/errors.js';
 
-type Upstream = ExecutionResult | AsyncIterable<ExecutionResult>;
+/** What a subscription's execution answers: a single result (a refusal, say) or a stream of them. */
+export type Upstream = ExecutionResult | AsyncIterable<ExecutionResult>;
 
 export interface FanOutOptions<T> {
   open(): Promise<T | AsyncIterable<T>> | T | AsyncIterable<T>;

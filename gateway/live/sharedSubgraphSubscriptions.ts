@@ -22,15 +22,14 @@
  * which ends its subscriptions and leaves the stream to the others. The stream
  * ends when its last subscriber leaves.
  */
-import { print, type ExecutionResult } from 'graphql';
+import { print } from 'graphql';
 import type { GatewayPlugin } from '@graphql-hive/gateway-runtime';
 import type { RequestIdentityContext } from '../plugins/useRequestIdentity.js';
-import { JoinableStreams } from './fanOut.js';
+import { JoinableStreams, type Upstream } from './fanOut.js';
 
 type SubgraphExecutePayload = Parameters<NonNullable<GatewayPlugin['onSubgraphExecute']>>[0];
 type Executor = SubgraphExecutePayload['executor'];
 type ExecutionRequest = SubgraphExecutePayload['executionRequest'];
-type Upstream = ExecutionResult | AsyncIterable<ExecutionResult>;
 
 export interface SharedSubgraphSubscriptionsOptions {
   /** Events held for one subscriber that does not read; past it that subscriber ends with LIMIT_EXCEEDED. @default 10000 */

@@ -25,15 +25,14 @@
  * leaves the execution to the others. The execution ends when its last
  * subscriber leaves.
  */
-import { print, type ExecutionResult } from 'graphql';
+import { print } from 'graphql';
 import type { GatewayPlugin } from '@graphql-hive/gateway-runtime';
 import type { RequestIdentityContext } from '../plugins/useRequestIdentity.js';
-import { JoinableStreams } from './fanOut.js';
+import { JoinableStreams, type Upstream } from './fanOut.js';
 
 type SubscribePayload = Parameters<NonNullable<GatewayPlugin<RequestIdentityContext>['onSubscribe']>>[0];
 type SubscribeArgs = SubscribePayload['args'];
 type SubscribeFunction = SubscribePayload['subscribeFn'];
-type Subscription = ExecutionResult | AsyncIterable<ExecutionResult>;
 
 export interface SharedSubscriptionsOptions {
   /** Events held for one subscriber that does not read; past it that subscriber ends with LIMIT_EXCEEDED. @default 10000 */
@@ -48,7 +47,7 @@ export function useSharedSubscriptions(options: SharedSubscriptionsOptions = {})
   const executions = new JoinableStreams({ maxQueued: options.maxQueuedPerSubscriber ?? 10_000, joinWindowMs: options.joinWindowMs ?? 1_000 });
   const { onOverflow } = options;
   const share = (key: string, subscribe: SubscribeFunction, args: SubscribeArgs) => {
-    const open = () => subscribe(args) as Promise<Subscription> | Subscription;
+    const open = () => subscribe(args) as Promise<Upstream> | Upstream;
     return executions.join(key, open, { onOverflow: onOverflow && (() => onOverflow(args.contextValue)) });
   };
   return {

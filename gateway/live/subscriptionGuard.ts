@@ -53,14 +53,14 @@ export class SubscriptionGuard {
   private readonly timer: NodeJS.Timeout;
   private rechecking = false;
 
-  /** Events one subscription may have waiting for its client. */
-  get queueLimit(): number {
-    return this.options.limits.queueLimit;
-  }
-
   constructor(private readonly options: SubscriptionGuardOptions) {
     this.timer = setInterval(() => void this.recheckKeys(), options.limits.recheckIntervalMs);
     this.timer.unref();
+  }
+
+  /** Events one subscription may have waiting for its client. */
+  get queueLimit(): number {
+    return this.options.limits.queueLimit;
   }
 
   /** After authentication: admits the connection, or closes it with 4420 and answers false. */
