@@ -2,7 +2,8 @@
 import { expect } from 'vitest';
 import type { Db, MongoClient } from 'mongodb';
 import { createDatabases } from '../../lib/mongo/databases.js';
-import { MEMBERSHIP_EVENT_POSITIONS_COLLECTION, MEMBERSHIP_EVENTS_COLLECTION } from '../../subgraphs/segment/memberships.layout.js';
+import { MEMBERSHIP_EVENTS_COLLECTION } from '../../subgraphs/segment/memberships.layout.js';
+import { EventLogLock } from '../../subgraphs/segment/memberships/eventLogLock.repository.js';
 import {
   MembershipEventsRepository,
   type MembershipEventStatus,
@@ -89,18 +90,20 @@ export class EventLog {
   }
 
   /**
-   * Two writers that took positions in order and commit in reverse: positions are
-   * allocated like the repository does, then the later one is inserted first.
-   * Answers the two positions, lower first.
+   * Two writers that took positions in order and commit in reverse, which the log's lock
+   * rules out: so one holder of the lock inserts the later position first. Answers the two
+   * positions, lower first.
    */
   async appendOutOfOrder(first: NewMembershipEvent, second: NewMembershipEvent): Promise<[number, number]> {
-    const counters = this.db.collection<{ _id: string; value: number }>(MEMBERSHIP_EVENT_POSITIONS_COLLECTION);
+    const lock = new EventLogLock(this.db);
+    const holder = 'out-of-order-writer';
+    const { last } = await lock.acquire(holder, () => new Date());
+    const [a, b] = [last + 1, last + 2];
     const events = this.db.collection<{ _id: string }>(MEMBERSHIP_EVENTS_COLLECTION);
-    const a = (await counters.findOneAndUpdate({ _id: 'membershipEvents' }, { $inc: { value: 1 } }, { upsert: true, returnDocument: 'after' }))!.value;
-    const b = (await counters.findOneAndUpdate({ _id: 'membershipEvents' }, { $inc: { value: 1 } }, { upsert: true, returnDocument: 'after' }))!.value;
     const doc = (event: NewMembershipEvent, position: number) => ({ _id: `test:${position}:${event.memberId}`, position, ...event });
     await events.insertOne(doc(second, b));
     await events.insertOne(doc(first, a));
+    await lock.release(holder, b);
     return [a, b];
   }
 

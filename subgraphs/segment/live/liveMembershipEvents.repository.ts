@@ -6,9 +6,9 @@
  * (lib/subgraph/changeFeed.ts); per sandbox database, one sequencer puts the
  * inserts back into position order (lib/subgraph/positionSequencer.ts explains
  * why commits arrive out of order) and fans them out to the sandbox's
- * subscribers, which filter by segment. The sequencer starts at the counter's
- * value read after the stream opened: every position at or below it is either
- * in the log already or still being written, and the latter arrive `late`.
+ * subscribers, which filter by segment. The sequencer starts at the log's last
+ * position read after the stream opened: every position at or below it is in
+ * the log already, and the stream brings every later one.
  */
 import type { ChangeStreamDocument, Db, Document } from 'mongodb';
 import { changeFeedFor, type ChangeFeedHub, type ChangeFeedSpec, type FeedSubscription } from '../../../lib/subgraph/changeFeed.js';

@@ -6,12 +6,13 @@
  *
  * Positions have no gaps and become visible in order. Writes to one sandbox's
  * log take turns through a lock on its counter document (any process): the
- * holder reads the last position, inserts its new events after it in one ordered
- * insert, then moves the counter past them and lets go. So every position up to
- * the counter is stored, and a reader that follows the counter (or a change
- * stream of the log, which sees inserts in commit order) never sees a later
- * position before an earlier one. The appends of one process queue in memory and
- * share a write (eventLogAppends.ts), so they do not compete for the lock. An
+ * holder reads the last position and inserts its new events after it, each write
+ * one ordered insert, and publishes its last position on the counter when it
+ * checks in or lets go. So below any stored position nothing is missing, and a
+ * reader that follows the log's top (`lastPosition`, or a change stream of the
+ * log, which sees inserts in commit order) never sees a later position before an
+ * earlier one. The appends of one process queue in memory and share a write
+ * (eventLogAppends.ts), so they do not compete for the lock. An
  * event's `_id` is derived from its cause, so writing it again (a retried batch,
  * a rerun of the same run) finds it stored and skips it without using a position.
  * A holder that dies mid-write has its lock expire; the next holder counts what
@@ -82,7 +83,7 @@ export class MembershipEventsRepository {
 
   /** The last position appended (0 before the first event): every position up to it is stored. */
   lastPosition(): Promise<number> {
-    return this.lock.lastPublished();
+    return this.lock.lastPosition();
   }
 
   /** One member's events in one segment, oldest first (at most `limit`). */

@@ -1,11 +1,12 @@
 /**
  * Appends to the membership event log: many at once from one process share one write,
- * appends from two processes interleave without gaps, reordering or duplicates, and an
+ * a process keeps the log while it writes and hands it to another that waits, appends
+ * from two processes interleave without gaps, reordering or duplicates, and an
  * append that dies between taking the log and inserting loses nothing a retry does not finish.
  */
 import type { ChangeStream, MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MEMBERSHIP_EVENTS_COLLECTION } from '../../../subgraphs/segment/memberships.layout.js';
+import { MEMBERSHIP_EVENT_POSITIONS_COLLECTION, MEMBERSHIP_EVENTS_COLLECTION } from '../../../subgraphs/segment/memberships.layout.js';
 import { EventLogLockLostError } from '../../../subgraphs/segment/memberships/eventLogWriter.repository.js';
 import { MembershipEventsRepository, type MembershipEventRecord } from '../../../subgraphs/segment/memberships/membershipEvents.repository.js';
 import { connectTestClient, dropDatabasesWithPrefix, uniqueName } from '../../support/mongo.js';
@@ -14,10 +15,8 @@ import { AT, breakingOnInsert, countCommands, eventKey, runEvents } from './supp
 
 const PREFIX = uniqueName('evapp_');
 let clients: MongoClient[];
-let commands: ReturnType<typeof countCommands>;
 beforeAll(async () => {
   clients = await Promise.all([connectTestClient({ monitorCommands: true }), connectTestClient()]);
-  commands = countCommands(clients[0]!);
 });
 afterAll(async () => {
   await dropDatabasesWithPrefix(clients[0]!, PREFIX);
@@ -47,25 +46,56 @@ function expectRunsContiguous(log: MembershipEventRecord[]): void {
 }
 
 describe('membership event log appends', () => {
-  it('give the concurrent appends of one process one write: one lock, one insert, one publish', async () => {
+  it('give the concurrent appends of one process one write, and keep the log for its next writes', async () => {
     const db = clients[0]!.db(databaseName());
     const [a, b] = [new MembershipEventsRepository(db), new MembershipEventsRepository(db)];
     await a.ensureIndexes();
-    commands.reset();
+    const counters = db.collection<{ value: number; lockedBy?: string | null }>(MEMBERSHIP_EVENT_POSITIONS_COLLECTION);
+    let commands = countCommands(clients[0]!, db.databaseName);
     const appends = Array.from({ length: 60 }, (_, i) => runEvents(`r${i}`, 1 + (i % 4)));
     const appended = await Promise.all(appends.map((events, i) => (i % 2 === 0 ? a : b).append(events)));
 
     expect(appended).toEqual(appends.map((events) => events.length));
-    expect(Object.fromEntries(commands.counts)).toEqual({
-      'findAndModify membershipEventPositions': 1,
-      'insert membershipEvents': 1,
-      'update membershipEventPositions': 1,
-    });
-    const log = await readLog(a);
-    const total = appended.reduce((sum, n) => sum + n, 0);
-    expect(log.map((event) => event.position)).toEqual(positions(total));
-    expect(log.map(eventKey)).toEqual(appends.flat().map(eventKey));
+    // One write, and the log still held (check-ins aside, a holder sends nothing to the counter).
+    expect(commands.get('insert membershipEvents')).toBe(1);
+    expect(commands.has('update membershipEventPositions')).toBe(false);
+    const holder = (await counters.findOne({}))?.lockedBy;
+    expect(holder).toEqual(expect.any(String));
+
+    // The next append, while the process holds the log, is one insert under the same lock.
+    commands = countCommands(clients[0]!, db.databaseName);
+    expect(await a.append(runEvents('next', 2))).toBe(2);
+    expect(commands.get('insert membershipEvents')).toBe(1);
+    expect(commands.has('update membershipEventPositions')).toBe(false);
+    expect((await counters.findOne({}))?.lockedBy).toBe(holder);
+
+    // Readers see every stored event at once; with nothing more to write the process publishes and lets go.
+    const total = appended.reduce((sum, n) => sum + n, 0) + 2;
     expect(await b.lastPosition()).toBe(total);
+    await expect.poll(() => counters.findOne({})).toMatchObject({ value: total, lockedBy: null });
+    const log = await readLog(a);
+    expect(log.map((event) => event.position)).toEqual(positions(total));
+    expect(log.map(eventKey)).toEqual([...appends.flat(), ...runEvents('next', 2)].map(eventKey));
+  });
+
+  it('hand the log to another process that waits for it while this one goes on writing', async () => {
+    const name = databaseName();
+    const [a, b] = clients.map((client) => new MembershipEventsRepository(client.db(name)));
+    await a!.ensureIndexes();
+    let waiterDone = false;
+    let runs = 0;
+    // Writes back to back until the other process has appended: it never lets the log go for being idle.
+    const busy = (async () => {
+      while (!waiterDone) await a!.append(runEvents(`a${runs++}`, 2));
+    })();
+    await expect.poll(() => runs).toBeGreaterThan(3);
+    expect(await b!.append(runEvents('waiter', 3))).toBe(3);
+    waiterDone = true;
+    await busy;
+
+    const log = await readLog(a!);
+    expect(log.map((event) => event.position)).toEqual(positions(runs * 2 + 3));
+    expectRunsContiguous(log);
   });
 
   it('interleave appends of two processes with no gap, no duplicate and no position seen out of order', async () => {

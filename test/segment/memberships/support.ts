@@ -46,13 +46,14 @@ function forwarding<T extends object>(target: T, overrides: Record<string, unkno
   });
 }
 
-/** Counts the commands `client` sends to each collection, by command name (e.g. `insert membershipEvents`). */
-export function countCommands(client: MongoClient): { counts: Map<string, number>; reset(): void } {
+/** Counts the commands `client` sends to each collection of database `database`, by command name (e.g. `insert membershipEvents`). */
+export function countCommands(client: MongoClient, database: string): Map<string, number> {
   const counts = new Map<string, number>();
   client.on('commandStarted', (event) => {
+    if (event.databaseName !== database) return;
     const target = event.command[event.commandName];
     const key = `${event.commandName} ${typeof target === 'string' ? target : ''}`.trim();
     counts.set(key, (counts.get(key) ?? 0) + 1);
   });
-  return { counts, reset: () => counts.clear() };
+  return counts;
 }
