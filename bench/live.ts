@@ -9,19 +9,23 @@
  *   BENCH_SCALE=0.2 npm run bench -- live          (a quick run: a fifth of the rate, subscribers and time)
  *   BENCH_RATE=1500 BENCH_SUBSCRIBERS=100 BENCH_SEGMENTS=10 BENCH_DURATION=10 npm run bench -- live
  *   BENCH_SHARED=0 npm run bench -- live            (every subscriber's request its own: no execution shared)
+ *   BENCH_ROUNDS=1 npm run bench -- live            (the floor's whole load, then the gateway's: no turns)
  *
  * Setup: MongoDB (MONGODB_URI, or devdb in a child process); in this process
  * the segment, profile, account and destination subgraphs and the gateway, as
- * `npm start` runs them. Two threads play the outside world, so their CPU is not
+ * `npm start` runs them. Threads play the outside world, so their CPU is not
  * the platform's: the writer (as a streaming evaluator in its own worker
  * process: support/liveWriter.ts) and the subscribers (clients: support/
- * liveSubscribers.ts). Subscribers are spread over BENCH_SEGMENTS segments, so
+ * liveSubscribers.ts, one thread for the floor's and one for the gateway's). Subscribers are spread over BENCH_SEGMENTS segments, so
  * each change reaches SUBSCRIBERS / SEGMENTS of them; each selects the event's
  * own fields (no member fetched from other subgraphs). Changes come due at the
  * rate in groups every 10 ms, first for BENCH_WARMUP seconds that are not
  * measured (in its first second of load a freshly started process runs code not
  * yet optimized, floor and gateway alike), then for BENCH_DURATION seconds that
- * are. One writer stores them as the evaluators do (the membership event log's
+ * are. The floor and the gateway take turns, BENCH_ROUNDS (3) slices each of a
+ * share of those seconds, each slice after a second of unmeasured load (its new
+ * writer thread's connection and code), so a stretch of noise on a shared
+ * machine falls on both paths rather than on one. One writer stores them as the evaluators do (the membership event log's
  * `append`, one batch at a time, each holding what came due meanwhile). Latency
  * is receipt time minus the time the change came due; `stored*` is the part
  * until its write answered. The floor takes the same path minus GraphQL, on the
@@ -67,6 +71,8 @@ interface Settings {
   warmUpSeconds: number;
   durationSeconds: number;
   idleSubscribers: number;
+  /** Measured slices per path, floor and gateway taking turns. */
+  rounds: number;
   /** Whether the subscribers of a segment make the same request (and share its execution) or each its own. */
   shared: boolean;
 }
@@ -95,6 +101,7 @@ function settingsFromEnv(): Settings {
     warmUpSeconds: Math.max(2, number('BENCH_WARMUP', 3) * scale),
     durationSeconds: Math.max(2, number('BENCH_DURATION', 10) * scale),
     idleSubscribers: Math.max(50, Math.round(number('BENCH_IDLE_SUBSCRIBERS', 2_000) * scale)),
+    rounds: Math.max(1, Math.round(number('BENCH_ROUNDS', 3))),
     shared: process.env.BENCH_SHARED !== '0',
   };
 }
@@ -104,11 +111,11 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-function summarize(name: string, load: Load, expected: number, latencies: number[]): LatencyResult {
+function summarize(name: string, loads: Load[], expected: number, latencies: number[]): LatencyResult {
   const sorted = [...latencies].sort((a, b) => a - b);
-  const stored = [...load.storedMs].sort((a, b) => a - b);
+  const stored = loads.flatMap((load) => load.storedMs).sort((a, b) => a - b);
   const round = (value: number) => Math.round(value * 10) / 10;
-  const changes = load.changes;
+  const changes = loads.reduce((sum, load) => sum + load.changes, 0);
   return {
     name,
     changes,
@@ -122,31 +129,37 @@ function summarize(name: string, load: Load, expected: number, latencies: number
   };
 }
 
-async function measureGateway(
+/** One path under test: its subscribers open, it takes measured slices of load, and hands over what they timed. */
+interface MeasuredPath {
+  /** Runs one slice of the load; answers once every delivery of it has arrived (or stopped coming). */
+  slice(settings: Settings, warmUpSeconds: number): Promise<void>;
+  /** The slices' results; closes the subscribers. */
+  finish(): Promise<LatencyResult>;
+}
+
+/** The gateway: graphql-ws subscribers of BENCH_SEGMENTS segments, the log written as the evaluators write it. */
+async function openGateway(
   settings: Settings,
   subscribers: SubscriberThread,
   gateway: { wsUrl: string; authorization: string },
   target: { mongoUri: string; database: string },
   events: MembershipEventsRepository,
   segmentIds: string[],
-): Promise<LatencyResult> {
+): Promise<MeasuredPath> {
   const { wsUrl, authorization } = gateway;
   const after = encodeCursor(await events.lastPosition());
   await subscribers.open({ kind: 'gateway', wsUrl, authorization, query: SUBSCRIPTION, segmentIds, subscribers: settings.subscribers, after, distinct: !settings.shared });
   // One warm-up change per segment proves every subscription is live before the clock starts.
   await events.append(segmentIds.map((segmentId) => membershipEvent(segmentId, `${WARM_UP_PREFIX}-${segmentId}`)));
   await subscribers.live();
-
-  const load = await writeOnThread(settings, { kind: 'log', mongoUri: target.mongoUri, database: target.database, segmentIds });
-  const expected = load.changes * (settings.subscribers / settings.segments);
-  await drained(() => subscribers.count(), expected);
-  const latencies = await subscribers.take();
-  await subscribers.close();
-  return summarize(`through the gateway (graphql-ws${settings.shared ? '' : ', nothing shared'})`, load, expected, latencies);
+  return measuredPath(subscribers, settings, (sliceSettings) => writeOnThread(sliceSettings, { kind: 'log', mongoUri: target.mongoUri, database: target.database, segmentIds }), async () => {
+    await subscribers.close();
+    return `through the gateway (graphql-ws${settings.shared ? '' : ', nothing shared'})`;
+  });
 }
 
 /** The floor: insert with the driver, one change stream, a plain websocket per subscriber. */
-async function measureFloor(settings: Settings, subscribers: SubscriberThread, client: MongoClient, mongoUri: string): Promise<LatencyResult> {
+async function openFloor(settings: Settings, subscribers: SubscriberThread, client: MongoClient, mongoUri: string): Promise<MeasuredPath> {
   const collection = client.db(`benchlive_floor_${Date.now()}`).collection<{ segment: number; member: string; at: number }>('changes');
   const server = createServer();
   const wss = new WebSocketServer({ server });
@@ -171,17 +184,35 @@ async function measureFloor(settings: Settings, subscribers: SubscriberThread, c
   const { port } = server.address() as AddressInfo;
   await subscribers.open({ kind: 'floor', url: `ws://127.0.0.1:${port}/`, subscribers: settings.subscribers, segments: settings.segments });
   await drained(async () => wss.clients.size, settings.subscribers);
-  const load = await writeOnThread(settings, { kind: 'floor', mongoUri, database: collection.dbName, collection: collection.collectionName });
-  const expected = load.changes * (settings.subscribers / settings.segments);
-  await drained(() => subscribers.count(), expected);
-  const latencies = await subscribers.take();
-  await subscribers.close();
-  await stream.close();
-  await forwarding;
-  wss.close();
-  server.close();
-  await collection.db.dropDatabase();
-  return summarize('floor: insert, change stream, plain websocket', load, expected, latencies);
+  const target = { kind: 'floor', mongoUri, database: collection.dbName, collection: collection.collectionName } as const;
+  return measuredPath(subscribers, settings, (sliceSettings) => writeOnThread(sliceSettings, target), async () => {
+    await subscribers.close();
+    await stream.close();
+    await forwarding;
+    wss.close();
+    server.close();
+    await collection.db.dropDatabase();
+    return 'floor: insert, change stream, plain websocket';
+  });
+}
+
+function measuredPath(subscribers: SubscriberThread, settings: Settings, write: (settings: Settings) => Promise<Load>, close: () => Promise<string>): MeasuredPath {
+  const loads: Load[] = [];
+  let expected = 0;
+  const perChange = settings.subscribers / settings.segments;
+  return {
+    async slice(sliceSettings, warmUpSeconds) {
+      const load = await write({ ...sliceSettings, warmUpSeconds, durationSeconds: sliceSettings.durationSeconds / sliceSettings.rounds });
+      loads.push(load);
+      expected += load.changes * perChange;
+      await drained(() => subscribers.count(), expected);
+    },
+    async finish() {
+      const latencies = await subscribers.take();
+      const name = await close();
+      return summarize(name, loads, expected, latencies);
+    },
+  };
 }
 
 /**
@@ -265,7 +296,9 @@ export async function run(): Promise<unknown> {
   });
   const writer = new MongoClient(mongoUri);
   await writer.connect();
+  // The floor's clients and the gateway's on threads of their own: both stay connected while the paths take turns.
   const subscribers = new SubscriberThread();
+  const floorSubscribers = new SubscriberThread();
   try {
     const { generatedKey } = await platform.tenancy.bootstrap(SANDBOX);
     const authorization = `Bearer ${generatedKey}`;
@@ -285,9 +318,20 @@ export async function run(): Promise<unknown> {
     const events = new MembershipEventsRepository(sandboxDb);
     await events.ensureIndexes();
 
-    console.log(`${settings.rate} changes/s for ${settings.durationSeconds} s after ${settings.warmUpSeconds} s of warm-up; ${settings.subscribers} subscribers over ${settings.segments} segments`);
-    const floor = await measureFloor(settings, subscribers, writer, mongoUri);
-    const gateway = await measureGateway(settings, subscribers, { wsUrl: platform.gateway.wsUrl, authorization }, { mongoUri, database: sandboxDatabase }, events, segmentIds);
+    console.log(
+      `${settings.rate} changes/s for ${settings.durationSeconds} s after ${settings.warmUpSeconds} s of warm-up, in ${settings.rounds} turns of floor and gateway; ${settings.subscribers} subscribers over ${settings.segments} segments`,
+    );
+    const floorPath = await openFloor(settings, floorSubscribers, writer, mongoUri);
+    const gatewayPath = await openGateway(settings, subscribers, { wsUrl: platform.gateway.wsUrl, authorization }, { mongoUri, database: sandboxDatabase }, events, segmentIds);
+    // The paths take turns, so a stretch of noise on this shared machine falls on both rather than on one.
+    for (let round = 0; round < settings.rounds; round++) {
+      // The first turn warms up each path's code; a later one only its new writer thread and connection.
+      const warmUpSeconds = round === 0 ? settings.warmUpSeconds : Math.min(1, settings.warmUpSeconds);
+      await floorPath.slice(settings, warmUpSeconds);
+      await gatewayPath.slice(settings, warmUpSeconds);
+    }
+    const floor = await floorPath.finish();
+    const gateway = await gatewayPath.finish();
     const memory = await measureIdleMemory(settings, subscribers, { wsUrl: platform.gateway.wsUrl, authorization }, events, { idle: idleSegmentId, busy: segmentIds[0]! });
 
     console.table([floor, gateway]);
@@ -298,6 +342,7 @@ export async function run(): Promise<unknown> {
     return results;
   } finally {
     await subscribers.stop();
+    await floorSubscribers.stop();
     await writer.db(`${databasePrefix}sb_${SANDBOX}`).dropDatabase().catch(() => {});
     await writer.close();
     await platform.stop();

@@ -8,6 +8,7 @@
 import { ConfigError, loadConfig, type Config } from '../lib/config.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import { connectMongo, createDatabases, type Databases } from '../lib/mongo/databases.js';
+import { letGoOfEventLogs } from '../subgraphs/segment/memberships/eventLogAppends.js';
 
 export interface PartContext {
   config: Config;
@@ -43,6 +44,7 @@ export async function runPart(name: string, needsMongo: string, start: (context:
     logger.info({ signal }, 'Stopping');
     try {
       await part.stop();
+      await letGoOfEventLogs(client);
       await client.close();
       process.exit(0);
     } catch (error) {

@@ -12,6 +12,7 @@ import { SUBGRAPH_NAMES, type Config, type SubgraphName } from '../lib/config.js
 import type { Logger } from '../lib/logger.js';
 import { DEFAULT_SANDBOX } from '../lib/sandbox.js';
 import { connectMongo, createDatabases, type Databases } from '../lib/mongo/databases.js';
+import { letGoOfEventLogs } from '../subgraphs/segment/memberships/eventLogAppends.js';
 import { findMongo, type FoundMongo } from '../lib/mongo/findMongo.js';
 import type { RunningService } from '../lib/service.js';
 import type { SubgraphStartOptions } from '../lib/subgraph/server.js';
@@ -101,7 +102,8 @@ export async function startPlatform(options: StartPlatformOptions): Promise<Runn
     }
 
     const client = await connectMongo(mongoUri);
-    stack.push({ name: 'mongo client', stop: () => client.close() });
+    // Membership event logs this process still holds are let go first, or other processes wait for their locks to run out.
+    stack.push({ name: 'mongo client', stop: () => letGoOfEventLogs(client).then(() => client.close()) });
     const databases = createDatabases(client, config.databasePrefix);
 
     const subgraphs = {} as Record<SubgraphName, RunningService>;

@@ -7,6 +7,7 @@
  */
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { MongoClient } from 'mongodb';
+import { letGoOfEventLogs } from '../../subgraphs/segment/memberships/eventLogAppends.js';
 import { MembershipEventsRepository, type NewMembershipEvent } from '../../subgraphs/segment/memberships/membershipEvents.repository.js';
 import { memberIdDueAt, WARM_UP_PREFIX } from './liveSubscribers.js';
 import { startTsWorker } from './tsWorker.js';
@@ -127,6 +128,7 @@ async function run(settings: LoadSettings, target: WriteTarget): Promise<Load> {
       await collection.insertMany(batch.map(({ segment, member, dueAt }) => ({ segment, member, at: dueAt })));
     });
   } finally {
+    await letGoOfEventLogs(client);
     await client.close();
   }
 }

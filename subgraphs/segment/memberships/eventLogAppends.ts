@@ -78,9 +78,19 @@ export function appendToLog(db: Db, docs: readonly UnnumberedEventDocument[], no
   return queue.add(docs, now);
 }
 
+/**
+ * Lets go of every log this process holds through `client`, once the appends under way are
+ * written: a process that stops should call it before closing the client, or another
+ * process waits for its lock to run out.
+ */
+export async function letGoOfEventLogs(client: MongoClient): Promise<void> {
+  const queues = [...(queuesByClient.get(client)?.values() ?? [])];
+  await Promise.all(queues.map((queue) => queue.letGoWhenWritten()));
+}
+
 class AppendQueue {
   private readonly pending: PendingAppend[] = [];
-  private draining = false;
+  private draining: Promise<void> | null = null;
   private readonly lock: EventLogLock;
   private readonly writer: EventLogWriter;
   private hold: Hold | null = null;
@@ -99,15 +109,19 @@ class AppendQueue {
     return new Promise((resolve, reject) => {
       this.pending.push({ docs, now, resolve, reject });
       if (this.draining) return;
-      this.draining = true;
       clearTimeout(this.idleRelease);
-      void this.drain();
+      this.draining = this.drain();
     });
+  }
+
+  async letGoWhenWritten(): Promise<void> {
+    while (this.draining) await this.draining;
+    await this.letGo();
   }
 
   private async drain(): Promise<void> {
     while (this.pending.length > 0) await this.writeNext();
-    this.draining = false;
+    this.draining = null;
     if (this.hold) {
       // Unreferenced: a process about to exit does not wait; its lock runs out instead.
       this.idleRelease = setTimeout(() => void this.letGo(), IDLE_RELEASE_MS).unref();

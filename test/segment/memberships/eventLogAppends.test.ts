@@ -7,6 +7,7 @@
 import type { ChangeStream, MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MEMBERSHIP_EVENT_POSITIONS_COLLECTION, MEMBERSHIP_EVENTS_COLLECTION } from '../../../subgraphs/segment/memberships.layout.js';
+import { letGoOfEventLogs } from '../../../subgraphs/segment/memberships/eventLogAppends.js';
 import { EventLogLockLostError } from '../../../subgraphs/segment/memberships/eventLogWriter.repository.js';
 import { MembershipEventsRepository, type MembershipEventRecord } from '../../../subgraphs/segment/memberships/membershipEvents.repository.js';
 import { connectTestClient, dropDatabasesWithPrefix, uniqueName } from '../../support/mongo.js';
@@ -76,6 +77,18 @@ describe('membership event log appends', () => {
     const log = await readLog(a);
     expect(log.map((event) => event.position)).toEqual(positions(total));
     expect(log.map(eventKey)).toEqual([...appends.flat(), ...runEvents('next', 2)].map(eventKey));
+  });
+
+  it('let go of the log at once when the process stops, publishing what it stored', async () => {
+    const db = clients[0]!.db(databaseName());
+    const log = new MembershipEventsRepository(db);
+    await log.ensureIndexes();
+    const counters = db.collection<{ value: number; lockedBy?: string | null }>(MEMBERSHIP_EVENT_POSITIONS_COLLECTION);
+    const appending = log.append(runEvents('last', 3));
+    await letGoOfEventLogs(clients[0]!);
+    // The append under way was written first; then the lock was freed without waiting to be idle.
+    expect(await appending).toBe(3);
+    expect(await counters.findOne({})).toMatchObject({ value: 3, lockedBy: null });
   });
 
   it('hand the log to another process that waits for it while this one goes on writing', async () => {
