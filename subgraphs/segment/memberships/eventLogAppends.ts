@@ -81,11 +81,15 @@ export function appendToLog(db: Db, docs: readonly UnnumberedEventDocument[], no
 /**
  * Lets go of every log this process holds through `client`, once the appends under way are
  * written: a process that stops should call it before closing the client, or another
- * process waits for its lock to run out.
+ * process waits for its lock to run out. A log whose write does not finish within `waitMs`
+ * is left to its lock's expiry, so a hung write does not hold up the process's exit.
  */
-export async function letGoOfEventLogs(client: MongoClient): Promise<void> {
+export async function letGoOfEventLogs(client: MongoClient, waitMs = 5_000): Promise<void> {
   const queues = [...(queuesByClient.get(client)?.values() ?? [])];
-  await Promise.all(queues.map((queue) => queue.letGoWhenWritten()));
+  let timer: NodeJS.Timeout | undefined;
+  const givenUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs).unref()));
+  await Promise.race([Promise.all(queues.map((queue) => queue.letGoWhenWritten())), givenUp]);
+  clearTimeout(timer);
 }
 
 class AppendQueue {

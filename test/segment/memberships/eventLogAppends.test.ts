@@ -80,15 +80,21 @@ describe('membership event log appends', () => {
   });
 
   it('let go of the log at once when the process stops, publishing what it stored', async () => {
-    const db = clients[0]!.db(databaseName());
-    const log = new MembershipEventsRepository(db);
-    await log.ensureIndexes();
-    const counters = db.collection<{ value: number; lockedBy?: string | null }>(MEMBERSHIP_EVENT_POSITIONS_COLLECTION);
-    const appending = log.append(runEvents('last', 3));
-    await letGoOfEventLogs(clients[0]!);
-    // The append under way was written first; then the lock was freed without waiting to be idle.
-    expect(await appending).toBe(3);
-    expect(await counters.findOne({})).toMatchObject({ value: 3, lockedBy: null });
+    // A client of its own, as the stopping process's: other tests leave appends of theirs hanging on the shared ones.
+    const stopping = await connectTestClient();
+    try {
+      const db = stopping.db(databaseName());
+      const log = new MembershipEventsRepository(db);
+      await log.ensureIndexes();
+      const counters = db.collection<{ value: number; lockedBy?: string | null }>(MEMBERSHIP_EVENT_POSITIONS_COLLECTION);
+      const appending = log.append(runEvents('last', 3));
+      await letGoOfEventLogs(stopping);
+      // The append under way was written first; then the lock was freed without waiting to be idle.
+      expect(await appending).toBe(3);
+      expect(await counters.findOne({})).toMatchObject({ value: 3, lockedBy: null });
+    } finally {
+      await stopping.close();
+    }
   });
 
   it('hand the log to another process that waits for it while this one goes on writing', async () => {
