@@ -112,14 +112,15 @@ describe('live subscription limits', () => {
     await Promise.all([events.take(1), progress.take(1)]);
     slow.pauseReading();
 
-    // Far more than socket buffers hold (about 12 MB of events).
+    // Far more than socket buffers hold (about 12 MB of events), at the pace the fast client reads:
+    // it never falls behind, while the slow one's events pile up.
     const written = ['prof_first'];
     for (let batch = 0; batch < 12; batch++) {
       const members = Array.from({ length: 50 }, (_, i) => `prof_${batch}_${i}`);
       await log.append(...members.map((member) => log.event(segmentId, member)));
       written.push(...members);
+      await progress.take(written.length);
     }
-    await progress.take(written.length);
     // The gateway has given up on the slow client by now; reading again drains what the
     // socket held, then the close frame.
     slow.resumeReading();
