@@ -16,29 +16,31 @@
  * `npm start` runs them. Threads play the outside world, so their CPU is not
  * the platform's: the writer (as a streaming evaluator in its own worker
  * process: support/liveWriter.ts) and the subscribers (clients: support/
- * liveSubscribers.ts, one thread for the floor's and one for the gateway's). Subscribers are spread over BENCH_SEGMENTS segments, so
- * each change reaches SUBSCRIBERS / SEGMENTS of them; each selects the event's
- * own fields (no member fetched from other subgraphs). Changes come due at the
- * rate in groups every 10 ms, first for BENCH_WARMUP seconds that are not
- * measured (in its first second of load a freshly started process runs code not
- * yet optimized, floor and gateway alike), then for BENCH_DURATION seconds that
- * are. The floor and the gateway take turns, BENCH_ROUNDS (3) slices each of a
- * share of those seconds, each slice after a second of unmeasured load (its new
- * writer thread's connection and code), so a stretch of noise on a shared
- * machine falls on both paths rather than on one. One writer stores them as the evaluators do (the membership event log's
- * `append`, one batch at a time, each holding what came due meanwhile). Latency
- * is receipt time minus the time the change came due; `stored*` is the part
- * until its write answered. The floor takes the same path minus GraphQL, on the
- * same threads: a plain driver insert, one change stream, a websocket to each
- * subscriber of the segment. The gateway's subscribers subscribe together, so
- * those of one segment share one execution (gateway/live/sharedSubscriptions.ts);
- * with BENCH_SHARED=0 each names its operation differently and none shares.
- * Memory per idle subscriber is the platform's heap growth per subscription
- * (the clients' heap is their thread's own) and the process's RSS growth
- * (clients included), once each has received one event. The idle subscriptions
- * make the same request of a segment that changes once, each resuming from a
- * different cursor, so none shares an execution and none has anything else to
- * replay: what dashboards of a quiet audience opened at different times cost.
+ * liveSubscribers.ts, one thread for the floor's and one for the gateway's).
+ * Subscribers are spread over BENCH_SEGMENTS segments, so each change reaches
+ * SUBSCRIBERS / SEGMENTS of them; each selects the event's own fields (no member
+ * fetched from other subgraphs). Changes come due at the rate in groups every
+ * 10 ms, first for BENCH_WARMUP seconds that are not measured (in its first
+ * second of load a freshly started process runs code not yet optimized, floor
+ * and gateway alike), then for BENCH_DURATION seconds that are. The floor and
+ * the gateway take turns, BENCH_ROUNDS (3) slices each of a share of those
+ * seconds, each later slice after a second of unmeasured load (its new writer
+ * thread's connection and code), so a stretch of noise on a shared machine
+ * falls on both paths rather than on one. One writer stores the changes as the
+ * evaluators do (the membership event log's `append`, one batch at a time, each
+ * holding what came due meanwhile). Latency is receipt time minus the time the
+ * change came due; `stored*` is the part until its write answered. The floor
+ * takes the same path minus GraphQL: a plain driver insert, one change stream,
+ * a websocket to each subscriber of the segment. The gateway's subscribers
+ * subscribe together, so those of one segment share one execution
+ * (gateway/live/sharedSubscriptions.ts); with BENCH_SHARED=0 each names its
+ * operation differently and none shares. Memory per idle subscriber is the
+ * platform's heap growth per subscription (the clients' heap is their thread's
+ * own) and the process's RSS growth (clients included), once each has received
+ * one event. The idle subscriptions make the same request of a segment that
+ * changes once, each resuming from a different cursor, so none shares an
+ * execution and none has anything else to replay: what dashboards of a quiet
+ * audience opened at different times cost.
  *
  * Goals (issue 12): p99 under 250 ms and under 3x the floor; under 50 KB per idle subscriber.
  * Prints a table and writes bench/results/live.json.
@@ -132,7 +134,7 @@ function summarize(name: string, loads: Load[], expected: number, latencies: num
 /** One path under test: its subscribers open, it takes measured slices of load, and hands over what they timed. */
 interface MeasuredPath {
   /** Runs one slice of the load; answers once every delivery of it has arrived (or stopped coming). */
-  slice(settings: Settings, warmUpSeconds: number): Promise<void>;
+  slice(warmUpSeconds: number): Promise<void>;
   /** The slices' results; closes the subscribers. */
   finish(): Promise<LatencyResult>;
 }
@@ -201,8 +203,8 @@ function measuredPath(subscribers: SubscriberThread, settings: Settings, write: 
   let expected = 0;
   const perChange = settings.subscribers / settings.segments;
   return {
-    async slice(sliceSettings, warmUpSeconds) {
-      const load = await write({ ...sliceSettings, warmUpSeconds, durationSeconds: sliceSettings.durationSeconds / sliceSettings.rounds });
+    async slice(warmUpSeconds) {
+      const load = await write({ ...settings, warmUpSeconds, durationSeconds: settings.durationSeconds / settings.rounds });
       loads.push(load);
       expected += load.changes * perChange;
       await drained(() => subscribers.count(), expected);
@@ -327,8 +329,8 @@ export async function run(): Promise<unknown> {
     for (let round = 0; round < settings.rounds; round++) {
       // The first turn warms up each path's code; a later one only its new writer thread and connection.
       const warmUpSeconds = round === 0 ? settings.warmUpSeconds : Math.min(1, settings.warmUpSeconds);
-      await floorPath.slice(settings, warmUpSeconds);
-      await gatewayPath.slice(settings, warmUpSeconds);
+      await floorPath.slice(warmUpSeconds);
+      await gatewayPath.slice(warmUpSeconds);
     }
     const floor = await floorPath.finish();
     const gateway = await gatewayPath.finish();
