@@ -209,10 +209,10 @@ class AppendQueue {
   /** Keeps the lock alive and publishes what is stored; learns whether another process waits. */
   private checkIn(hold: Hold): Promise<void> {
     if (this.hold !== hold) return Promise.resolve();
+    if (hold.writingSince !== null && hold.now().getTime() - hold.writingSince > HUNG_WRITE_MS) return Promise.resolve();
     hold.checkingIn ??= (async () => {
       try {
         const at = hold.now();
-        if (hold.writingSince !== null && at.getTime() - hold.writingSince > HUNG_WRITE_MS) return;
         const state = await this.lock.checkIn(hold.holder, hold.last, at);
         if (state === 'lost') hold.lost = true;
         else hold.safeUntil = safeUntil(at);
@@ -226,7 +226,7 @@ class AppendQueue {
     return hold.checkingIn;
   }
 
-  /** Publishes what is stored and frees the log, unless appends came in meanwhile (they keep it). */
+  /** Publishes what is stored and frees the log; appends that come in meanwhile take it anew. */
   private letGo(): Promise<void> {
     const hold = this.hold;
     if (!hold || this.releasing) return this.releasing ?? Promise.resolve();

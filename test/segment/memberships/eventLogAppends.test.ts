@@ -206,6 +206,28 @@ describe('membership event log appends', () => {
     expect(await log.lastPosition()).toBe(5);
   });
 
+  it('stop keeping the lock alive for a write that hangs, so another process takes the log when it runs out', async () => {
+    const name = databaseName();
+    const survivor = clients[1]!.db(name);
+    await new MembershipEventsRepository(survivor).ensureIndexes();
+    let hungClock = AT;
+    const hung = breakingOnInsert(clients[0]!.db(name), 1, 'die');
+    void new MembershipEventsRepository(hung.db, () => hungClock).append(runEvents('r1', 3));
+    await hung.reached;
+    // Its process lives on, checking in every 250 ms; past 30 s into the write it stops extending its lock.
+    hungClock = new Date(AT.getTime() + 31_000);
+    await new Promise((resolve) => setTimeout(resolve, 600));
+
+    // Had a check-in at 31 s extended it, the lock would hold until 33 s, and this clock never gets there.
+    const log = new MembershipEventsRepository(survivor, () => new Date(AT.getTime() + 32_000));
+    const waited = new Promise((resolve) => setTimeout(() => resolve('still waiting'), 5_000).unref());
+    expect(await Promise.race([waited, log.append(runEvents('r2', 1)).then(() => 'appended')])).toBe('appended');
+    expect((await readLog(log)).map((event) => [event.position, eventKey(event)])).toEqual([
+      [1, 'r1/m0'],
+      [2, 'r2/m0'],
+    ]);
+  });
+
   it('count what a process that died mid-insert stored, and a retry stores only the rest', async () => {
     const name = databaseName();
     const survivor = clients[1]!.db(name);
