@@ -82,11 +82,21 @@ export interface PeopleQueryOptions {
   fields?: readonly string[];
 }
 
+/**
+ * Where the events of identity keys come from: every event of those keys at or after `since`
+ * (null: every event), in no particular order; more is allowed (older events, which conditions
+ * on time leave out themselves). `findEventsOfIdentityKeys` is one; a reader that follows the
+ * events as they arrive (the streaming evaluator) can answer from memory.
+ */
+export type EventFinder = (identityKeys: readonly string[], since: Date | null) => Promise<KeyedEventView[]>;
+
 export interface PeopleWithEventsOptions extends PeopleQueryOptions {
   /** Events kept per person, newest first (default MAX_EVENTS_PER_PERSON). */
   eventsPerPerson?: number;
   /** Only events at or after this time, when given (a segment's time windows need no older ones). */
   eventsSince?: Date | null;
+  /** Where the events come from (default: one query, `findEventsOfIdentityKeys`). */
+  findEvents?: EventFinder;
 }
 
 async function findPersonDocs(db: Db, filter: Document, fields: readonly string[]): Promise<PersonView[]> {
@@ -110,7 +120,12 @@ export async function findEventsOfIdentityKeys(db: Db, identityKeys: readonly st
   if (since) filter.timestamp = { $gte: since };
   const projection = Object.fromEntries([...EVENT_DOCUMENT_FIELDS, 'identityKey'].map((field) => [field, 1]));
   const docs = await db.collection(EVENTS_COLLECTION).find(filter, { projection }).toArray();
-  return docs.map((doc) => ({ id: String(doc._id), identityKey: String(doc.identityKey), fields: pick(doc, EVENT_DOCUMENT_FIELDS) }));
+  return docs.map(toKeyedEventView);
+}
+
+/** An event document (with at least `_id`, `identityKey` and the fields of EVENT_DOCUMENT_FIELDS it has) as the finders return it. */
+export function toKeyedEventView(doc: Document): KeyedEventView {
+  return { id: String(doc._id), identityKey: String(doc.identityKey), fields: pick(doc, EVENT_DOCUMENT_FIELDS) };
 }
 
 /** Newest first, then by id descending: the order of the events' index. */
@@ -127,7 +142,8 @@ function newestFirst(a: KeyedEventView, b: KeyedEventView): number {
  */
 async function withEvents(db: Db, people: PersonView[], options: PeopleWithEventsOptions): Promise<PersonWithEvents[]> {
   const limit = options.eventsPerPerson ?? MAX_EVENTS_PER_PERSON;
-  const events = await findEventsOfIdentityKeys(db, [...new Set(people.flatMap((person) => person.identityKeys))], options.eventsSince ?? null);
+  const findEvents: EventFinder = options.findEvents ?? ((keys, since) => findEventsOfIdentityKeys(db, keys, since));
+  const events = await findEvents([...new Set(people.flatMap((person) => person.identityKeys))], options.eventsSince ?? null);
   const byKey = new Map<string, KeyedEventView[]>();
   for (const event of events) {
     const list = byKey.get(event.identityKey);

@@ -9,9 +9,10 @@
  * change to `people`, so merges need nothing of their own here.
  */
 import type { Db, Document } from 'mongodb';
-import { PEOPLE_COLLECTION, PERSON_LINK_KEYS_FIELD } from './profile.view.js';
+import { EVENT_DOCUMENT_FIELDS, PEOPLE_COLLECTION, PERSON_LINK_KEYS_FIELD, toKeyedEventView, type KeyedEventView } from './profile.view.js';
 
-const EVENTS_COLLECTION = 'events';
+/** The collection of events: a stream may carry its documents whole (EVENT_CHANGE_FIELDS), for `eventChange`. */
+export const EVENTS_COLLECTION = 'events';
 
 /** The collections whose changes can change a person's segments. */
 export const PROFILE_CHANGE_COLLECTIONS: readonly string[] = [PEOPLE_COLLECTION, EVENTS_COLLECTION];
@@ -53,6 +54,26 @@ export function profileChangeFacts(change: ChangeDocument): ProfileChangeFacts |
     return { personIds: [], linkKeys: [], identityKeys: typeof key === 'string' ? [key] : [] };
   }
   return null;
+}
+
+/** The post-image fields of an event change that `eventChange` reads: the whole event as the finders return it. */
+export const EVENT_CHANGE_FIELDS: readonly string[] = [...EVENT_DOCUMENT_FIELDS, 'identityKey'];
+
+/**
+ * What a change to `events` does to the events stored: an insert adds the event of its
+ * post-image; anything else (an event sent again replaces the stored one, maybe under another
+ * identity key) rewrites an event whose earlier key the change does not say. Null for a change
+ * to another collection.
+ */
+export type EventChange = { kind: 'inserted'; event: KeyedEventView } | { kind: 'rewritten' } | null;
+
+export function eventChange(change: ChangeDocument): EventChange {
+  if (change.ns?.coll !== EVENTS_COLLECTION) return null;
+  const full = change.fullDocument;
+  if (change.operationType === 'insert' && full && typeof full.identityKey === 'string' && change.documentKey?._id !== undefined) {
+    return { kind: 'inserted', event: toKeyedEventView({ ...full, _id: change.documentKey._id }) };
+  }
+  return { kind: 'rewritten' };
 }
 
 export interface PersonKeys {

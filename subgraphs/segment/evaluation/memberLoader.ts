@@ -7,7 +7,8 @@
  * Queries, reading everything (ALL_MEMBER_NEEDS): a person batch costs 7 (people, their events,
  * account links, accounts, opportunity contacts, opportunities, memberships); an account batch
  * costs 7 (accounts, opportunities, person links, memberships, the linked people, their events,
- * their memberships). A batch scan passes what its segments read (`memberNeeds`), and what they
+ * their memberships); the events query is left out for keys whose events the caller already
+ * holds (`MemberSources`). A batch scan passes what its segments read (`memberNeeds`), and what they
  * do not read is neither queried nor built: those relations are empty, those fields absent.
  *
  * Bound: each person carries its newest MAX_EVENTS_PER_PERSON events (profile.view.ts), or those
@@ -33,6 +34,7 @@ import {
   findPeopleByLinkKeys,
   findPeopleByLinkKeysWithEvents,
   findPeopleWithEvents,
+  type EventFinder,
   type PersonView,
   type PersonWithEvents,
 } from '../../profile/profile.view.js';
@@ -51,10 +53,22 @@ import { CURRENT_STATUSES, type MemberType } from '../memberships.layout.js';
 import { MembershipsRepository } from '../memberships/memberships.repository.js';
 import { ALL_MEMBER_NEEDS, type AccountNeeds, type MemberNeeds, type PersonNeeds } from './memberNeeds.js';
 
+/** Where a loader reads what it does not query itself. */
+export interface MemberSources {
+  /** The events of identity keys (default: one query per batch). */
+  findEvents?: EventFinder;
+}
+
 /** Members in the order of `ids`; null for an id that is not a member of that target. */
-export async function loadMembers(db: Db, target: TargetEntity, ids: readonly string[], needs: MemberNeeds = ALL_MEMBER_NEEDS): Promise<Array<Member | null>> {
+export async function loadMembers(
+  db: Db,
+  target: TargetEntity,
+  ids: readonly string[],
+  needs: MemberNeeds = ALL_MEMBER_NEEDS,
+  sources: MemberSources = {},
+): Promise<Array<Member | null>> {
   const unique = [...new Set(ids)];
-  const byId: Map<string, Member> = target === 'PERSON' ? await loadPeople(db, unique, needs.person) : await loadAccounts(db, unique, needs.account);
+  const byId: Map<string, Member> = target === 'PERSON' ? await loadPeople(db, unique, needs.person, sources) : await loadAccounts(db, unique, needs.account, sources);
   return ids.map((id) => byId.get(id) ?? null);
 }
 
@@ -76,8 +90,8 @@ function eventsOf(person: PersonView | PersonWithEvents): EventFields[] {
 }
 
 /** People by id or by link key, with their events when the segments read events. */
-function readPeople(db: Db, by: 'id' | 'linkKey', keys: readonly string[], needs: PersonNeeds): Promise<Array<PersonView | PersonWithEvents>> {
-  const options = { fields: needs.fields, eventsSince: needs.events?.since ?? null };
+function readPeople(db: Db, by: 'id' | 'linkKey', keys: readonly string[], needs: PersonNeeds, sources: MemberSources): Promise<Array<PersonView | PersonWithEvents>> {
+  const options = { fields: needs.fields, eventsSince: needs.events?.since ?? null, findEvents: sources.findEvents };
   if (needs.events) return by === 'id' ? findPeopleWithEvents(db, keys, options) : findPeopleByLinkKeysWithEvents(db, keys, options);
   return by === 'id' ? findPeople(db, keys, options) : findPeopleByLinkKeys(db, keys, options);
 }
@@ -109,8 +123,8 @@ function linksOf<L extends LinkView>(index: Map<string, L[]>, linkKeys: readonly
   return linkKeys.flatMap((key) => index.get(key) ?? []);
 }
 
-async function loadPeople(db: Db, ids: readonly string[], needs: PersonNeeds): Promise<Map<string, PersonMember>> {
-  const people = await readPeople(db, 'id', ids, needs);
+async function loadPeople(db: Db, ids: readonly string[], needs: PersonNeeds, sources: MemberSources): Promise<Map<string, PersonMember>> {
+  const people = await readPeople(db, 'id', ids, needs, sources);
   const keys = [...new Set(people.flatMap((person) => person.linkKeys))];
   const [accountLinks, opportunityLinks, segments] = await Promise.all([
     needs.accounts ? findLinksOfPeople(db, 'accounts', keys) : NONE,
@@ -144,7 +158,7 @@ async function loadPeople(db: Db, ids: readonly string[], needs: PersonNeeds): P
   return members;
 }
 
-async function loadAccounts(db: Db, ids: readonly string[], needs: AccountNeeds): Promise<Map<string, AccountMember>> {
+async function loadAccounts(db: Db, ids: readonly string[], needs: AccountNeeds, sources: MemberSources): Promise<Map<string, AccountMember>> {
   const accounts = await findAccounts(db, ids);
   const accountIds = accounts.map((account) => account.id);
   const [opportunities, links, segments] = await Promise.all([
@@ -152,7 +166,7 @@ async function loadAccounts(db: Db, ids: readonly string[], needs: AccountNeeds)
     needs.people ? findPeopleLinksOfAccounts(db, accountIds) : NONE,
     currentSegments(db, 'ACCOUNT', accountIds, needs.segments),
   ]);
-  const people = needs.people ? await readPeople(db, 'linkKey', [...new Set(links.map((link) => link.personKey))], needs.people) : [];
+  const people = needs.people ? await readPeople(db, 'linkKey', [...new Set(links.map((link) => link.personKey))], needs.people, sources) : [];
   const personSegments = await currentSegments(db, 'PERSON', people.map((person) => person.id), needs.people?.segments ?? false);
   const peopleByKey = groupBy(people, (person) => person.linkKeys);
   const linksByAccount = groupBy(links, (link) => [link.targetId]);

@@ -1,13 +1,20 @@
 /**
  * The change stream of one sandbox database, limited to the collections whose changes can
  * change a membership: the profile and account subgraphs' collections (named by their change
- * views), memberships (for `inSegment` chains) and segment definitions. Read in batches: the
+ * views), memberships (for `inSegment` chains) and segment definitions. Each change carries
+ * the few post-image fields the evaluator reads; an event, the whole event. Read in batches: the
  * first read waits up to `maxAwaitMs` for a change, the rest of a batch is what the driver
  * already holds, so memory stays at one server batch plus one evaluator batch.
  */
 import { MongoServerError, type ChangeStream, type Db, type Document } from 'mongodb';
 import { ACCOUNT_CHANGE_COLLECTIONS, ACCOUNT_CHANGE_FIELDS } from '../../account/accountChanges.view.js';
-import { PROFILE_CHANGE_COLLECTIONS, PROFILE_CHANGE_FIELDS, type ChangeDocument } from '../../profile/profileChanges.view.js';
+import {
+  EVENT_CHANGE_FIELDS,
+  EVENTS_COLLECTION,
+  PROFILE_CHANGE_COLLECTIONS,
+  PROFILE_CHANGE_FIELDS,
+  type ChangeDocument,
+} from '../../profile/profileChanges.view.js';
 import { MEMBERSHIPS_COLLECTION } from '../memberships.layout.js';
 import { STREAM_RUN_PREFIX } from './layout.js';
 
@@ -18,12 +25,21 @@ export const WATCHED_COLLECTIONS: readonly string[] = [...PROFILE_CHANGE_COLLECT
 
 /**
  * The post-image fields the evaluator reads: those the change views name, and of memberships and
- * segment definitions what `affectedMembers` reads. The stream carries only these, not whole
- * profiles and events: a change costs the server and the evaluator a few keys, not a document.
+ * segment definitions what `affectedMembers` reads. The stream carries only these (and an
+ * event's own fields), not whole profiles: a change costs the server and the evaluator a few
+ * keys, not a document.
  */
 const POST_IMAGE_FIELDS: readonly string[] = [
   ...new Set([...PROFILE_CHANGE_FIELDS, ...ACCOUNT_CHANGE_FIELDS, 'segmentId', 'memberId', 'memberType', 'status', 'runId', 'targetEntity']),
 ];
+
+/**
+ * The fields only an event change carries: the whole event, so the evaluator follows each
+ * person's events as they arrive instead of reading them again (knownEvents.ts). Other
+ * collections' documents may have fields of the same names (`type`, `attributes`), not carried.
+ */
+const EVENT_ONLY_FIELDS = EVENT_CHANGE_FIELDS.filter((field) => !POST_IMAGE_FIELDS.includes(field));
+const IS_EVENT_CHANGE = { $eq: ['$ns.coll', EVENTS_COLLECTION] };
 
 /** Every watched collection but memberships, whose changes are filtered further. */
 const DATA_COLLECTIONS = WATCHED_COLLECTIONS.filter((collection) => collection !== MEMBERSHIPS_COLLECTION);
@@ -85,6 +101,7 @@ export class ChangeFeed {
           clusterTime: 1,
           'updateDescription.updatedFields': 1,
           ...Object.fromEntries(POST_IMAGE_FIELDS.map((field) => [`fullDocument.${field}`, 1])),
+          ...Object.fromEntries(EVENT_ONLY_FIELDS.map((field) => [`fullDocument.${field}`, { $cond: [IS_EVENT_CHANGE, `$fullDocument.${field}`, '$$REMOVE'] }])),
         },
       },
     ];

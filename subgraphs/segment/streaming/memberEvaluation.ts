@@ -16,7 +16,7 @@
 import { setImmediate } from 'node:timers/promises';
 import type { Db } from 'mongodb';
 import { streamingPhaseSeconds } from '../../../lib/metrics/jobMetrics.js';
-import { loadMembers } from '../evaluation/memberLoader.js';
+import { loadMembers, type MemberSources } from '../evaluation/memberLoader.js';
 import { nextChangeTime, type Member, type TargetEntity } from '../language/index.js';
 import type { MemberType } from '../memberships.layout.js';
 import type { MembershipEventCause, MembershipEventsRepository, NewMembershipEvent } from '../memberships/membershipEvents.repository.js';
@@ -24,13 +24,16 @@ import type { MembershipTransition, MembershipsRepository } from '../memberships
 import { streamRunId, type AffectedMember, type InFlightBatch, type StreamCause } from './layout.js';
 import { timed } from './phases.js';
 import type { SegmentCatalog } from './segmentCatalog.js';
-import type { WakeUpWrite, WakeUpsRepository } from './wakeUps.repository.js';
+import type { KnownWakeUps } from './knownWakeUps.js';
+import type { WakeUpWrite } from './wakeUps.repository.js';
 
 export interface EvaluationDeps {
   db: Db;
   memberships: MembershipsRepository;
   events: MembershipEventsRepository;
-  wakeUps: WakeUpsRepository;
+  wakeUps: KnownWakeUps;
+  /** What the member loader takes from memory (the events the evaluator follows on its stream). */
+  sources: MemberSources;
   /** How long an exited membership is kept. */
   retentionMs: number;
 }
@@ -71,7 +74,7 @@ export async function evaluateMembers(
     Promise.all([
       deps.memberships.statusesOfMembers(ids),
       deps.wakeUps.ofMembers(ids),
-      ...groups.map((group) => loadMembers(deps.db, group.target, group.members.map((member) => member.id), catalog.needs(group.target, now))),
+      ...groups.map((group) => loadMembers(deps.db, group.target, group.members.map((member) => member.id), catalog.needs(group.target, now), deps.sources)),
     ]),
   );
 

@@ -23,6 +23,8 @@ import { evaluateMembers, writeStampedEvents, type EvaluationDeps } from './memb
 import type { HeldLease, PartitionState, PartitionsRepository } from './partitions.repository.js';
 import { timed } from './phases.js';
 import { SegmentCatalog } from './segmentCatalog.js';
+import { KnownEvents } from './knownEvents.js';
+import { KnownWakeUps } from './knownWakeUps.js';
 import { WakeUpsRepository } from './wakeUps.repository.js';
 
 export interface PartitionSettings {
@@ -88,7 +90,8 @@ function merge(lists: ReadonlyArray<readonly AffectedMember[]>): AffectedMember[
 
 export class Partition {
   private stopping = false;
-  private readonly wakeUps: WakeUpsRepository;
+  private readonly wakeUps: KnownWakeUps;
+  private readonly knownEvents: KnownEvents;
   private readonly segments: SegmentsRepository;
   private readonly evaluation: EvaluationDeps;
   private catalog = SegmentCatalog.empty();
@@ -101,11 +104,19 @@ export class Partition {
   private savedToken: unknown = null;
 
   constructor(private readonly deps: PartitionDeps) {
-    this.wakeUps = new WakeUpsRepository(deps.db);
+    this.wakeUps = new KnownWakeUps(new WakeUpsRepository(deps.db));
+    this.knownEvents = new KnownEvents(deps.db);
     this.segments = new SegmentsRepository(deps.db);
     const memberships = new MembershipsRepository(deps.db);
     const events = new MembershipEventsRepository(deps.db);
-    this.evaluation = { db: deps.db, memberships, events, wakeUps: this.wakeUps, retentionMs: deps.settings.retentionMs };
+    this.evaluation = {
+      db: deps.db,
+      memberships,
+      events,
+      wakeUps: this.wakeUps,
+      sources: { findEvents: this.knownEvents.find },
+      retentionMs: deps.settings.retentionMs,
+    };
   }
 
   /** Asks the loop to stop after its current turn. */
@@ -116,7 +127,7 @@ export class Partition {
   /** Runs until stopped or the lease is lost; `state` is what the takeover read. */
   async run(state: PartitionState): Promise<void> {
     const { logger } = this.deps;
-    await Promise.all([this.wakeUps.ensureIndexes(), this.evaluation.memberships.ensureIndexes(), this.evaluation.events.ensureIndexes()]);
+    await Promise.all([this.wakeUps.repository.ensureIndexes(), this.evaluation.memberships.ensureIndexes(), this.evaluation.events.ensureIndexes()]);
     if (state.inFlight) {
       // The previous holder died mid-batch: its stamped memberships get their events; its changes are evaluated again.
       const written = await writeStampedEvents(this.evaluation, state.inFlight);
@@ -128,7 +139,7 @@ export class Partition {
     this.lastChangeAt = state.status.lastChangeAt;
     this.savedToken = state.resumeToken;
     this.catalog = await this.catalog.reload(this.segments, logger);
-    this.nextWakeUp = await this.wakeUps.earliest();
+    this.nextWakeUp = await this.wakeUps.repository.earliest();
     this.openFeed(state.resumeToken);
     try {
       while (!this.stopping) await this.turn();
@@ -139,6 +150,9 @@ export class Partition {
 
   private openFeed(resumeToken: unknown): void {
     if (!resumeToken || !this.initialized) {
+      // What the stream skipped is unknown (a dropped database took its wake-ups too): read everything afresh.
+      this.knownEvents.forget();
+      this.wakeUps.forget();
       // A first start (or a lost history): evaluate everything once, then follow the stream from here.
       this.passes = [
         { target: 'PERSON', segmentIds: null, after: null },
@@ -186,14 +200,15 @@ export class Partition {
   private async turn(): Promise<void> {
     const { settings } = this.deps;
     const changes = await timed('read', () => this.readChanges());
+    this.knownEvents.observe(changes);
     const now = this.deps.now();
-    const due = this.nextWakeUp !== null && this.nextWakeUp <= now ? await this.wakeUps.due(now, settings.memberChunk) : [];
+    const due = this.nextWakeUp !== null && this.nextWakeUp <= now ? await this.wakeUps.repository.due(now, settings.memberChunk) : [];
     const pass = this.passes[0];
     const passIds = pass ? await PAGE_OF[pass.target](this.deps.db, pass.after, settings.memberChunk) : [];
     const idle = changes.length === 0 && due.length === 0 && !pass;
     if (idle) {
       // None due after all: the known earliest was removed or moved later.
-      if (this.nextWakeUp !== null && this.nextWakeUp <= now) this.nextWakeUp = await timed('wake_ups', () => this.wakeUps.earliest());
+      if (this.nextWakeUp !== null && this.nextWakeUp <= now) this.nextWakeUp = await timed('wake_ups', () => this.wakeUps.repository.earliest());
       if (this.deps.wall() - this.lastCheckpointAt >= settings.heartbeatMs || tokenKey(this.feed!.resumeToken) !== tokenKey(this.savedToken)) {
         await this.checkpoint({ lagMs: 0, pendingChanges: 0, lastChangeAt: this.lastChangeAt });
       }
@@ -239,7 +254,7 @@ export class Partition {
     }
     if (this.nextWakeUp !== null && this.nextWakeUp <= now) {
       // Due wake-ups were taken (and rewritten or removed), or the known earliest was removed since: ask again.
-      this.nextWakeUp = await timed('wake_ups', () => this.wakeUps.earliest());
+      this.nextWakeUp = await timed('wake_ups', () => this.wakeUps.repository.earliest());
     } else if (written !== null && (this.nextWakeUp === null || written < this.nextWakeUp)) {
       // Only this partition writes the sandbox's wake-ups: a removed or later one leaves this early, which costs one look.
       this.nextWakeUp = written;

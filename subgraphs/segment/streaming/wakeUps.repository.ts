@@ -28,6 +28,9 @@ export interface WakeUpWrite {
   at: Date | null;
 }
 
+/** Stored wake-up times (epoch ms) by member, then segment. */
+export type StoredWakeUps = Map<string, Map<string, number>>;
+
 const ensureIndexes = oncePerKey();
 const wakeUpId = (segmentId: string, memberId: string) => `${segmentId}:${memberId}`;
 const toWakeUp = ({ _id: _key, ...rest }: WakeUpDocument): WakeUp => rest;
@@ -60,26 +63,24 @@ export class WakeUpsRepository {
     return docs.map(toWakeUp);
   }
 
-  /** The stored wake-ups of these members: one query. */
-  async ofMembers(memberIds: readonly string[]): Promise<WakeUp[]> {
-    if (memberIds.length === 0) return [];
-    // Without the `_id` (the pair again): a batch reads a wake-up per time-dependent segment of each member.
-    return this.wakeUps.find<WakeUp>({ memberId: { $in: [...new Set(memberIds)] } }, { projection: { _id: 0 } }).toArray();
+  /** The stored wake-ups of these members (every one of them, with none or some): one query. */
+  async ofMembers(memberIds: readonly string[]): Promise<StoredWakeUps> {
+    const stored: StoredWakeUps = new Map(memberIds.map((id) => [id, new Map()]));
+    if (memberIds.length === 0) return stored;
+    // Only segment, member and time: a batch reads a wake-up per time-dependent segment of each member.
+    const docs = await this.wakeUps
+      .find<Pick<WakeUp, 'segmentId' | 'memberId' | 'at'>>({ memberId: { $in: [...stored.keys()] } }, { projection: { _id: 0, segmentId: 1, memberId: 1, at: 1 } })
+      .toArray();
+    for (const doc of docs) stored.get(doc.memberId)?.set(doc.segmentId, doc.at.getTime());
+    return stored;
   }
 
   /** Writes the wanted wake-ups of evaluated pairs, only where they differ from `stored`; answers the earliest time written (null for none). */
-  async apply(wanted: readonly WakeUpWrite[], stored: readonly WakeUp[]): Promise<Date | null> {
-    // By member, then segment: no key is built per stored wake-up.
-    const current = new Map<string, Map<string, number>>();
-    for (const wakeUp of stored) {
-      let own = current.get(wakeUp.memberId);
-      if (!own) current.set(wakeUp.memberId, (own = new Map()));
-      own.set(wakeUp.segmentId, wakeUp.at.getTime());
-    }
+  async apply(wanted: readonly WakeUpWrite[], stored: StoredWakeUps): Promise<Date | null> {
     const operations: AnyBulkWriteOperation<WakeUpDocument>[] = [];
     let earliest: Date | null = null;
     for (const write of wanted) {
-      const now = current.get(write.memberId)?.get(write.segmentId);
+      const now = stored.get(write.memberId)?.get(write.segmentId);
       if (write.at === null) {
         if (now !== undefined) operations.push({ deleteOne: { filter: { _id: wakeUpId(write.segmentId, write.memberId) } } });
       } else if (now !== write.at.getTime()) {
