@@ -17,6 +17,7 @@ export { printSegment } from './printer.js';
 export { compilePredicate } from './predicate.js';
 export { explainMember } from './explain.js';
 export { isTimeDependent, nextChangeTime } from './timing.js';
+export { eventRelevance, EVERY_EVENT, NO_EVENT, type EventRelevance } from './eventRelevance.js';
 
 export interface CheckOptions {
   target: TargetEntity;

@@ -1,7 +1,8 @@
 /**
  * From a batch of changes to the members they affect, with a bounded number of queries for
  * the whole batch (one per kind of hop, through the profile and account change views):
- *   event -> the person holding its identity key; profile change -> that person (a deleted,
+ *   event -> the person holding its identity key, for the person segments the event can
+ *   change (eventRelevance.ts; none: the person is not evaluated for it); profile change -> that person (a deleted,
  *   merged-away profile too: it then exits everything); account -> the account and its people;
  *   opportunity -> its account and its contacts; link -> both ends; membership of segment S ->
  *   the same member again when a segment uses S (or when a batch run wrote it, so streaming
@@ -16,7 +17,7 @@ import {
   findPersonKeysOfAccounts,
   findPersonKeysOfOpportunities,
 } from '../../account/accountChanges.view.js';
-import { findLinkKeysOfPeople, findPeopleByIdentityKeys, findPeopleByLinkKeys, profileChangeFacts } from '../../profile/profileChanges.view.js';
+import { eventChange, findLinkKeysOfPeople, findPeopleByIdentityKeys, findPeopleByLinkKeys, profileChangeFacts } from '../../profile/profileChanges.view.js';
 import type { TargetEntity } from '../language/index.js';
 import { MEMBERSHIPS_COLLECTION, type MemberType } from '../memberships.layout.js';
 import { SEGMENTS_COLLECTION, type FeedChange } from './changeFeed.repository.js';
@@ -53,18 +54,33 @@ function causeOf(change: FeedChange): StreamCause {
   return { kind: 'change', collection: change.ns?.coll ?? 'unknown', operation: change.operationType, documentId: id === undefined ? null : String(id) };
 }
 
-/** Affected members by target and id, each with the first change that reached it. */
+/** Affected members by target and id, each with the first change that reached it and the segments reached (null: all). */
 class Affected {
   private readonly members = new Map<string, AffectedMember>();
 
-  add(target: TargetEntity, id: string, cause: StreamCause): void {
+  add(target: TargetEntity, id: string, cause: StreamCause, segmentIds: readonly string[] | null = null): void {
     const key = `${target}:${id}`;
-    if (!this.members.has(key)) this.members.set(key, { id, target, cause, segmentIds: null });
+    const seen = this.members.get(key);
+    if (!seen) this.members.set(key, { id, target, cause, segmentIds });
+    else if (seen.segmentIds !== null) {
+      this.members.set(key, { ...seen, segmentIds: segmentIds === null ? null : [...new Set([...seen.segmentIds, ...segmentIds])] });
+    }
   }
 
   list(): AffectedMember[] {
     return [...this.members.values()];
   }
+}
+
+/** What a person's identity keys reach together (null: every segment). */
+function reachedByKeys(reaches: ReadonlyMap<string, Set<string> | null>, identityKeys: readonly string[]): string[] | null {
+  const ids = new Set<string>();
+  for (const key of identityKeys) {
+    const reached = reaches.get(key);
+    if (reached === null) return null;
+    if (reached) for (const id of reached) ids.add(id);
+  }
+  return [...ids];
 }
 
 /** A lookup key (identity key, link key, account id...) and the change that led to it. */
@@ -74,9 +90,26 @@ function follow(trail: Trail, key: string, cause: StreamCause): void {
   if (!trail.has(key)) trail.set(key, cause);
 }
 
-export async function affectedMembers(db: Db, catalog: SegmentCatalog, changes: readonly FeedChange[]): Promise<AffectedMember[]> {
+/** The person segments a change to `events` can reach: those its new event can (eventRelevance.ts), or all of them for a rewrite. */
+function segmentsReachedByEvent(catalog: SegmentCatalog, change: FeedChange, now: Date): readonly string[] | null {
+  const effect = eventChange(change);
+  return effect?.kind === 'inserted' ? catalog.personSegmentsReachedBy({ ...effect.event.fields, id: effect.event.id }, now) : null;
+}
+
+/** Adds the segments in `reached` to what a key reaches (null: every segment). */
+function reach(reaches: Map<string, Set<string> | null>, key: string, reached: readonly string[] | null): void {
+  const known = reaches.get(key);
+  if (known === null) return;
+  if (reached === null) reaches.set(key, null);
+  else if (known) for (const id of reached) known.add(id);
+  else reaches.set(key, new Set(reached));
+}
+
+export async function affectedMembers(db: Db, catalog: SegmentCatalog, changes: readonly FeedChange[], now: Date): Promise<AffectedMember[]> {
   const affected = new Affected();
   const byIdentityKey: Trail = new Map();
+  /** The person segments the batch's events reach, by the identity key they arrived with. */
+  const eventReach = new Map<string, Set<string> | null>();
   const peopleOfAccounts: Trail = new Map();
   const contactsOfOpportunities: Trail = new Map();
   const byPersonKey: Trail = new Map();
@@ -91,7 +124,13 @@ export async function affectedMembers(db: Db, catalog: SegmentCatalog, changes: 
     const profile = profileChangeFacts(change);
     if (profile) {
       for (const id of profile.personIds) affected.add('PERSON', id, cause);
-      for (const key of profile.identityKeys) follow(byIdentityKey, key, cause);
+      if (profile.identityKeys.length > 0) {
+        const reached = segmentsReachedByEvent(catalog, change, now);
+        for (const key of profile.identityKeys) {
+          follow(byIdentityKey, key, cause);
+          reach(eventReach, key, reached);
+        }
+      }
       if (reachAccounts) for (const key of profile.linkKeys) follow(accountsOfLinkKeys, key, cause);
       continue;
     }
@@ -118,7 +157,8 @@ export async function affectedMembers(db: Db, catalog: SegmentCatalog, changes: 
 
   // Hops, one query each for the whole batch.
   const [eventPeople, accountKeys, contactKeys, peopleKeys] = await Promise.all([
-    findPeopleByIdentityKeys(db, [...byIdentityKey.keys()]),
+    // Keys whose events reach no person segment are followed only to the accounts.
+    findPeopleByIdentityKeys(db, [...byIdentityKey.keys()].filter((key) => reachAccounts || eventReach.get(key)?.size !== 0)),
     findPersonKeysOfAccounts(db, [...peopleOfAccounts.keys()]),
     findPersonKeysOfOpportunities(db, [...contactsOfOpportunities.keys()]),
     reachAccounts ? findLinkKeysOfPeople(db, [...accountsOfPeople.keys()]) : Promise.resolve([]),
@@ -128,7 +168,8 @@ export async function affectedMembers(db: Db, catalog: SegmentCatalog, changes: 
     // Its cause: the first of the batch's events that arrived with one of its identity keys.
     const key = person.identityKeys.find((identityKey) => byIdentityKey.has(identityKey));
     const cause = key ? byIdentityKey.get(key)! : firstCause(byIdentityKey);
-    affected.add('PERSON', person.id, cause);
+    const reached = reachedByKeys(eventReach, person.identityKeys);
+    if (reached === null || reached.length > 0) affected.add('PERSON', person.id, cause, reached);
     if (reachAccounts) for (const linkKey of person.linkKeys) follow(accountsOfLinkKeys, linkKey, cause);
   }
   for (const person of peopleKeys) {

@@ -230,7 +230,7 @@ export class Partition {
     await this.wakeUps.remove(stale);
 
     const members = merge([
-      await timed('affected', () => affectedMembers(this.deps.db, this.catalog, changes)),
+      await timed('affected', () => affectedMembers(this.deps.db, this.catalog, changes, now)),
       due.filter((wakeUp) => this.catalog.has(wakeUp.segmentId)).map((wakeUp) => ({ id: wakeUp.memberId, target: wakeUp.target, cause: { kind: 'wakeUp' as const, dueAt: wakeUp.at }, segmentIds: [wakeUp.segmentId] })),
       pass ? passIds.map((id) => ({ id, target: pass.target, cause: { kind: 'change' as const, collection: 'segments', operation: 'evaluate', documentId: pass.segmentIds?.length === 1 ? pass.segmentIds[0]! : null }, segmentIds: pass.segmentIds })) : [],
     ]);

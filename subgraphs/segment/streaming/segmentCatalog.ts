@@ -8,7 +8,17 @@ import type { Logger } from '../../../lib/logger.js';
 import { evaluationOrder, SegmentCycleError } from '../evaluation/evaluationOrder.js';
 import { memberNeeds, type MemberNeeds } from '../evaluation/memberNeeds.js';
 import { loadAllSegments } from '../evaluation/segmentPlan.js';
-import { compilePredicate, compileSegment, type Expr, type Predicate, type TargetEntity } from '../language/index.js';
+import {
+  compilePredicate,
+  compileSegment,
+  eventRelevance,
+  EVERY_EVENT,
+  NO_EVENT,
+  type EventRelevance,
+  type Expr,
+  type Predicate,
+  type TargetEntity,
+} from '../language/index.js';
 import type { SegmentsRepository } from '../segments.repository.js';
 
 export interface StreamingSegment {
@@ -18,6 +28,8 @@ export interface StreamingSegment {
   predicate: Predicate;
   timeDependent: boolean;
   dependsOn: readonly string[];
+  /** For a person segment, which new events can change its result (eventRelevance.ts); every event for an account segment. */
+  events: EventRelevance | typeof EVERY_EVENT | typeof NO_EVENT;
 }
 
 /** A compiled definition, reused while the text and target stay the same. */
@@ -58,6 +70,7 @@ export class SegmentCatalog {
             predicate: compilePredicate(checked.expr, record.targetEntity),
             timeDependent: checked.timeDependent,
             dependsOn: checked.dependsOn,
+            events: record.targetEntity === 'PERSON' ? eventRelevance(checked.expr) : EVERY_EVENT,
           },
         });
       } catch (error) {
@@ -88,6 +101,17 @@ export class SegmentCatalog {
   /** What the target's segments read of a member at `now`, so members are loaded with only that. */
   needs(target: TargetEntity, now: Date): MemberNeeds {
     return memberNeeds(this.byTarget[target].map((segment) => segment.expr), now);
+  }
+
+  /** The ids of the person segments whose result a new event (its fields and id) can change at `now`. */
+  personSegmentsReachedBy(event: Readonly<Record<string, unknown>>, now: Date): string[] {
+    const at = now.getTime();
+    const ids: string[] = [];
+    for (const segment of this.byTarget.PERSON) {
+      const reached = segment.events === EVERY_EVENT || (segment.events !== NO_EVENT && segment.events(event, at));
+      if (reached) ids.push(segment.id);
+    }
+    return ids;
   }
 
   /** The target's segments in evaluation order. */
