@@ -168,6 +168,41 @@ describe('streaming evaluation', () => {
     expect(log.map(({ status }) => status)).toEqual(['realized', 'exited']);
   });
 
+  it("counts a person's history with each new event, acts on the events that can change a segment, and follows an event sent again under another person", async () => {
+    const box = await streamingSandbox(client, PREFIX, T0);
+    await addSegment(box.db, 'noForms', 'events.any(type = "web.pageView") and not events.any(type = "form.submit")');
+    await addSegment(box.db, 'opens', 'events.count(type = "email.open") >= 2');
+    await putPerson(box.db, 'p1', {});
+    await putPerson(box.db, 'p2', {});
+    await addEvent(box.db, 'p1@example.com', { type: 'email.open', timestamp: new Date(T0.getTime() - DAY) });
+    running.push(await box.start());
+    await caughtUp(box);
+
+    // The first open was read with p1's history; the second arrives on the stream and is counted with it.
+    await addEvent(box.db, 'p1@example.com', { type: 'web.pageView', url: '/pricing', timestamp: T0 });
+    await eventually('p1 to enter noForms', () => members(box.db, 'noForms'), (ids) => ids.join() === 'p1');
+    await box.db.collection('events').insertOne({ _id: 'open-2' as never, identityKey: 'email:p1@example.com', type: 'email.open', timestamp: T0 });
+    await eventually('p1 to enter opens', () => members(box.db, 'opens'), (ids) => ids.join() === 'p1');
+
+    // A form submission can change only noForms: p1 leaves it and stays in opens.
+    await addEvent(box.db, 'p1@example.com', { type: 'form.submit', timestamp: T0 });
+    await eventually('p1 to exit noForms', () => members(box.db, 'noForms'), (ids) => ids.length === 0);
+    expect(await members(box.db, 'opens')).toEqual(['p1']);
+
+    // p2's one open is remembered once p2 is evaluated; the second open, sent again with p2's identity, is counted with it.
+    await addEvent(box.db, 'p2@example.com', { type: 'email.open', timestamp: T0 });
+    await nextTurn(box);
+    await box.db.collection('events').replaceOne({ _id: 'open-2' as never }, { identityKey: 'email:p2@example.com', type: 'email.open', timestamp: T0 });
+    await eventually('p2 to enter opens', () => members(box.db, 'opens'), (ids) => ids.includes('p2'));
+    const log = await eventLog(box.db);
+    expect(log.map(({ segmentId, memberId, status }) => `${segmentId}:${memberId}:${status}`)).toEqual([
+      'noForms:p1:realized',
+      'opens:p1:realized',
+      'noForms:p1:exited',
+      'opens:p2:realized',
+    ]);
+  });
+
   it('leaves nothing for a batch evaluation to change after a quiet period', async () => {
     const box = await streamingSandbox(client, PREFIX, T0);
     await addSegment(box.db, 'pricing', PRICING);
