@@ -47,16 +47,20 @@ const DATA_COLLECTIONS = WATCHED_COLLECTIONS.filter((collection) => collection !
 const STREAM_RUN = new RegExp(`^${STREAM_RUN_PREFIX}`);
 
 /**
- * The membership changes that can reach another member's evaluation (as `affectedMembers` reads
- * them), chosen on the server: every membership the evaluator writes comes back on this stream,
- * and most need no look. Entries and exits only; those streaming wrote itself only of segments
- * that `inSegment` uses (batch runs' changes all count, so streaming learns their windows).
+ * The membership changes that matter to the evaluator, chosen on the server: every membership it
+ * writes comes back on this stream, and most need no look. Every change another writer made (a
+ * batch run, an expiry, a deletion, which carries no post-image): `affectedMembers` re-evaluates
+ * after a batch run's entries and exits, so streaming learns their windows, and the statuses the
+ * evaluator remembers are read afresh (knownStatuses.ts). Of its own, entries and exits of
+ * segments that `inSegment` uses.
  */
 function membershipChangesThatMatter(usedSegments: readonly string[]): Document {
   return {
     'ns.coll': MEMBERSHIPS_COLLECTION,
-    'fullDocument.status': { $in: ['realized', 'exited'] },
-    $or: [{ 'fullDocument.runId': { $not: STREAM_RUN } }, { 'fullDocument.segmentId': { $in: [...usedSegments] } }],
+    $or: [
+      { 'fullDocument.runId': { $not: STREAM_RUN } },
+      { 'fullDocument.segmentId': { $in: [...usedSegments] }, 'fullDocument.status': { $in: ['realized', 'exited'] } },
+    ],
   };
 }
 

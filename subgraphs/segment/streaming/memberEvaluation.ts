@@ -24,6 +24,7 @@ import type { MembershipTransition, MembershipsRepository } from '../memberships
 import { streamRunId, type AffectedMember, type InFlightBatch, type StreamCause } from './layout.js';
 import { timed } from './phases.js';
 import type { SegmentCatalog } from './segmentCatalog.js';
+import type { KnownStatuses } from './knownStatuses.js';
 import type { KnownWakeUps } from './knownWakeUps.js';
 import type { WakeUpWrite } from './wakeUps.repository.js';
 
@@ -32,6 +33,7 @@ export interface EvaluationDeps {
   memberships: MembershipsRepository;
   events: MembershipEventsRepository;
   wakeUps: KnownWakeUps;
+  statuses: KnownStatuses;
   /** What the member loader takes from memory (the events the evaluator follows on its stream). */
   sources: MemberSources;
   /** How long an exited membership is kept. */
@@ -43,6 +45,8 @@ export interface BatchOutcome {
   exited: number;
   /** The earliest wake-up the batch stored (null for none): the evaluator need not ask the database for it. */
   earliestWakeUp: Date | null;
+  /** Some conditional writes missed (another writer changed those memberships first): evaluate the members again. */
+  missed: boolean;
 }
 
 const TARGETS: readonly TargetEntity[] = ['PERSON', 'ACCOUNT'];
@@ -72,7 +76,7 @@ export async function evaluateMembers(
   // Every read of the batch at once: statuses, wake-ups, and each target's members with only what its segments read.
   const [statusesOf, storedWakeUps, ...loadedGroups] = await timed('load', () =>
     Promise.all([
-      deps.memberships.statusesOfMembers(ids),
+      deps.statuses.ofMembers(ids),
       deps.wakeUps.ofMembers(ids),
       ...groups.map((group) => loadMembers(deps.db, group.target, group.members.map((member) => member.id), catalog.needs(group.target, now), deps.sources)),
     ]),
@@ -121,12 +125,21 @@ export async function evaluateMembers(
     streamingPhaseSeconds.labels('evaluate').observe((performance.now() - evaluating) / 1000);
   }
 
-  const applied = await timed('memberships', () => deps.memberships.applyTransitions(transitions));
-  if (applied === transitions.length) await timed('events', () => deps.events.append(events));
-  // Some conditional writes missed (another writer was first): only stamped memberships get their events.
-  else await timed('events', () => writeStampedEvents(deps, { batchId, members: members.map(({ id, target, cause }) => ({ id, target, cause })) }));
+  const applied = await timed('memberships', () => deps.memberships.applyTransitions(transitions)).catch((error: unknown) => {
+    deps.statuses.forgetMembers(ids);
+    throw error;
+  });
+  const missed = applied !== transitions.length;
+  if (!missed) {
+    deps.statuses.applied(transitions, statusesOf);
+    await timed('events', () => deps.events.append(events));
+  } else {
+    // Another writer was first: only stamped memberships get their events, and what the others hold now is read afresh.
+    deps.statuses.forgetMembers(ids);
+    await timed('events', () => writeStampedEvents(deps, { batchId, members: members.map(({ id, target, cause }) => ({ id, target, cause })) }));
+  }
   const earliestWakeUp = await timed('wake_ups', () => deps.wakeUps.apply(wakeUps, storedWakeUps));
-  return { realized: events.filter((e) => e.status === 'realized').length, exited: events.filter((e) => e.status === 'exited').length, earliestWakeUp };
+  return { realized: events.filter((e) => e.status === 'realized').length, exited: events.filter((e) => e.status === 'exited').length, earliestWakeUp, missed };
 }
 
 /** The event of a member's entry or exit, at the time of the change that caused it. */

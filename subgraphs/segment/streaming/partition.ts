@@ -19,11 +19,12 @@ import { SegmentsRepository } from '../segments.repository.js';
 import { affectedMembers, segmentDefinitionChanges } from './affectedMembers.js';
 import { ChangeFeed, isLostHistory, type FeedChange } from './changeFeed.repository.js';
 import type { AffectedMember, PendingPass, StreamingStatus } from './layout.js';
-import { evaluateMembers, writeStampedEvents, type EvaluationDeps } from './memberEvaluation.js';
+import { evaluateMembers, writeStampedEvents, type BatchOutcome, type EvaluationDeps } from './memberEvaluation.js';
 import type { HeldLease, PartitionState, PartitionsRepository } from './partitions.repository.js';
 import { timed } from './phases.js';
 import { SegmentCatalog } from './segmentCatalog.js';
 import { KnownEvents } from './knownEvents.js';
+import { KnownStatuses } from './knownStatuses.js';
 import { KnownWakeUps } from './knownWakeUps.js';
 import { WakeUpsRepository } from './wakeUps.repository.js';
 
@@ -92,6 +93,7 @@ export class Partition {
   private stopping = false;
   private readonly wakeUps: KnownWakeUps;
   private readonly knownEvents: KnownEvents;
+  private readonly knownStatuses: KnownStatuses;
   private readonly segments: SegmentsRepository;
   private readonly evaluation: EvaluationDeps;
   private catalog = SegmentCatalog.empty();
@@ -108,12 +110,14 @@ export class Partition {
     this.knownEvents = new KnownEvents(deps.db);
     this.segments = new SegmentsRepository(deps.db);
     const memberships = new MembershipsRepository(deps.db);
+    this.knownStatuses = new KnownStatuses(memberships);
     const events = new MembershipEventsRepository(deps.db);
     this.evaluation = {
       db: deps.db,
       memberships,
       events,
       wakeUps: this.wakeUps,
+      statuses: this.knownStatuses,
       sources: { findEvents: this.knownEvents.find },
       retentionMs: deps.settings.retentionMs,
     };
@@ -152,6 +156,7 @@ export class Partition {
     if (!resumeToken || !this.initialized) {
       // What the stream skipped is unknown (a dropped database took its wake-ups too): read everything afresh.
       this.knownEvents.forget();
+      this.knownStatuses.forget();
       this.wakeUps.forget();
       // A first start (or a lost history): evaluate everything once, then follow the stream from here.
       this.passes = [
@@ -201,6 +206,7 @@ export class Partition {
     const { settings } = this.deps;
     const changes = await timed('read', () => this.readChanges());
     this.knownEvents.observe(changes);
+    this.knownStatuses.observe(changes);
     const now = this.deps.now();
     const due = this.nextWakeUp !== null && this.nextWakeUp <= now ? await this.wakeUps.repository.due(now, settings.memberChunk) : [];
     const pass = this.passes[0];
@@ -239,14 +245,10 @@ export class Partition {
     for (let start = 0; start < members.length; start += settings.memberChunk) {
       const chunk = members.slice(start, start + settings.memberChunk);
       if (this.stopping && start > 0) return; // the token is not saved: the batch is evaluated again by the next holder
-      if (!this.deps.canWrite()) throw new LeaseLostError(this.deps.sandbox);
-      const batchId = this.deps.batchIds();
-      if (!(await timed('begin', () => this.deps.partitions.begin(this.deps.lease, { batchId, members: chunk.map(({ id, target, cause }) => ({ id, target, cause })) })))) {
-        throw new LeaseLostError(this.deps.sandbox);
-      }
-      const outcome = await evaluateMembers(this.evaluation, this.catalog, batchId, chunk, now);
+      let outcome = await this.evaluateChunk(chunk, now);
+      // Another writer changed some of these memberships first: once more, from what they hold now.
+      if (outcome.missed) outcome = await this.evaluateChunk(chunk, now);
       if (outcome.earliestWakeUp && (written === null || outcome.earliestWakeUp < written)) written = outcome.earliestWakeUp;
-      segmentEvaluations.labels('streaming').inc(chunk.length);
     }
     if (pass) {
       if (passIds.length < settings.memberChunk) this.passes.shift();
@@ -267,6 +269,18 @@ export class Partition {
       pendingChanges: this.feed!.buffered(),
       lastChangeAt: this.lastChangeAt,
     });
+  }
+
+  /** Evaluates and writes one chunk of members as a batch, recorded in flight first. */
+  private async evaluateChunk(chunk: readonly AffectedMember[], now: Date): Promise<BatchOutcome> {
+    if (!this.deps.canWrite()) throw new LeaseLostError(this.deps.sandbox);
+    const batchId = this.deps.batchIds();
+    if (!(await timed('begin', () => this.deps.partitions.begin(this.deps.lease, { batchId, members: chunk.map(({ id, target, cause }) => ({ id, target, cause })) })))) {
+      throw new LeaseLostError(this.deps.sandbox);
+    }
+    const outcome = await evaluateMembers(this.evaluation, this.catalog, batchId, chunk, now);
+    segmentEvaluations.labels('streaming').inc(chunk.length);
+    return outcome;
   }
 
   /** Queues a pass over the target for a new or changed segment; a pass not started yet takes it in. */

@@ -1,11 +1,14 @@
 /**
  * What the streaming evaluator remembers between batches: a person's events, followed on the
- * change stream, and the wake-ups it wrote. Each answers from memory once it has read a key,
+ * change stream, the wake-ups it wrote, and membership statuses, which other writers' changes
+ * on the stream make it read again. Each answers from memory once it has read a key,
  * reads again what it cannot vouch for, and stays bounded.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db, MongoClient } from 'mongodb';
+import { MembershipsRepository } from '../../../subgraphs/segment/memberships/memberships.repository.js';
 import { KnownEvents } from '../../../subgraphs/segment/streaming/knownEvents.js';
+import { KnownStatuses } from '../../../subgraphs/segment/streaming/knownStatuses.js';
 import { KnownWakeUps } from '../../../subgraphs/segment/streaming/knownWakeUps.js';
 import { WakeUpsRepository } from '../../../subgraphs/segment/streaming/wakeUps.repository.js';
 import { countCommands } from '../memberships/support.js';
@@ -126,5 +129,41 @@ describe('known wake-ups', () => {
     await expect(known.apply([{ segmentId: 's1', memberId: 'p1', target: 'PERSON', at: T0 }], stored)).rejects.toThrow('network');
     await known.ofMembers(['p1']);
     expect(commands.get('find streamingWakeUps')).toBe(2);
+  });
+});
+
+describe('known statuses', () => {
+  const enter = (segmentId: string, memberId: string) =>
+    ({ kind: 'enter', from: null, segmentId, memberId, memberType: 'PERSON', runId: 'stream:b1', at: T0 }) as const;
+
+  it('reads a member once, remembers what a batch wrote, and reads afresh a member another writer changed', async () => {
+    const { db, commands } = freshDb();
+    const memberships = new MembershipsRepository(db);
+    const known = new KnownStatuses(memberships);
+    const statuses = await known.ofMembers(['p1', 'p2']);
+    expect(statuses).toEqual(new Map([['p1', new Map()], ['p2', new Map()]]));
+    const transitions = [enter('s1', 'p1'), enter('s2', 'p1')];
+    expect(await memberships.applyTransitions(transitions)).toBe(2);
+    known.applied(transitions, statuses);
+    expect((await known.ofMembers(['p1'])).get('p1')).toEqual(new Map([['s1', 'realized'], ['s2', 'realized']]));
+    expect(commands.get('find segmentMemberships')).toBe(1);
+
+    // Its own writes come back on the stream and change nothing; a batch run's exit, or an expiry (no post-image), is read afresh.
+    known.observe([{ operationType: 'update', ns: { coll: 'segmentMemberships' }, documentKey: { _id: 's1:p1' }, fullDocument: { memberId: 'p1', runId: 'stream:b1' } }]);
+    await known.ofMembers(['p1']);
+    expect(commands.get('find segmentMemberships')).toBe(1);
+    await db.collection('segmentMemberships').updateOne({ _id: 's1:p1' as never }, { $set: { status: 'exited', runId: 'nightly' } });
+    known.observe([{ operationType: 'update', ns: { coll: 'segmentMemberships' }, documentKey: { _id: 's1:p1' }, fullDocument: { memberId: 'p1', runId: 'nightly' } }]);
+    expect((await known.ofMembers(['p1'])).get('p1')?.get('s1')).toBe('exited');
+    expect(commands.get('find segmentMemberships')).toBe(2);
+    await db.collection('segmentMemberships').deleteOne({ _id: 's1:p1' as never });
+    known.observe([{ operationType: 'delete', ns: { coll: 'segmentMemberships' }, documentKey: { _id: 's1:p1' } }]);
+    expect((await known.ofMembers(['p1'])).get('p1')?.has('s1')).toBe(false);
+    expect(commands.get('find segmentMemberships')).toBe(3);
+
+    // A batch whose writes missed leaves its members unknown.
+    known.forgetMembers(['p2']);
+    await known.ofMembers(['p1', 'p2']);
+    expect(commands.get('find segmentMemberships')).toBe(4);
   });
 });

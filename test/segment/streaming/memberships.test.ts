@@ -203,6 +203,23 @@ describe('streaming evaluation', () => {
     ]);
   });
 
+  it('sees another writer change a membership it remembers, and evaluates the member from what is stored', async () => {
+    const box = await streamingSandbox(client, PREFIX, T0);
+    await addSegment(box.db, 'opens', 'events.any(type = "email.open")');
+    await putPerson(box.db, 'p1', {});
+    running.push(await box.start());
+    await caughtUp(box);
+    await addEvent(box.db, 'p1@example.com', { type: 'email.open', timestamp: T0 });
+    await eventually('p1 to enter', () => members(box.db, 'opens'), (ids) => ids.join() === 'p1');
+    // A second open: p1 stays, now an existing member, as the evaluator remembers it.
+    await addEvent(box.db, 'p1@example.com', { type: 'email.open', timestamp: T0 });
+    await eventually('p1 to be existing', () => box.db.collection('segmentMemberships').findOne({ _id: 'opens:p1' as never }), (doc) => doc?.status === 'existing');
+
+    // Another writer exits p1 (as a batch run working from older data would): streaming reads what is stored and brings p1 back.
+    await box.db.collection('segmentMemberships').updateOne({ _id: 'opens:p1' as never }, { $set: { status: 'exited', runId: 'run:other', exitedAt: T0 } });
+    await eventually('p1 to enter again', () => box.db.collection('segmentMemberships').findOne({ _id: 'opens:p1' as never }), (doc) => doc?.status === 'realized');
+  });
+
   it('leaves nothing for a batch evaluation to change after a quiet period', async () => {
     const box = await streamingSandbox(client, PREFIX, T0);
     await addSegment(box.db, 'pricing', PRICING);
