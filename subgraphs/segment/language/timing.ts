@@ -4,9 +4,11 @@
  * opened or closed or `now` passed a date. The streaming evaluator schedules a
  * re-evaluation at that instant instead of waiting for the nightly run.
  */
+import { LRUCache } from 'lru-cache';
 import type { Expr, Scalar, TargetEntity } from './ast.js';
 import { UNIT_MS } from './grammar.js';
 import type { Member } from './member.js';
+import { printSegment } from './printer.js';
 import { asScope, relationElements } from './predicate.js';
 import { compileReader, type Scope } from './values.js';
 
@@ -55,7 +57,7 @@ export function nextChangeTime(expr: Expr, target: TargetEntity, member: Member,
 class Earliest {
   instant = Infinity;
 
-  constructor(private readonly nowMs: number) {}
+  constructor(readonly nowMs: number) {}
 
   consider(instant: number): void {
     if (instant > this.nowMs && instant < this.instant) this.instant = instant;
@@ -81,6 +83,35 @@ function walkerOf(expr: Expr): Walker | null {
   return walker;
 }
 
+/**
+ * Walks of a relation's elements, shared by every segment of this process with the same relation
+ * and condition text (as relation scans are in predicate.ts): each remembers the earliest instant
+ * it found for the last scope and time, so a member's events are walked once per distinct
+ * condition however many segments use it. Bounded; one evicted is compiled again when needed.
+ */
+const sharedWalks = new LRUCache<string, Walker>({ max: 10_000 });
+
+function sharedWalk(key: string, walk: Walker): Walker {
+  let shared = sharedWalks.get(key);
+  if (!shared) {
+    let lastScope: Scope | null = null;
+    let lastNow = Number.NaN;
+    let last = Infinity;
+    shared = (scope, earliest) => {
+      if (scope !== lastScope || earliest.nowMs !== lastNow) {
+        const own = new Earliest(earliest.nowMs);
+        walk(scope, own);
+        last = own.instant;
+        lastScope = scope;
+        lastNow = earliest.nowMs;
+      }
+      earliest.consider(last);
+    };
+    sharedWalks.set(key, shared);
+  }
+  return shared;
+}
+
 function compileWalker(expr: Expr): Walker | null {
   switch (expr.kind) {
     case 'and':
@@ -97,9 +128,9 @@ function compileWalker(expr: Expr): Walker | null {
       const condition = expr.condition ? walkerOf(expr.condition) : null;
       if (!condition) return null;
       const relation = expr.relation;
-      return (scope, earliest) => {
+      return sharedWalk(`${relation}\u0000${printSegment(expr.condition!)}`, (scope, earliest) => {
         for (const element of relationElements(scope, relation)) condition(asScope(element), earliest);
-      };
+      });
     }
     case 'compare':
     case 'in': {

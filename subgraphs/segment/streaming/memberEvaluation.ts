@@ -89,17 +89,19 @@ export async function evaluateMembers(
     const wanted = group.map((member) => (member.segmentIds === null ? null : new Set(member.segmentIds)));
     const ownStatuses = group.map((member) => statusesOf.get(member.id));
     let ranSince = performance.now();
-    for (const segment of segments) {
-      // A large batch evaluates for seconds: let the lease renewals (timers of this process) run between segments.
+    // Member by member, each through its segments in order: the segments' shared relation scans
+    // (predicate.ts) then read a member's events once per distinct condition.
+    for (let i = 0; i < group.length; i++) {
+      // A large batch evaluates for seconds: let the lease renewals (timers of this process) run between members.
       if (performance.now() - ranSince >= YIELD_EVERY_MS) {
         await setImmediate();
         ranSince = performance.now();
       }
+      const affected = group[i]!;
+      const member: Member | null = loaded[i] ?? null;
       // A plain loop, no closure per (member, segment): this runs members times segments per batch.
-      for (let i = 0; i < group.length; i++) {
+      for (const segment of segments) {
         if (wanted[i] && !wanted[i]!.has(segment.id)) continue;
-        const affected = group[i]!;
-        const member: Member | null = loaded[i] ?? null;
         const qualifies = member !== null && segment.predicate(member, now);
         const current = ownStatuses[i]?.get(segment.id);
         const isIn = current !== undefined && current !== 'exited';
