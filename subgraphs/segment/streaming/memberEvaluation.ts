@@ -24,7 +24,7 @@ import type { MembershipTransition, MembershipsRepository } from '../memberships
 import { streamRunId, type AffectedMember, type InFlightBatch, type StreamCause } from './layout.js';
 import { timed } from './phases.js';
 import type { SegmentCatalog } from './segmentCatalog.js';
-import type { KnownStatuses } from './knownStatuses.js';
+import type { KnownStatuses, MemberStatuses } from './knownStatuses.js';
 import type { KnownWakeUps } from './knownWakeUps.js';
 import type { WakeUpWrite } from './wakeUps.repository.js';
 
@@ -57,13 +57,17 @@ export function eventCause(cause: StreamCause, batchId: string): MembershipEvent
   return cause.kind === 'change' ? { ...cause, batchId } : { kind: 'wakeUp', dueAt: cause.dueAt, batchId };
 }
 
-/** Evaluates the members at `now` and writes what changed, under the batch's id. */
+/**
+ * Evaluates the members at `now` and writes what changed, under the batch's id. `recorded` is
+ * the batch's record in flight, written while the members load: no write starts before it.
+ */
 export async function evaluateMembers(
   deps: EvaluationDeps,
   catalog: SegmentCatalog,
   batchId: string,
   members: readonly AffectedMember[],
   now: Date,
+  recorded: Promise<void> = Promise.resolve(),
 ): Promise<BatchOutcome> {
   const runId = streamRunId(batchId);
   const transitions: MembershipTransition[] = [];
@@ -127,21 +131,34 @@ export async function evaluateMembers(
     streamingPhaseSeconds.labels('evaluate').observe((performance.now() - evaluating) / 1000);
   }
 
-  const applied = await timed('memberships', () => deps.memberships.applyTransitions(transitions)).catch((error: unknown) => {
+  await recorded;
+  // The wake-ups are written beside the memberships and their events: neither reads the other.
+  const [missed, earliestWakeUp] = await Promise.all([
+    writeMemberships(deps, { batchId, members, transitions, events, statusesOf }),
+    timed('wake_ups', () => deps.wakeUps.apply(wakeUps, storedWakeUps)),
+  ]);
+  return { realized: events.filter((e) => e.status === 'realized').length, exited: events.filter((e) => e.status === 'exited').length, earliestWakeUp, missed };
+}
+
+/** Writes the batch's transitions, then their events; answers whether some conditional writes missed. */
+async function writeMemberships(
+  deps: EvaluationDeps,
+  batch: { batchId: string; members: readonly AffectedMember[]; transitions: MembershipTransition[]; events: NewMembershipEvent[]; statusesOf: MemberStatuses },
+): Promise<boolean> {
+  const ids = batch.members.map((member) => member.id);
+  const applied = await timed('memberships', () => deps.memberships.applyTransitions(batch.transitions)).catch((error: unknown) => {
     deps.statuses.forgetMembers(ids);
     throw error;
   });
-  const missed = applied !== transitions.length;
-  if (!missed) {
-    deps.statuses.applied(transitions, statusesOf);
-    await timed('events', () => deps.events.append(events));
-  } else {
-    // Another writer was first: only stamped memberships get their events, and what the others hold now is read afresh.
-    deps.statuses.forgetMembers(ids);
-    await timed('events', () => writeStampedEvents(deps, { batchId, members: members.map(({ id, target, cause }) => ({ id, target, cause })) }));
+  if (applied === batch.transitions.length) {
+    deps.statuses.applied(batch.transitions, batch.statusesOf);
+    await timed('events', () => deps.events.append(batch.events));
+    return false;
   }
-  const earliestWakeUp = await timed('wake_ups', () => deps.wakeUps.apply(wakeUps, storedWakeUps));
-  return { realized: events.filter((e) => e.status === 'realized').length, exited: events.filter((e) => e.status === 'exited').length, earliestWakeUp, missed };
+  // Another writer was first: only stamped memberships get their events, and what the others hold now is read afresh.
+  deps.statuses.forgetMembers(ids);
+  await timed('events', () => writeStampedEvents(deps, { batchId: batch.batchId, members: batch.members.map(({ id, target, cause }) => ({ id, target, cause })) }));
+  return true;
 }
 
 /** The event of a member's entry or exit, at the time of the change that caused it. */

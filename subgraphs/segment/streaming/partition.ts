@@ -271,14 +271,18 @@ export class Partition {
     });
   }
 
-  /** Evaluates and writes one chunk of members as a batch, recorded in flight first. */
+  /** Evaluates and writes one chunk of members as a batch, recorded in flight (while its members load) before any write. */
   private async evaluateChunk(chunk: readonly AffectedMember[], now: Date): Promise<BatchOutcome> {
     if (!this.deps.canWrite()) throw new LeaseLostError(this.deps.sandbox);
     const batchId = this.deps.batchIds();
-    if (!(await timed('begin', () => this.deps.partitions.begin(this.deps.lease, { batchId, members: chunk.map(({ id, target, cause }) => ({ id, target, cause })) })))) {
-      throw new LeaseLostError(this.deps.sandbox);
-    }
-    const outcome = await evaluateMembers(this.evaluation, this.catalog, batchId, chunk, now);
+    const recorded = timed('begin', () => this.deps.partitions.begin(this.deps.lease, { batchId, members: chunk.map(({ id, target, cause }) => ({ id, target, cause })) })).then(
+      (held) => {
+        if (!held) throw new LeaseLostError(this.deps.sandbox);
+      },
+    );
+    // Awaited by the evaluation before its first write; left unawaited only when the load fails first.
+    recorded.catch(() => undefined);
+    const outcome = await evaluateMembers(this.evaluation, this.catalog, batchId, chunk, now, recorded);
     segmentEvaluations.labels('streaming').inc(chunk.length);
     return outcome;
   }
