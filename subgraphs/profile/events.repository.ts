@@ -22,7 +22,15 @@ export interface EventRecord {
   ingestedAt: Date;
 }
 
-type EventDocument = Omit<EventRecord, 'id'> & { _id: string };
+type EventDocument = Omit<EventRecord, 'id'> & {
+  _id: string;
+  /**
+   * The identity key a re-sent event was stored under before, when it differed: the person who
+   * held it loses the event, and readers of the change (the streaming evaluator) learn who that
+   * was, since a replaced document's earlier content is not on the change.
+   */
+  previousIdentityKey?: string;
+};
 
 export interface EventPageQuery {
   identityKeys: readonly string[];
@@ -36,7 +44,7 @@ export interface EventPageQuery {
 const DUPLICATE_KEY = 11000;
 const ensureIndexes = oncePerKey();
 
-function toRecord({ _id, ...rest }: EventDocument): EventRecord {
+function toRecord({ _id, previousIdentityKey: _previous, ...rest }: EventDocument): EventRecord {
   return { id: _id, ...rest };
 }
 
@@ -72,10 +80,13 @@ export class EventsRepository {
     }
     const created = new Set(events.keys());
     if (stored.size > 0) {
+      const before = await this.storedKeys([...stored].map((position) => documents[position]!._id));
       const result = await this.events.bulkWrite(
         [...stored].map((position) => {
           const { _id, ...replacement } = documents[position]!;
-          return { replaceOne: { filter: { _id }, replacement, upsert: true } };
+          const previous = before.get(_id);
+          const document: Omit<EventDocument, '_id'> = previous !== undefined && previous !== replacement.identityKey ? { ...replacement, previousIdentityKey: previous } : replacement;
+          return { replaceOne: { filter: { _id }, replacement: document, upsert: true } };
         }),
         { ordered: false },
       );
@@ -86,6 +97,12 @@ export class EventsRepository {
       });
     }
     return created;
+  }
+
+  /** The identity keys stored events are under now, by id. */
+  private async storedKeys(ids: readonly string[]): Promise<Map<string, string>> {
+    const docs = await this.events.find({ _id: { $in: [...ids] } }, { projection: { identityKey: 1 } }).toArray();
+    return new Map(docs.map((doc) => [doc._id, doc.identityKey]));
   }
 
   /** Newest first, then by id descending: a stable order for cursors. */

@@ -18,7 +18,7 @@ export const EVENTS_COLLECTION = 'events';
 export const PROFILE_CHANGE_COLLECTIONS: readonly string[] = [PEOPLE_COLLECTION, EVENTS_COLLECTION];
 
 /** The fields of a change's post-image that `profileChangeFacts` reads: a stream may project the rest away. */
-export const PROFILE_CHANGE_FIELDS: readonly string[] = [PERSON_LINK_KEYS_FIELD, 'identityKey'];
+export const PROFILE_CHANGE_FIELDS: readonly string[] = [PERSON_LINK_KEYS_FIELD, 'identityKey', 'previousIdentityKey'];
 
 /** The parts of a change stream document the views read. */
 export interface ChangeDocument {
@@ -49,9 +49,10 @@ export function profileChangeFacts(change: ChangeDocument): ProfileChangeFacts |
     return { personIds: id === undefined ? [] : [String(id)], linkKeys: full ? strings(full[PERSON_LINK_KEYS_FIELD]) : [], identityKeys: [] };
   }
   if (collection === EVENTS_COLLECTION) {
-    // An event keeps the identity it arrived with; a deleted one leaves no key to follow (events are never deleted).
-    const key = full?.identityKey;
-    return { personIds: [], linkKeys: [], identityKeys: typeof key === 'string' ? [key] : [] };
+    // An event keeps the identity it arrived with; one sent again under another identity names the key it left (its
+    // person loses the event). A deleted one leaves no key to follow (events are never deleted).
+    const keys = change.operationType === 'insert' ? [full?.identityKey] : [full?.identityKey, full?.previousIdentityKey];
+    return { personIds: [], linkKeys: [], identityKeys: keys.filter((key): key is string => typeof key === 'string') };
   }
   return null;
 }

@@ -6,6 +6,10 @@
  * is saved after the writes) with idempotent writes (see memberEvaluation.ts) gives each
  * change its effects exactly once. A turn never starts writing unless the lease has time left,
  * and every write of its state is fenced by the lease epoch.
+ *
+ * While it holds the lease it keeps what it read and wrote of recent members in memory (their
+ * events, membership statuses and wake-ups: known*.ts), kept current by the same stream and by
+ * its own writes, and forgotten when the stream starts over; a warm member costs no reads.
  */
 import type { Db } from 'mongodb';
 import type { Logger } from '../../../lib/logger.js';

@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { MongoClient } from 'mongodb';
 import type { RunningWorkerService } from '../../../lib/jobs.js';
 import { silentLogger } from '../../../lib/logger.js';
+import { EventsRepository } from '../../../subgraphs/profile/events.repository.js';
 import { runEvaluation } from '../../../subgraphs/segment/evaluation/batchEvaluation.js';
 import { EvaluationRunsRepository } from '../../../subgraphs/segment/memberships/evaluationRuns.repository.js';
 import { readStreamingStatus } from '../../../subgraphs/segment/streaming/index.js';
@@ -181,7 +182,9 @@ describe('streaming evaluation', () => {
     // The first open was read with p1's history; the second arrives on the stream and is counted with it.
     await addEvent(box.db, 'p1@example.com', { type: 'web.pageView', url: '/pricing', timestamp: T0 });
     await eventually('p1 to enter noForms', () => members(box.db, 'noForms'), (ids) => ids.join() === 'p1');
-    await box.db.collection('events').insertOne({ _id: 'open-2' as never, identityKey: 'email:p1@example.com', type: 'email.open', timestamp: T0 });
+    const sent = new EventsRepository(box.db);
+    const secondOpen = (email: string) => ({ id: 'open-2', identity: { namespace: 'Email', value: email }, identityKey: `email:${email}`, type: 'email.open', timestamp: T0, ingestedAt: T0 });
+    await sent.write([secondOpen('p1@example.com')]);
     await eventually('p1 to enter opens', () => members(box.db, 'opens'), (ids) => ids.join() === 'p1');
 
     // A form submission can change only noForms: p1 leaves it and stays in opens.
@@ -189,16 +192,18 @@ describe('streaming evaluation', () => {
     await eventually('p1 to exit noForms', () => members(box.db, 'noForms'), (ids) => ids.length === 0);
     expect(await members(box.db, 'opens')).toEqual(['p1']);
 
-    // p2's one open is remembered once p2 is evaluated; the second open, sent again with p2's identity, is counted with it.
+    // p2's one open is remembered once p2 is evaluated. The second open, sent again with p2's identity, moves to p2:
+    // p1 leaves opens, p2 enters it.
     await addEvent(box.db, 'p2@example.com', { type: 'email.open', timestamp: T0 });
     await nextTurn(box);
-    await box.db.collection('events').replaceOne({ _id: 'open-2' as never }, { identityKey: 'email:p2@example.com', type: 'email.open', timestamp: T0 });
-    await eventually('p2 to enter opens', () => members(box.db, 'opens'), (ids) => ids.includes('p2'));
+    await sent.write([secondOpen('p2@example.com')]);
+    await eventually('p2 to replace p1 in opens', () => members(box.db, 'opens'), (ids) => ids.join() === 'p2');
     const log = await eventLog(box.db);
-    expect(log.map(({ segmentId, memberId, status }) => `${segmentId}:${memberId}:${status}`)).toEqual([
-      'noForms:p1:realized',
-      'opens:p1:realized',
+    expect(log.map(({ segmentId, memberId, status }) => `${segmentId}:${memberId}:${status}`).sort()).toEqual([
       'noForms:p1:exited',
+      'noForms:p1:realized',
+      'opens:p1:exited',
+      'opens:p1:realized',
       'opens:p2:realized',
     ]);
   });
