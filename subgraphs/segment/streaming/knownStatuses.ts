@@ -7,14 +7,14 @@
  * stream, which carries every membership change streaming did not write (changeFeed.ts): a
  * member such a change names is read afresh. A batch whose conditional writes all applied
  * leaves its members as it decided them; one where some missed (another writer was first)
- * leaves them unknown, read afresh next time. Bounded by a number of statuses, least recently
- * used members first out; forgotten whenever the stream starts over.
+ * leaves them unknown, read afresh next time. Bounded by a number of statuses (memberMaps.ts);
+ * forgotten whenever the stream starts over.
  */
-import { LRUCache } from 'lru-cache';
 import type { ChangeDocument } from '../../profile/profileChanges.view.js';
 import { MEMBERSHIPS_COLLECTION, type MembershipStatus } from '../memberships.layout.js';
 import type { MembershipTransition, MembershipsRepository } from '../memberships/memberships.repository.js';
 import { STREAM_RUN_PREFIX } from './layout.js';
+import { MemberMaps } from './memberMaps.js';
 
 /** Statuses remembered at most: under 100 bytes each, so ~50 MB at most. */
 export const KNOWN_STATUSES_LIMIT = 500_000;
@@ -25,32 +25,15 @@ export type MemberStatuses = Map<string, Map<string, MembershipStatus>>;
 const STATUS_AFTER: Record<MembershipTransition['kind'], MembershipStatus> = { enter: 'realized', stay: 'existing', exit: 'exited' };
 
 export class KnownStatuses {
-  private readonly members: LRUCache<string, Map<string, MembershipStatus>>;
+  private readonly members: MemberMaps<MembershipStatus>;
 
-  constructor(
-    private readonly memberships: MembershipsRepository,
-    maxStatuses = KNOWN_STATUSES_LIMIT,
-  ) {
-    this.members = new LRUCache<string, Map<string, MembershipStatus>>({ maxSize: maxStatuses, sizeCalculation: (own) => own.size + 1 });
+  constructor(memberships: MembershipsRepository, maxStatuses = KNOWN_STATUSES_LIMIT) {
+    this.members = new MemberMaps(maxStatuses, (ids) => memberships.statusesOfMembers(ids));
   }
 
   /** The statuses of these members: remembered ones from memory, the others with one query. */
-  async ofMembers(memberIds: readonly string[]): Promise<MemberStatuses> {
-    const statuses: MemberStatuses = new Map();
-    const unknown: string[] = [];
-    for (const id of memberIds) {
-      const own = this.members.get(id);
-      if (own) statuses.set(id, own);
-      else unknown.push(id);
-    }
-    if (unknown.length === 0) return statuses;
-    const read = await this.memberships.statusesOfMembers(unknown);
-    for (const id of unknown) {
-      const own = read.get(id) ?? new Map<string, MembershipStatus>();
-      statuses.set(id, own);
-      this.members.set(id, own);
-    }
-    return statuses;
+  ofMembers(memberIds: readonly string[]): Promise<MemberStatuses> {
+    return this.members.of(memberIds);
   }
 
   /** Takes in a batch of the stream's changes: a member whose membership another writer changed is read afresh. */
@@ -60,7 +43,7 @@ export class KnownStatuses {
       const runId = change.fullDocument?.runId;
       if (typeof runId === 'string' && runId.startsWith(STREAM_RUN_PREFIX)) continue;
       const memberId = change.fullDocument?.memberId ?? memberIdOf(change.documentKey?._id);
-      if (memberId !== undefined) this.members.delete(String(memberId));
+      if (memberId !== undefined) this.members.forget([String(memberId)]);
     }
   }
 
@@ -73,13 +56,12 @@ export class KnownStatuses {
       own.set(transition.segmentId, STATUS_AFTER[transition.kind]);
       changed.add(transition.memberId);
     }
-    // Sizes changed; a member dropped from memory since it was read stays out.
-    for (const id of changed) if (this.members.peek(id) === statuses.get(id)) this.members.set(id, statuses.get(id)!);
+    this.members.resized(statuses, changed);
   }
 
   /** Forgets these members: some of their writes missed, so their statuses are not known. */
   forgetMembers(memberIds: readonly string[]): void {
-    for (const id of memberIds) this.members.delete(id);
+    this.members.forget(memberIds);
   }
 
   /** Forgets every member: the stream starts over. */

@@ -3,41 +3,28 @@
  * writes them, so a batch reads only those of members it has not seen. Exact without a stream:
  * a sandbox's wake-ups are written by its partition alone, while it holds the lease, and this
  * lives as long as the partition. Every write goes through here; a write that fails midway
- * leaves the store unknown, so everything is forgotten. Bounded by a number of wake-ups, least
- * recently used members first out.
+ * leaves the store unknown, so everything is forgotten.
  */
-import { LRUCache } from 'lru-cache';
+import { MemberMaps } from './memberMaps.js';
 import type { StoredWakeUps, WakeUp, WakeUpWrite, WakeUpsRepository } from './wakeUps.repository.js';
 
 /** Wake-ups remembered at most: under 100 bytes each, so ~50 MB at most. */
 export const KNOWN_WAKE_UPS_LIMIT = 500_000;
 
 export class KnownWakeUps {
-  /** By member: segment id to wake-up time (epoch ms); an empty map for a member with none. */
-  private readonly members: LRUCache<string, Map<string, number>>;
+  /** By member: segment id to wake-up time (epoch ms). */
+  private readonly members: MemberMaps<number>;
 
   constructor(
     readonly repository: WakeUpsRepository,
     maxWakeUps = KNOWN_WAKE_UPS_LIMIT,
   ) {
-    this.members = new LRUCache<string, Map<string, number>>({ maxSize: maxWakeUps, sizeCalculation: (own) => own.size + 1 });
+    this.members = new MemberMaps(maxWakeUps, (ids) => repository.ofMembers(ids));
   }
 
   /** The stored wake-ups of these members: remembered ones from memory, the others with one query. */
-  async ofMembers(memberIds: readonly string[]): Promise<StoredWakeUps> {
-    const stored: StoredWakeUps = new Map();
-    const unknown: string[] = [];
-    for (const id of memberIds) {
-      const own = this.members.get(id);
-      if (own) stored.set(id, own);
-      else unknown.push(id);
-    }
-    if (unknown.length === 0) return stored;
-    for (const [id, own] of await this.repository.ofMembers(unknown)) {
-      stored.set(id, own);
-      this.members.set(id, own);
-    }
-    return stored;
+  ofMembers(memberIds: readonly string[]): Promise<StoredWakeUps> {
+    return this.members.of(memberIds);
   }
 
   /** Writes what differs from `stored` (as `ofMembers` answered it) and remembers the result; answers the earliest time written. */
@@ -51,8 +38,7 @@ export class KnownWakeUps {
       else own.set(write.segmentId, write.at.getTime());
       changed.add(write.memberId);
     }
-    // Sizes changed; a member dropped from memory since it was read stays out.
-    for (const id of changed) if (this.members.peek(id) === stored.get(id)) this.members.set(id, stored.get(id)!);
+    this.members.resized(stored, changed);
     return earliest;
   }
 
@@ -60,10 +46,12 @@ export class KnownWakeUps {
   async remove(pairs: ReadonlyArray<Pick<WakeUp, 'segmentId' | 'memberId'>>): Promise<void> {
     if (pairs.length === 0) return;
     await this.forgettingOnFailure(() => this.repository.remove(pairs));
+    const changed = new Map<string, Map<string, number>>();
     for (const { segmentId, memberId } of pairs) {
       const own = this.members.peek(memberId);
-      if (own?.delete(segmentId)) this.members.set(memberId, own);
+      if (own?.delete(segmentId)) changed.set(memberId, own);
     }
+    this.members.resized(changed, changed.keys());
   }
 
   /** Removes every wake-up of a deleted segment (rare: everything remembered is forgotten). */
