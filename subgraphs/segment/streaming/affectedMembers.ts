@@ -1,8 +1,9 @@
 /**
  * From a batch of changes to the members they affect, with a bounded number of queries for
  * the whole batch (one per kind of hop, through the profile and account change views):
- *   event -> the person holding its identity key, for the person segments the event can
- *   change (eventRelevance.ts; none: the person is not evaluated for it); profile change -> that person (a deleted,
+ *   event -> the person holding its identity key (and, for one sent again under another key,
+ *   the person holding the key it left), for the person segments a new event can change
+ *   (eventRelevance.ts; none: not evaluated for it); profile change -> that person (a deleted,
  *   merged-away profile too: it then exits everything); account -> the account and its people;
  *   opportunity -> its account and its contacts; link -> both ends; membership of segment S ->
  *   the same member again when a segment uses S (or when a batch run wrote it, so streaming

@@ -21,11 +21,11 @@ import { nextChangeTime, type Member, type TargetEntity } from '../language/inde
 import type { MemberType } from '../memberships.layout.js';
 import type { MembershipEventCause, MembershipEventsRepository, NewMembershipEvent } from '../memberships/membershipEvents.repository.js';
 import type { MembershipTransition, MembershipsRepository } from '../memberships/memberships.repository.js';
+import type { KnownStatuses, MemberStatuses } from './knownStatuses.js';
+import type { KnownWakeUps } from './knownWakeUps.js';
 import { streamRunId, type AffectedMember, type InFlightBatch, type StreamCause } from './layout.js';
 import { timed } from './phases.js';
 import type { SegmentCatalog } from './segmentCatalog.js';
-import type { KnownStatuses, MemberStatuses } from './knownStatuses.js';
-import type { KnownWakeUps } from './knownWakeUps.js';
 import type { WakeUpWrite } from './wakeUps.repository.js';
 
 export interface EvaluationDeps {

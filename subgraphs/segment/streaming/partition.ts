@@ -22,14 +22,14 @@ import { MembershipsRepository } from '../memberships/memberships.repository.js'
 import { SegmentsRepository } from '../segments.repository.js';
 import { affectedMembers, segmentDefinitionChanges } from './affectedMembers.js';
 import { ChangeFeed, isLostHistory, type FeedChange } from './changeFeed.repository.js';
+import { KnownEvents } from './knownEvents.js';
+import { KnownStatuses } from './knownStatuses.js';
+import { KnownWakeUps } from './knownWakeUps.js';
 import type { AffectedMember, PendingPass, StreamingStatus } from './layout.js';
 import { evaluateMembers, writeStampedEvents, type BatchOutcome, type EvaluationDeps } from './memberEvaluation.js';
 import type { HeldLease, PartitionState, PartitionsRepository } from './partitions.repository.js';
 import { timed } from './phases.js';
 import { SegmentCatalog } from './segmentCatalog.js';
-import { KnownEvents } from './knownEvents.js';
-import { KnownStatuses } from './knownStatuses.js';
-import { KnownWakeUps } from './knownWakeUps.js';
 import { WakeUpsRepository } from './wakeUps.repository.js';
 
 export interface PartitionSettings {
