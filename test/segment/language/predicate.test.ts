@@ -322,4 +322,22 @@ describe('compilePredicate', () => {
     expect(predicate(member, new Date(NOW.getTime() + DAY + 1))).toBe(false);
     expect(predicate(person(), NOW)).toBe(false);
   });
+
+  it('shares a relation scan between segments with the same condition, answering each member for itself', () => {
+    const once = compilePredicate(parseSegment('events.count(type = "email.open") >= 1'), 'PERSON');
+    const twice = compilePredicate(parseSegment('events.count(type = "email.open") >= 2 and not events.any(type = "form.submit")'), 'PERSON');
+    const anyOpen = compilePredicate(parseSegment('events.any(type = "email.open")'), 'PERSON');
+    const one = person({ events: [event('email.open', NOW)] });
+    const two = person({ events: [event('email.open', NOW), event('email.open', daysAgo(1))] });
+    const submitted = person({ events: [event('email.open', NOW), event('email.open', NOW), event('form.submit', NOW)] });
+    // Member by member, segment by segment, and back: no member sees another's count.
+    for (const member of [one, two, submitted, one]) {
+      const opens = member.events.filter((e) => e.type === 'email.open').length;
+      expect(once(member, NOW)).toBe(opens >= 1);
+      expect(twice(member, NOW)).toBe(opens >= 2 && member !== submitted);
+      expect(anyOpen(member, NOW)).toBe(true);
+    }
+    expect([one, two, submitted].map((member) => twice(member, NOW))).toEqual([false, true, false]);
+    expect(anyOpen(person(), NOW)).toBe(false);
+  });
 });

@@ -37,6 +37,18 @@ describe('nextChangeTime', () => {
     );
   });
 
+  it('shares the walk of a condition between segments, answering each member and time for itself', () => {
+    const window = 'events.any(timestamp occurs <= 7 days before now)';
+    const early = withEventAt(daysAgo(5));
+    const late = withEventAt(daysAgo(1));
+    for (const member of [early, late, early]) {
+      const closes = member.events[0]!.timestamp.getTime() + 7 * DAY + 1;
+      expect(next(window, member)).toBe(closes);
+      expect(next(`leadScore > 1 or ${window}`, member)).toBe(closes);
+    }
+    expect(next(window, early, daysAgo(-3))).toBeNull();
+  });
+
   it('is null when nothing can change with time', () => {
     expect(next('events.any(timestamp occurs <= 7 days before now)', withEventAt(daysAgo(8)))).toBeNull();
     expect(next('events.any(timestamp occurs >= 7 days before now)', withEventAt(daysAgo(8)))).toBeNull();
