@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gql, postGraphQL } from '../../subgraphs/support/graphql.js';
 import type { SubgraphSuite } from '../../subgraphs/support/subgraphSuite.js';
+import { snapshotOf } from '../../support/databaseSnapshot.js';
 import { startSegmentSuite, storeMemberships } from './support.js';
 
 const PREVIEW = `query ($input: PreviewSegmentInput!) { previewSegment(input: $input) {
@@ -22,12 +23,6 @@ function person(id: string, fields: Record<string, unknown>) {
   return { _id: id, identityKeys: [`email:${id}@example.com`], sourceKeys: [], linkKeys: [`id:${id}`], createdAt: now, updatedAt: now, version: 1, ...fields };
 }
 
-/** Every document of the sandbox, by collection. */
-async function snapshot(suite: SubgraphSuite, sandbox: string) {
-  const db = suite.databases.sandbox(sandbox);
-  const names = (await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name).sort();
-  return Promise.all(names.map(async (name) => [name, await db.collection(name).find({}).sort({ _id: 1 }).toArray()]));
-}
 
 describe('preview and explain', () => {
   let suite: SubgraphSuite;
@@ -68,13 +63,13 @@ describe('preview and explain', () => {
   });
 
   it("previews an edit: how many would enter and exit against the segment's current members, writing nothing", async () => {
-    const before = await snapshot(suite, sandbox);
+    const before = await snapshotOf(suite.databases.sandbox(sandbox));
     const { previewSegment } = await gql(suite.url, PREVIEW, { input: { segmentId: us.id, expression: 'jobTitle.contains("vp", false)' } }, { sandbox, role: 'editor' });
     // Qualifying: a (a member), b (exited: enters again), d (new). Current: a, c; c would leave.
     expect(previewSegment).toMatchObject({ size: 3, entering: 2, exiting: 1 });
     const none = (await gql(suite.url, PREVIEW, { input: { segmentId: us.id, expression: 'false' } }, { sandbox, role: 'editor' })).previewSegment;
     expect(none).toMatchObject({ size: 0, entering: 0, exiting: 2, sample: [] });
-    expect(await snapshot(suite, sandbox)).toEqual(before);
+    expect(await snapshotOf(suite.databases.sandbox(sandbox))).toEqual(before);
   });
 
   it('checks a preview before running it', async () => {
