@@ -63,8 +63,7 @@ export const EVENT_CHANGE_FIELDS: readonly string[] = [...EVENT_DOCUMENT_FIELDS,
 /**
  * What a change to `events` does to the events stored: an insert adds the event of its
  * post-image; anything else (an event sent again replaces the stored one, maybe under another
- * identity key) rewrites an event whose earlier key the change does not say. Null for a change
- * to another collection.
+ * identity key) rewrites an event. Null for a change to another collection.
  */
 export type EventChange = { kind: 'inserted'; event: KeyedEventView } | { kind: 'rewritten' } | null;
 

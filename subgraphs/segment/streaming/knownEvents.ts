@@ -6,8 +6,8 @@
  * Per identity key: every event of that key at or after `since`, as of the stream's position or
  * later. A key read from the database is complete as of that read; an insert on the stream adds
  * its event to a known key (an event already read is the same event: kept once, by id). An event
- * sent again replaces the stored one, perhaps under another identity key that the change does
- * not name: then everything known is forgotten. Events the stream adds are kept whatever their
+ * sent again replaces the stored one, perhaps under another identity key: that is rare, and
+ * everything known is forgotten rather than patched. Events the stream adds are kept whatever their
  * time, so a key may hold events older than `since`, which the finder contract allows.
  *
  * Bounded by a number of events, least recently used keys first out. Forgotten whenever the
