@@ -3,12 +3,12 @@
  * evaluating a member is plain function calls (no walk over nodes, no switch on
  * their kinds, no allocation), and regular expressions are compiled once.
  */
-import { LRUCache } from 'lru-cache';
 import type { ComparisonOperator, CountNode, Expr, QuantifierNode, TargetEntity } from './ast.js';
 import { UNIT_MS } from './grammar.js';
 import type { Predicate } from './index.js';
 import type { Member } from './member.js';
 import { printSegment } from './printer.js';
+import { sharedQuestion, type Question } from './sharedAnswers.js';
 import {
   compileComparison,
   compileEquals,
@@ -260,38 +260,7 @@ export function asScope(element: unknown): Scope {
   return element !== null && typeof element === 'object' ? (element as Scope) : NO_FIELDS;
 }
 
-/**
- * Scans of a relation with a condition, shared by every predicate compiled in this process with
- * the same scan (the same relation and condition text): segments often count or look for the
- * same events with different thresholds or beside different conditions (`events.count(type =
- * "email.open") >= 1`, `>= 3`...). Each shared scan remembers its answer for the last scope and
- * time, so evaluating one member for all of a sandbox's segments, one after another, scans its
- * events once per distinct condition. Conditions with `inSegment` are not shared: a member's
- * segments change while it is evaluated. Bounded; a scan evicted is compiled again when needed.
- */
-const sharedScans = new LRUCache<string, (scope: Scope, now: number) => number>({ max: 10_000 });
-
-/** The shared scan of `key`, built by `scan` (a count, or 1/0 for "some element"), answering again for the same scope and time. */
-function sharedScan(key: string, scan: () => (scope: Scope, now: number) => number): (scope: Scope, now: number) => number {
-  let shared = sharedScans.get(key);
-  if (!shared) {
-    const run = scan();
-    let lastScope: Scope | null = null;
-    let lastNow = Number.NaN;
-    let last = 0;
-    shared = (scope, now) => {
-      if (scope !== lastScope || now !== lastNow) {
-        last = run(scope, now);
-        lastScope = scope;
-        lastNow = now;
-      }
-      return last;
-    };
-    sharedScans.set(key, shared);
-  }
-  return shared;
-}
-
+/** Whether a condition reads the member's segments, which change while it is evaluated: its scans are not shared. */
 function usesSegments(expr: Expr): boolean {
   switch (expr.kind) {
     case 'and':
@@ -319,12 +288,13 @@ function compileQuantifier(expr: QuantifierNode): Test {
   const condition = compileTest(expr.condition);
   // any and none ask whether some element matches; all, whether some element misses.
   const stopOn = expr.quantifier === 'all' ? false : true;
-  const scan = (): ((scope: Scope, now: number) => number) => (scope, now) => {
+  const scan = (): Question => (scope, now) => {
     const list = relationElements(scope, relation);
     for (let i = 0; i < list.length; i++) if (condition(asScope(list[i]), now) === stopOn) return 1;
     return 0;
   };
-  const found = usesSegments(expr.condition) ? scan() : sharedScan(`${relation}\u0000${stopOn ? 'some' : 'someNot'}\u0000${printSegment(expr.condition)}`, scan);
+  // A scan shared by the segments with the same condition (sharedAnswers.ts).
+  const found = usesSegments(expr.condition) ? scan() : sharedQuestion(`${relation}\u0000${stopOn ? 'some' : 'someNot'}\u0000${printSegment(expr.condition)}`, scan);
   // any: found a match; none: found none; all: found no miss.
   return expr.quantifier === 'any' ? (scope, now) => found(scope, now) === 1 : (scope, now) => found(scope, now) === 0;
 }
@@ -334,13 +304,13 @@ function compileCount(expr: CountNode): Test {
   const compare = countComparison(expr.op, expr.value);
   if (!expr.condition) return (scope) => compare(relationElements(scope, relation).length);
   const condition = compileTest(expr.condition);
-  const scan = (): ((scope: Scope, now: number) => number) => (scope, now) => {
+  const scan = (): Question => (scope, now) => {
     const list = relationElements(scope, relation);
     let count = 0;
     for (let i = 0; i < list.length; i++) if (condition(asScope(list[i]), now)) count++;
     return count;
   };
-  const count = usesSegments(expr.condition) ? scan() : sharedScan(`${relation}\u0000count\u0000${printSegment(expr.condition)}`, scan);
+  const count = usesSegments(expr.condition) ? scan() : sharedQuestion(`${relation}\u0000count\u0000${printSegment(expr.condition)}`, scan);
   return (scope, now) => compare(count(scope, now));
 }
 

@@ -4,11 +4,11 @@
  * opened or closed or `now` passed a date. The streaming evaluator schedules a
  * re-evaluation at that instant instead of waiting for the nightly run.
  */
-import { LRUCache } from 'lru-cache';
 import type { Expr, Scalar, TargetEntity } from './ast.js';
 import { UNIT_MS } from './grammar.js';
 import type { Member } from './member.js';
 import { printSegment } from './printer.js';
+import { sharedQuestion } from './sharedAnswers.js';
 import { asScope, relationElements } from './predicate.js';
 import { compileReader, type Scope } from './values.js';
 
@@ -84,32 +84,16 @@ function walkerOf(expr: Expr): Walker | null {
 }
 
 /**
- * Walks of a relation's elements, shared by every segment of this process with the same relation
- * and condition text (as relation scans are in predicate.ts): each remembers the earliest instant
- * it found for the last scope and time, so a member's events are walked once per distinct
- * condition however many segments use it. Bounded; one evicted is compiled again when needed.
+ * A walk over a relation's elements, shared by the segments with the same relation and condition
+ * (sharedAnswers.ts): its earliest instant is worked out once per member and time.
  */
-const sharedWalks = new LRUCache<string, Walker>({ max: 10_000 });
-
-function sharedWalk(key: string, walk: Walker): Walker {
-  let shared = sharedWalks.get(key);
-  if (!shared) {
-    let lastScope: Scope | null = null;
-    let lastNow = Number.NaN;
-    let last = Infinity;
-    shared = (scope, earliest) => {
-      if (scope !== lastScope || earliest.nowMs !== lastNow) {
-        const own = new Earliest(earliest.nowMs);
-        walk(scope, own);
-        last = own.instant;
-        lastScope = scope;
-        lastNow = earliest.nowMs;
-      }
-      earliest.consider(last);
-    };
-    sharedWalks.set(key, shared);
-  }
-  return shared;
+function sharedWalk(relation: string, condition: Expr, walk: Walker): Walker {
+  const earliestOf = sharedQuestion(`${relation}\u0000walk\u0000${printSegment(condition)}`, () => (scope, nowMs) => {
+    const own = new Earliest(nowMs);
+    walk(scope, own);
+    return own.instant;
+  });
+  return (scope, earliest) => earliest.consider(earliestOf(scope, earliest.nowMs));
 }
 
 function compileWalker(expr: Expr): Walker | null {
@@ -128,7 +112,7 @@ function compileWalker(expr: Expr): Walker | null {
       const condition = expr.condition ? walkerOf(expr.condition) : null;
       if (!condition) return null;
       const relation = expr.relation;
-      return sharedWalk(`${relation}\u0000${printSegment(expr.condition!)}`, (scope, earliest) => {
+      return sharedWalk(relation, expr.condition!, (scope, earliest) => {
         for (const element of relationElements(scope, relation)) condition(asScope(element), earliest);
       });
     }
