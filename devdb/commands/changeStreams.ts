@@ -135,10 +135,16 @@ class ChangeStreamCursor implements ServerCursor {
   async nextBatch(batchSize: number, options: BatchOptions): Promise<BatchResult> {
     if (batchSize <= 0 || this.pending.length < batchSize) this.collect();
     // Behind the log's end, an empty batch answers at once with the position reached (as mongod's does).
-    const behind = this.pos < this.deployment.changeLog.lastSeq;
-    if (this.pending.length === 0 && !this.invalidated && !options.first && !behind) {
-      await this.deployment.changeLog.waitForAppend(options.maxTimeMS ?? 1000, options.signal);
-      this.collect();
+    const log = this.deployment.changeLog;
+    if (this.pending.length === 0 && !this.invalidated && !options.first && this.pos >= log.lastSeq) {
+      // Like mongod's awaitData getMore, appends this stream does not show leave it waiting until the await time is
+      // up: answering each with an empty batch would send every idle stream's client a getMore per write anywhere.
+      const deadline = Date.now() + (options.maxTimeMS ?? 1000);
+      for (let left = deadline - Date.now(); left > 0 && !options.signal?.aborted; left = deadline - Date.now()) {
+        await log.waitForAppend(left, options.signal);
+        this.collect();
+        if (this.pending.length > 0 || this.invalidated || this.pos < log.lastSeq) break;
+      }
     }
     const n = batchSize > 0 ? Math.min(batchSize, this.pending.length) : this.pending.length;
     const batch = this.pending.splice(0, n);

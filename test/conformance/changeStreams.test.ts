@@ -167,6 +167,29 @@ describe('change streams', () => {
     }
   });
 
+  it('keeps a getMore waiting through writes its stream does not show', async () => {
+    const watcher = new MongoClient(mongoUri(), { monitorCommands: true });
+    const getMores: string[] = [];
+    let waiting: () => void = () => undefined;
+    const onServer = new Promise<void>((resolve) => { waiting = resolve; });
+    watcher.on('commandStarted', (e) => { if (e.commandName === 'getMore') { getMores.push('started'); waiting(); } });
+    watcher.on('commandSucceeded', (e) => { if (e.commandName === 'getMore') getMores.push(`answered ${(e.reply as { cursor: { nextBatch: unknown[] } }).cursor.nextBatch.length}`); });
+    try {
+      const stream = watcher.db(ctx.db.databaseName).watch([{ $match: { 'ns.coll': 'quiet' } }], { maxAwaitTimeMS: 60_000 });
+      const next = stream.next();
+      await onServer;
+      // Writes the stream's filter drops: answering an idle stream on each would cost its client a getMore per write.
+      for (let i = 0; i < 20; i++) await ctx.db.collection('busy').insertOne({ i });
+      await ctx.db.collection('quiet').insertOne({ wanted: true });
+      const ev = await next;
+      expect(ev).toMatchObject({ operationType: 'insert', fullDocument: { wanted: true } });
+      expect(getMores).toEqual(['started', 'answered 1']);
+      await stream.close();
+    } finally {
+      await watcher.close();
+    }
+  });
+
   it('fails the stream when its pipeline removes the resume token', async () => {
     const c = ctx.db.collection('notoken');
     const stream = await started(c.watch([{ $project: { _id: 0 } }], { maxAwaitTimeMS: 300 }));
