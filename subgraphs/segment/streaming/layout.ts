@@ -43,11 +43,13 @@ export interface PendingPass {
   segmentIds: string[] | null;
   /** The last member id done; null before the first page. */
   after: string | null;
+  /** When it was queued (wall clock): until it ends, the evaluation is at least this far behind. */
+  since: Date;
 }
 
 /** What the evaluator knows of how far behind it is, per sandbox (`streamingStatus`). */
 export interface StreamingStatus {
-  /** How old the oldest change of the latest batch was when the batch was written; 0 when idle. */
+  /** How old the oldest change of the latest batch was when the batch was written, or at least the age of a pass still running; 0 when idle. */
   lagMs: number;
   /** Changes read from the stream and not evaluated yet (a lower bound while it falls behind). */
   pendingChanges: number;

@@ -163,9 +163,10 @@ export class Partition {
       this.knownStatuses.forget();
       this.wakeUps.forget();
       // A first start (or a lost history): evaluate everything once, then follow the stream from here.
+      const since = new Date(this.deps.wall());
       this.passes = [
-        { target: 'PERSON', segmentIds: null, after: null },
-        { target: 'ACCOUNT', segmentIds: null, after: null },
+        { target: 'PERSON', segmentIds: null, after: null, since },
+        { target: 'ACCOUNT', segmentIds: null, after: null, since },
       ];
       this.initialized = true;
     }
@@ -267,9 +268,10 @@ export class Partition {
     }
     const wallTimes = changes.map((change) => change.wallTime?.getTime()).filter((t): t is number => t !== undefined);
     if (wallTimes.length > 0) this.lastChangeAt = new Date(Math.max(...wallTimes, this.lastChangeAt?.getTime() ?? 0));
-    const oldest = wallTimes.length > 0 ? Math.min(...wallTimes) : null;
+    // Behind by the oldest change of the batch, or by a pass still running: its members may not be current yet.
+    const oldest = Math.min(...wallTimes, ...this.passes.map((pass) => pass.since.getTime()));
     await this.checkpoint({
-      lagMs: oldest === null ? 0 : Math.max(0, this.deps.wall() - oldest),
+      lagMs: oldest === Number.POSITIVE_INFINITY ? 0 : Math.max(0, this.deps.wall() - oldest),
       pendingChanges: this.feed!.buffered(),
       lastChangeAt: this.lastChangeAt,
     });
@@ -298,7 +300,7 @@ export class Partition {
       if (waiting.segmentIds !== null && !waiting.segmentIds.includes(segmentId)) waiting.segmentIds.push(segmentId);
       return;
     }
-    this.passes.push({ target, segmentIds: [segmentId], after: null });
+    this.passes.push({ target, segmentIds: [segmentId], after: null, since: new Date(this.deps.wall()) });
   }
 
   private async checkpoint(status: StreamingStatus): Promise<void> {

@@ -58,7 +58,8 @@ function stateOf(doc: PartitionDocument): PartitionState {
     resumeToken: doc.resumeToken ?? null,
     initialized: doc.initialized ?? false,
     inFlight: doc.inFlight ?? null,
-    passes: doc.passes ?? [],
+    // A pass stored without its start is at least as old as the last checkpoint.
+    passes: (doc.passes ?? []).map((pass) => ({ ...pass, since: pass.since ?? doc.heartbeatAt ?? new Date(0) })),
     status: doc.status ?? EMPTY_STATE.status,
     heartbeatAt: doc.heartbeatAt ?? null,
   };

@@ -12,6 +12,7 @@ import { EventsRepository } from '../../../subgraphs/profile/events.repository.j
 import { runEvaluation } from '../../../subgraphs/segment/evaluation/batchEvaluation.js';
 import { EvaluationRunsRepository } from '../../../subgraphs/segment/memberships/evaluationRuns.repository.js';
 import { readStreamingStatus } from '../../../subgraphs/segment/streaming/index.js';
+import { PartitionsRepository } from '../../../subgraphs/segment/streaming/partitions.repository.js';
 import { connectTestClient, dropDatabasesWithPrefix, uniqueName } from '../../support/mongo.js';
 import {
   DAY,
@@ -223,6 +224,30 @@ describe('streaming evaluation', () => {
     // Another writer exits p1 (as a batch run working from older data would): streaming reads what is stored and brings p1 back.
     await box.db.collection('segmentMemberships').updateOne({ _id: 'opens:p1' as never }, { $set: { status: 'exited', runId: 'run:other', exitedAt: T0 } });
     await eventually('p1 to enter again', () => box.db.collection('segmentMemberships').findOne({ _id: 'opens:p1' as never }), (doc) => doc?.status === 'realized');
+  });
+
+  it('reports itself behind while a new segment is evaluated over every member, and caught up after', async () => {
+    const box = await streamingSandbox(client, PREFIX, T0);
+    const people = Array.from({ length: 40 }, (_, i) => `p${String(i).padStart(2, '0')}`);
+    for (const id of people) await putPerson(box.db, id, { jobTitle: 'VP' });
+    // One member per page: the pass takes a turn per person, each saving the status the API shows.
+    running.push(await box.start({ memberChunk: 1 }));
+    await caughtUp(box);
+    await addSegment(box.db, 'vps', 'jobTitle = "VP"');
+    const partitions = new PartitionsRepository(box.databases.platform());
+    const midPass: Array<{ after: string | null; lagMs: number }> = [];
+    for (const deadline = Date.now() + 20_000; Date.now() < deadline; ) {
+      const state = await partitions.read(box.sandbox);
+      const pass = state?.passes.find((each) => each.segmentIds?.includes('vps'));
+      if (pass) midPass.push({ after: pass.after, lagMs: state!.status.lagMs });
+      else if (midPass.length > 0) break;
+    }
+    // Pages past the first come from turns that read no change: only the pass can say the evaluation is behind.
+    const later = midPass.filter(({ after }) => after !== null && after >= 'p05');
+    expect(later.length).toBeGreaterThan(0);
+    expect(later.every(({ lagMs }) => lagMs > 0)).toBe(true);
+    await eventually('every VP to be a member', () => members(box.db, 'vps'), (ids) => ids.length === people.length);
+    await eventually('a caught-up status', () => readStreamingStatus(box.databases.platform(), box.sandbox, new Date()), (status) => status.lagMs === 0 && status.pendingChanges === 0);
   });
 
   it('leaves nothing for a batch evaluation to change after a quiet period', async () => {
