@@ -1,5 +1,6 @@
 import { Timestamp } from 'bson';
 import { changePrefilter, type ChangePrefilter } from '../query/changeFilter.js';
+import { compileChangePipeline, NotCovered, type ChangePipeline } from '../query/changePipeline.js';
 import { Aggregator, guardPipeline } from '../query/mingoContext.js';
 import { DevDbError, ErrorCode } from '../errors.js';
 import { hasWrappedNumbers, isPlainObject, keyOf, toPlain, type Doc } from '../query/values.js';
@@ -27,6 +28,8 @@ class ChangeStreamCursor implements ServerCursor {
   private pending: Pending[] = [];
   private invalidated = false;
   private readonly stages: Aggregator | null;
+  /** The pipeline without mingo, when it is made of what changePipeline.ts covers. */
+  private readonly fastStages: ChangePipeline | null;
   /** Rules out, before rendering, events of a database or cluster stream that its leading `$match` would drop. */
   private readonly prefilter: ChangePrefilter | null;
 
@@ -39,6 +42,7 @@ class ChangeStreamCursor implements ServerCursor {
     pipeline: Doc[],
   ) {
     this.stages = pipeline.length > 0 ? new Aggregator(guardPipeline(toPlain(pipeline) as Doc[])) : null;
+    this.fastStages = pipeline.length > 0 ? compileChangePipeline(toPlain(pipeline) as Doc[]) : null;
     // A collection stream renders its own drops differently (see collect()) and sees one collection anyway.
     this.prefilter = scope.kind === 'collection' ? null : changePrefilter(pipeline);
   }
@@ -121,15 +125,32 @@ class ChangeStreamCursor implements ServerCursor {
    */
   private applyPipeline(events: Pending[]): Pending[] {
     if (!this.stages || events.length === 0) return events;
-    const seqOf = new Map(events.map((p) => [keyOf(p.event._id), p.seq]));
     const input = events.map((p) => (hasWrappedNumbers(p.event) ? (toPlain(p.event) as Doc) : p.event));
+    if (this.fastStages) return this.applyFastPipeline(events, input);
+    const seqOf = new Map(events.map((p) => [keyOf(p.event._id), p.seq]));
     return (this.stages.run(input) as Doc[]).map((out) => {
       const seq = seqOf.get(keyOf(out._id));
-      if (seq === undefined) {
-        throw new DevDbError(ErrorCode.ChangeStreamFatalError, 'Encountered an event whose _id field, which contains the resume token, was modified by the pipeline. Modifying the _id field of an event makes it impossible to resume the stream from that point. Only transformations that retain the unmodified _id field are allowed.');
-      }
+      if (seq === undefined) throw tokenModified();
       return { seq, event: out };
     });
+  }
+
+  /** One event at a time; an event the fast pipeline does not cover goes through mingo alone. */
+  private applyFastPipeline(events: Pending[], input: Doc[]): Pending[] {
+    const shown: Pending[] = [];
+    events.forEach((pending, i) => {
+      let out: Doc | null;
+      try {
+        out = this.fastStages!(input[i]!);
+      } catch (error) {
+        if (!(error instanceof NotCovered)) throw error;
+        out = (this.stages!.run([input[i]!]) as Doc[])[0] ?? null;
+      }
+      if (out === null) return;
+      if (out._id === undefined || keyOf(out._id) !== keyOf(pending.event._id)) throw tokenModified();
+      shown.push({ seq: pending.seq, event: out });
+    });
+    return shown;
   }
 
   async nextBatch(batchSize: number, options: BatchOptions): Promise<BatchResult> {
@@ -151,6 +172,10 @@ class ChangeStreamCursor implements ServerCursor {
     const token: ResumeToken = this.pending.length > 0 ? ChangeLog.token(batch[batch.length - 1].seq) : ChangeLog.token(this.pos);
     return { docs: batch.map((p) => p.event), exhausted: this.invalidated && this.pending.length === 0, postBatchResumeToken: token };
   }
+}
+
+function tokenModified(): DevDbError {
+  return new DevDbError(ErrorCode.ChangeStreamFatalError, 'Encountered an event whose _id field, which contains the resume token, was modified by the pipeline. Modifying the _id field of an event makes it impossible to resume the stream from that point. Only transformations that retain the unmodified _id field are allowed.');
 }
 
 const SPEC_FIELDS = new Set(['resumeAfter', 'startAfter', 'startAtOperationTime', 'fullDocument', 'fullDocumentBeforeChange', 'allChangesForCluster', 'showExpandedEvents']);
