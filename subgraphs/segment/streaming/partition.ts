@@ -244,7 +244,9 @@ export class Partition {
       await timed('affected', () => affectedMembers(this.deps.db, this.catalog, changes, now)),
       due.filter((wakeUp) => this.catalog.has(wakeUp.segmentId)).map((wakeUp) => ({ id: wakeUp.memberId, target: wakeUp.target, cause: { kind: 'wakeUp' as const, dueAt: wakeUp.at }, segmentIds: [wakeUp.segmentId] })),
       pass ? passIds.map((id) => ({ id, target: pass.target, cause: { kind: 'change' as const, collection: 'segments', operation: 'evaluate', documentId: pass.segmentIds?.length === 1 ? pass.segmentIds[0]! : null }, segmentIds: pass.segmentIds })) : [],
-    ]);
+    ])
+      // A member reached for no segment, or of a target without streaming segments, has nothing to evaluate.
+      .filter((member) => (member.segmentIds === null ? this.catalog.ordered(member.target).length > 0 : member.segmentIds.length > 0));
     /** The earliest wake-up this turn stored. */
     let written: Date | null = null;
     for (let start = 0; start < members.length; start += settings.memberChunk) {

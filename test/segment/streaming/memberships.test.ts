@@ -13,6 +13,7 @@ import { runEvaluation } from '../../../subgraphs/segment/evaluation/batchEvalua
 import { EvaluationRunsRepository } from '../../../subgraphs/segment/memberships/evaluationRuns.repository.js';
 import { readStreamingStatus } from '../../../subgraphs/segment/streaming/index.js';
 import { PartitionsRepository } from '../../../subgraphs/segment/streaming/partitions.repository.js';
+import { countCommands } from '../memberships/support.js';
 import { connectTestClient, dropDatabasesWithPrefix, uniqueName } from '../../support/mongo.js';
 import {
   DAY,
@@ -248,6 +249,26 @@ describe('streaming evaluation', () => {
     expect(later.every(({ lagMs }) => lagMs > 0)).toBe(true);
     await eventually('every VP to be a member', () => members(box.db, 'vps'), (ids) => ids.length === people.length);
     await eventually('a caught-up status', () => readStreamingStatus(box.databases.platform(), box.sandbox, new Date()), (status) => status.lagMs === 0 && status.pendingChanges === 0);
+  });
+
+  it('reads nothing for changes to people while no person segment exists, and evaluates them once one does', async () => {
+    const watched = await connectTestClient({ monitorCommands: true });
+    try {
+      const box = await streamingSandbox(watched, PREFIX, T0);
+      const commands = countCommands(watched, box.db.databaseName);
+      await addSegment(box.db, 'bigCo', 'annualRevenue >= 100000000', 'ACCOUNT');
+      running.push(await box.start());
+      await caughtUp(box);
+      commands.clear();
+      for (let i = 0; i < 10; i++) await putPerson(box.db, `p${i}`, { jobTitle: 'VP' });
+      await eventually('the people changes to be read', () => readStreamingStatus(box.databases.platform(), box.sandbox, new Date()), (status) => status.lastChangeAt !== null && status.lagMs === 0);
+      expect([...commands.keys()].filter((command) => /segmentMemberships|streamingWakeUps|^find people/.test(command))).toEqual([]);
+      await addSegment(box.db, 'vps', 'jobTitle = "VP"');
+      await eventually('the people to enter the new segment', () => members(box.db, 'vps'), (ids) => ids.length === 10);
+    } finally {
+      for (const service of running.splice(0)) await service.stop();
+      await watched.close();
+    }
   });
 
   it('leaves nothing for a batch evaluation to change after a quiet period', async () => {
