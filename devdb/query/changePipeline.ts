@@ -10,9 +10,9 @@
  * which it never changes.
  *
  * MongoDB's semantics of an inclusion projection are kept: included fields in the order of the
- * input document, computed ones after them in the order of the spec; a computed field under a
- * parent the input lacks (or holds as a scalar) creates the parent; a computed value that is
- * missing (`$$REMOVE`, an absent field) is left out. What this does not cover (any other
+ * input document, computed ones after them; a computed field under a parent the input lacks (or
+ * holds as a scalar) creates the parent; a computed value that is missing (`$$REMOVE`, an absent
+ * field) is left out. What this does not cover (any other
  * stage, operator or value, a path through an array, `$eq` of anything but strings) is left to
  * mingo: a pipeline at compile time, an event at run time.
  */
@@ -92,7 +92,8 @@ function compileProjection(spec: Doc): ChangePipeline | null {
     }
   }
   if (keepId && !root.computed.has('_id') && !root.children.has('_id')) root.included.add('_id');
-  if (!hasInclusions(root)) return null; // an exclusion or computed-only projection: mingo's
+  // Nothing included (`_id: 0` and computed fields only): left to mingo.
+  if (!hasInclusions(root)) return null;
   return (event) => {
     const out: Doc = {};
     include(root, event, out);
