@@ -17,6 +17,20 @@ function insertedI(e: ChangeStreamDocument<Document>): number {
   return e.operationType === 'insert' ? (e.fullDocument.i as number) : Number.NaN;
 }
 
+/**
+ * A client of its own, to see when a stream's getMore is on the server (`onServer`, at the first) and
+ * how each was answered: `started`, then `answered <events>`.
+ */
+function watchingGetMores(): { watcher: MongoClient; getMores: string[]; onServer: Promise<void> } {
+  const watcher = new MongoClient(mongoUri(), { monitorCommands: true });
+  const getMores: string[] = [];
+  let waiting: () => void = () => undefined;
+  const onServer = new Promise<void>((resolve) => { waiting = resolve; });
+  watcher.on('commandStarted', (e) => { if (e.commandName === 'getMore') { getMores.push('started'); waiting(); } });
+  watcher.on('commandSucceeded', (e) => { if (e.commandName === 'getMore') getMores.push(`answered ${(e.reply as { cursor: { nextBatch: unknown[] } }).cursor.nextBatch.length}`); });
+  return { watcher, getMores, onServer };
+}
+
 async function take<T extends Document>(stream: ChangeStream<T>, n: number): Promise<ChangeStreamDocument<T>[]> {
   const out: ChangeStreamDocument<T>[] = [];
   while (out.length < n) out.push(await stream.next());
@@ -142,13 +156,7 @@ describe('change streams', () => {
   });
 
   it('answers a waiting getMore with an event that happens while it waits', async () => {
-    // A client of its own, to see when the stream's getMore is on the server.
-    const watcher = new MongoClient(mongoUri(), { monitorCommands: true });
-    const getMores: string[] = [];
-    let waiting: () => void = () => undefined;
-    const onServer = new Promise<void>((resolve) => { waiting = resolve; });
-    watcher.on('commandStarted', (e) => { if (e.commandName === 'getMore') { getMores.push('started'); waiting(); } });
-    watcher.on('commandSucceeded', (e) => { if (e.commandName === 'getMore') getMores.push(`answered ${(e.reply as { cursor: { nextBatch: unknown[] } }).cursor.nextBatch.length}`); });
+    const { watcher, getMores, onServer } = watchingGetMores();
     try {
       const c = watcher.db(ctx.db.databaseName).collection('latency');
       // A wait far longer than the test: had the server not answered on the insert, another getMore would follow.
@@ -168,12 +176,7 @@ describe('change streams', () => {
   });
 
   it('keeps a getMore waiting through writes its stream does not show', async () => {
-    const watcher = new MongoClient(mongoUri(), { monitorCommands: true });
-    const getMores: string[] = [];
-    let waiting: () => void = () => undefined;
-    const onServer = new Promise<void>((resolve) => { waiting = resolve; });
-    watcher.on('commandStarted', (e) => { if (e.commandName === 'getMore') { getMores.push('started'); waiting(); } });
-    watcher.on('commandSucceeded', (e) => { if (e.commandName === 'getMore') getMores.push(`answered ${(e.reply as { cursor: { nextBatch: unknown[] } }).cursor.nextBatch.length}`); });
+    const { watcher, getMores, onServer } = watchingGetMores();
     try {
       const stream = watcher.db(ctx.db.databaseName).watch([{ $match: { 'ns.coll': 'quiet' } }], { maxAwaitTimeMS: 60_000 });
       const next = stream.next();
