@@ -110,8 +110,24 @@ export class Aggregator extends BaseAggregator {
   }
 }
 
+/**
+ * Query and projection operators alone: what a filter needs unless it evaluates aggregation expressions.
+ * mingo copies the operator tables of a query's context for every query it compiles, and devdb compiles
+ * one per update statement: with every expression operator in it, that copy cost more than the update.
+ */
+const QUERY_CONTEXT = Context.init().addQueryOps(queryOperators as never).addProjectionOps(projectionOperators as never);
+
+/** Filter operators that evaluate aggregation expressions (or run code), anywhere in the filter. */
+const EXPRESSION_OPERATORS = new Set(['$expr', '$where', '$function', '$accumulator', '$jsonSchema']);
+
+function evaluatesExpressions(value: unknown): boolean {
+  if (Array.isArray(value)) return value.some(evaluatesExpressions);
+  if (!isPlainObject(value)) return false;
+  return Object.entries(value).some(([key, nested]) => EXPRESSION_OPERATORS.has(key) || evaluatesExpressions(nested));
+}
+
 export class Query extends BaseQuery {
   constructor(condition: Record<string, unknown>, options: Partial<Options> = {}) {
-    super(condition, { idKey: '_id', context: DEVDB_CONTEXT, ...options });
+    super(condition, { idKey: '_id', context: evaluatesExpressions(condition) ? DEVDB_CONTEXT : QUERY_CONTEXT, ...options });
   }
 }

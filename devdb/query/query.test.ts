@@ -65,6 +65,14 @@ describe('matcher', () => {
     }
     expect(simple({ s: { $ne: 'a' } })).toEqual([false, true, true, true, false, true, true, true]);
   });
+
+  it('evaluates aggregation expressions wherever a filter holds them, with query operators around them', () => {
+    const m = new Matcher({ v: { $not: { $gt: 2 } }, $or: [{ a: { $exists: false } }, { $and: [{ $expr: { $gt: ['$a', { $toInt: '$b' }] } }] }] });
+    expect(m.test({ a: 2, b: '1' })).toBe(true);
+    expect(m.test({ b: 5 })).toBe(true);
+    expect(m.test({ a: 1, b: '2', v: 1 })).toBe(false);
+    expect(m.test({ a: 2, b: '1', v: Long.fromNumber(3) })).toBe(false);
+  });
 });
 
 describe('planner', () => {
