@@ -32,9 +32,11 @@ interface ProjectionNode {
   included: Set<string>;
   computed: Map<string, Expression>;
   children: Map<string, ProjectionNode>;
+  /** The children with fields to compute somewhere below them, found once the spec is read. */
+  computingChildren: Array<[string, ProjectionNode]>;
 }
 
-const newNode = (): ProjectionNode => ({ included: new Set(), computed: new Map(), children: new Map() });
+const newNode = (): ProjectionNode => ({ included: new Set(), computed: new Map(), children: new Map(), computingChildren: [] });
 
 /** Compiles the pipeline; null when some stage is not covered (mingo then runs it all). */
 export function compileChangePipeline(pipeline: readonly Doc[]): ChangePipeline | null {
@@ -94,6 +96,7 @@ function compileProjection(spec: Doc): ChangePipeline | null {
   if (keepId && !root.computed.has('_id') && !root.children.has('_id')) root.included.add('_id');
   // Nothing included (`_id: 0` and computed fields only): left to mingo.
   if (!hasInclusions(root)) return null;
+  findComputingChildren(root);
   return (event) => {
     const out: Doc = {};
     include(root, event, out);
@@ -132,8 +135,7 @@ function compute(node: ProjectionNode, root: Doc, out: Doc, input: unknown): voi
     if (value === undefined) delete out[field];
     else out[field] = value;
   }
-  for (const [field, child] of node.children) {
-    if (!hasComputed(child)) continue;
+  for (const [field, child] of node.computingChildren) {
     const inputValue = isPlainObject(input) ? input[field] : undefined;
     if (Array.isArray(inputValue)) throw new NotCovered();
     let nested = out[field];
@@ -145,8 +147,10 @@ function compute(node: ProjectionNode, root: Doc, out: Doc, input: unknown): voi
   }
 }
 
-function hasComputed(node: ProjectionNode): boolean {
-  return node.computed.size > 0 || [...node.children.values()].some(hasComputed);
+/** Fills `computingChildren` through the tree; answers whether the node computes anything. */
+function findComputingChildren(node: ProjectionNode): boolean {
+  for (const entry of node.children) if (findComputingChildren(entry[1])) node.computingChildren.push(entry);
+  return node.computed.size > 0 || node.computingChildren.length > 0;
 }
 
 /** Field paths, `$$REMOVE`, string, number, boolean and null literals, `$cond` and `$eq`; null for anything else. */
