@@ -30,9 +30,10 @@
  *   BENCH_CPU_PROF=/tmp/prof npx tsx bench/ingest.ts   (CPU profiles of devdb and the workers)
  *   BENCH_ONLY=leads BENCH_SCALE=10 npx tsx bench/ingest.ts
  *       only the two leads imports (part 1 for leads, and part 3): 1,000,000 and 250,000 leads at
- *       scale 10, the issue's measurement of import at scale, where the whole benchmark at that scale
+ *       scale 10, the measurement of import at scale, where the whole benchmark at that scale
  *       (2,000,000 activities, 600,000 streamed events) would take hours; on devdb it is bound by devdb's
- *       CPU, so it takes far longer on a shared machine. Written to bench/results/ingest-leads.json
+ *       CPU, so it takes longer on a shared machine (about 16 minutes on two idle cores). Written to
+ *       bench/results/ingest-leads.json
  *
  * Prints a table and writes bench/results/ingest.json.
  */
