@@ -41,8 +41,9 @@ class ChangeStreamCursor implements ServerCursor {
     private readonly fullDocument: string,
     pipeline: Doc[],
   ) {
-    this.stages = pipeline.length > 0 ? new Aggregator(guardPipeline(toPlain(pipeline) as Doc[])) : null;
-    this.fastStages = pipeline.length > 0 ? compileChangePipeline(toPlain(pipeline) as Doc[]) : null;
+    const plain = toPlain(pipeline) as Doc[];
+    this.stages = plain.length > 0 ? new Aggregator(guardPipeline(plain)) : null;
+    this.fastStages = plain.length > 0 ? compileChangePipeline(plain) : null;
     // A collection stream renders its own drops differently (see collect()) and sees one collection anyway.
     this.prefilter = scope.kind === 'collection' ? null : changePrefilter(pipeline);
   }

@@ -123,7 +123,9 @@ const EXPRESSION_OPERATORS = new Set(['$expr', '$where', '$function', '$accumula
 function evaluatesExpressions(value: unknown): boolean {
   if (Array.isArray(value)) return value.some(evaluatesExpressions);
   if (!isPlainObject(value)) return false;
-  return Object.entries(value).some(([key, nested]) => EXPRESSION_OPERATORS.has(key) || evaluatesExpressions(nested));
+  // A plain loop: this runs for every update statement's filter.
+  for (const key in value) if (EXPRESSION_OPERATORS.has(key) || evaluatesExpressions(value[key])) return true;
+  return false;
 }
 
 export class Query extends BaseQuery {
